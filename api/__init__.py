@@ -1,0 +1,1 @@
+"""The staff HTTP API (FastAPI). `create_app()` is the composition root."""

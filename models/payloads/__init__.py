@@ -1,0 +1,1 @@
+"""Workflow-safe payloads: pydantic models that travel through Temporal. No tables here."""

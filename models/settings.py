@@ -1,0 +1,100 @@
+"""Process settings: one pydantic-settings class read from `KURATOR_*` environment variables.
+
+Settings are loaded lazily through `get_settings()`, never at import time, so tests and the
+dev stack can set the environment first.
+"""
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ENV_PREFIX = "KURATOR_"
+
+
+class Settings(BaseSettings):
+    """Every setting of a Kurator process. The README's configuration table mirrors this."""
+
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="ignore", frozen=True)
+
+    data_dir: Path = Field(
+        Path(".kurator"),
+        description="Where `kurator dev` keeps the embedded PostgreSQL and Temporal data.",
+    )
+    database_url: str | None = Field(
+        None,
+        description="PostgreSQL URL (postgresql://...). Unset: `kurator dev` embeds one.",
+    )
+    temporal_address: str | None = Field(
+        None,
+        description="Temporal frontend host:port. Unset: `kurator dev` starts the dev server.",
+    )
+    temporal_namespace: str = Field("default", min_length=1, description="Temporal namespace.")
+    task_queue: str = Field("kurator-cases", min_length=1, description="Kurator's task queue.")
+    temporal_port: int = Field(7233, ge=1, le=65535, description="Dev server gRPC port.")
+    temporal_ui_port: int = Field(8233, ge=1, le=65535, description="Dev server Web UI port.")
+    api_host: str = Field("127.0.0.1", description="Address the API listens on.")
+    api_port: int = Field(8000, ge=1, le=65535, description="Port the API listens on.")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        "INFO", description="Least severe level logged."
+    )
+    log_format: Literal["auto", "json", "console"] = Field(
+        "auto", description="`auto`: readable on a terminal, JSON lines otherwise."
+    )
+
+    @field_validator("database_url")
+    @classmethod
+    def _postgres_only(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("postgresql://", "postgresql+psycopg://")):
+            raise ValueError("must be a postgresql:// URL")
+        return value
+
+    @field_validator("temporal_address")
+    @classmethod
+    def _host_and_port(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
+        host, sep, port = value.rpartition(":")
+        if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+            raise ValueError("must be host:port, e.g. 127.0.0.1:7233")
+        return value
+
+    def require_database_url(self) -> str:
+        """The database URL, for processes that cannot start an embedded server."""
+        if self.database_url is None:
+            raise SettingsError(
+                f"{ENV_PREFIX}DATABASE_URL is not set (or use `kurator dev`, which starts one)"
+            )
+        return self.database_url
+
+    def require_temporal_address(self) -> str:
+        """The Temporal address, for processes that cannot start an embedded server."""
+        if self.temporal_address is None:
+            raise SettingsError(
+                f"{ENV_PREFIX}TEMPORAL_ADDRESS is not set (or use `kurator dev`, which starts one)"
+            )
+        return self.temporal_address
+
+
+class SettingsError(Exception):
+    """A setting is missing or invalid; the message names it."""
+
+
+def describe_validation_error(error: ValidationError) -> str:
+    """One line per invalid setting, named as the environment variable the user sets."""
+    lines = []
+    for problem in error.errors():
+        name = ENV_PREFIX + "_".join(str(part) for part in problem["loc"]).upper()
+        lines.append(f"invalid setting {name}: {problem['msg']}")
+    return "; ".join(lines)
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process's settings, read once. Raises `SettingsError` naming any invalid value."""
+    try:
+        return Settings()
+    except ValidationError as error:
+        raise SettingsError(describe_validation_error(error)) from None

@@ -1,0 +1,6 @@
+"""SQLModel tables. Importing this package registers every table on `SQLModel.metadata`
+(alembic's autogenerate and the migration tests rely on that). Never import it from workflows."""
+
+from models.tables.case_event import CaseEvent
+
+__all__ = ["CaseEvent"]

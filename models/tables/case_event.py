@@ -1,0 +1,42 @@
+"""The append-only case history the ministry audits (who, what, when, why).
+
+It outlives Temporal's retention of closed workflow histories, so it is the audit trail of
+record. Rows are only ever inserted.
+"""
+
+from datetime import datetime
+from typing import Any
+from uuid import UUID, uuid4
+
+from sqlalchemy import Column, DateTime, UniqueConstraint, func
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlmodel import Field, SQLModel
+
+
+class CaseEventBase(SQLModel):
+    case_id: UUID  # indexed by uq_case_events_case_seq
+    seq: int
+    action: str = Field(max_length=64)
+    actor_id: str = Field(max_length=64)
+    actor_role: str = Field(max_length=32)
+    stage_before: str | None = Field(default=None, max_length=32)
+    stage_after: str = Field(max_length=32)
+    reason: str | None = Field(default=None, max_length=2000)
+    occurred_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+class CaseEvent(CaseEventBase, table=True):
+    __tablename__ = "case_events"
+    __table_args__ = (UniqueConstraint("case_id", "seq", name="uq_case_events_case_seq"),)
+
+    id: UUID = Field(default_factory=uuid4, primary_key=True)
+    data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSONB, nullable=False))
+    recorded_at: datetime | None = Field(
+        default=None,
+        sa_column=Column(DateTime(timezone=True), nullable=False, server_default=func.now()),
+    )
+
+
+class CaseEventPublic(CaseEventBase):
+    id: UUID
+    data: dict[str, Any]

@@ -1,0 +1,75 @@
+"""Session-wide real servers: one embedded PostgreSQL, one time-skipping Temporal test server
+and one Temporal dev server, each started once and stopped when the tests end."""
+
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+import pytest_asyncio
+from temporalio.testing import WorkflowEnvironment
+
+from models.db import SessionFactory, make_async_engine, make_session_factory
+from tests.support.temporal import start_dev_server, start_time_skipping
+from workers.embedded_postgres import EmbeddedPostgres, ensure_database
+from workers.migrate import upgrade_to_head
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    # `make test` judges by this verdict, not by the interpreter's exit status (see Makefile).
+    (session.config.rootpath / ".pytest-verdict").write_text(str(int(exitstatus)))
+
+
+@pytest.fixture(scope="session")
+def postgres_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """URL of the `postgres` database of a fresh embedded cluster."""
+    server = EmbeddedPostgres(tmp_path_factory.mktemp("postgres") / "data")
+    url = server.start()
+    yield url
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def database_url(postgres_server: str) -> str:
+    """A database migrated to head, shared by the tests (each uses its own case ids)."""
+    url = ensure_database(postgres_server, "kurator_test")
+    upgrade_to_head(url)
+    return url
+
+
+@pytest.fixture
+def empty_database_url(postgres_server: str) -> str:
+    """A brand-new database with no schema at all."""
+    return ensure_database(postgres_server, f"empty_{uuid.uuid4().hex[:12]}")
+
+
+@pytest_asyncio.fixture(scope="session")
+async def sessions(database_url: str) -> AsyncIterator[SessionFactory]:
+    engine = make_async_engine(database_url)
+    yield make_session_factory(engine)
+    await engine.dispose()
+
+
+@pytest_asyncio.fixture(scope="session")
+async def time_skipping_env() -> AsyncIterator[WorkflowEnvironment]:
+    env = await start_time_skipping()
+    yield env
+    await env.shutdown()
+
+
+@pytest_asyncio.fixture(scope="session")
+async def dev_env() -> AsyncIterator[WorkflowEnvironment]:
+    env = await start_dev_server()
+    yield env
+    await env.shutdown()
+
+
+@pytest.fixture
+def task_queue() -> str:
+    """A task queue of the test's own, so workers of different tests never share work."""
+    return f"test-{uuid.uuid4().hex}"
+
+
+@pytest.fixture(scope="session")
+def repo_root() -> Path:
+    return Path(__file__).resolve().parent.parent

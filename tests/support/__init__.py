@@ -1,0 +1,1 @@
+"""Shared test helpers: real servers (embedded PostgreSQL, Temporal test and dev servers)."""

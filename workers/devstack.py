@@ -1,0 +1,204 @@
+"""`kurator dev`: the whole stack on one machine, on embedded defaults.
+
+Starts, in order: PostgreSQL (embedded, unless KURATOR_DATABASE_URL is set) with the Kurator
+database migrated to head; the Temporal dev server with its Web UI (unless
+KURATOR_TEMPORAL_ADDRESS is set); the worker; the API. Stops them in reverse order on Ctrl-C
+or SIGTERM, and when anything fails to start, saying which component and why.
+"""
+
+import asyncio
+import os
+import signal
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from models.settings import Settings
+from workers.embedded_postgres import EmbeddedPostgres, EmbeddedPostgresError, ensure_database
+from workers.logs import get_logger
+from workers.migrate import upgrade_to_head
+from workers.processes import Child, port_problem, spawn
+from workers.temporal_client import connect_temporal
+from workers.temporal_dev import dev_server_command
+
+log = get_logger(__name__)
+
+STARTUP_TIMEOUT_SECONDS = 60
+DATABASE_NAME = "kurator"
+
+
+class StartupError(Exception):
+    """A component did not start; the message names it and says why."""
+
+
+@dataclass
+class DevStack:
+    settings: Settings
+    postgres: EmbeddedPostgres | None = None
+    children: list[Child] = field(default_factory=list)
+
+    @property
+    def data_dir(self) -> Path:
+        return self.settings.data_dir.resolve()
+
+    async def run(self) -> int:
+        """Run until a stop signal (exit 0) or a component failure (exit 1)."""
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stop.set)
+        started = time.monotonic()
+        try:
+            env = await self._start_all()
+            await self._wait_until_healthy()
+            self._announce(env, time.monotonic() - started)
+            failed = await self._watch(stop)
+            return 1 if failed else 0
+        except StartupError as error:
+            log.error("kurator dev could not start", problem=str(error))
+            return 1
+        finally:
+            await self._stop_all()
+
+    async def _start_all(self) -> dict[str, str]:
+        self._check_ports()
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        env = dict(os.environ)
+        env["KURATOR_DATABASE_URL"] = await asyncio.to_thread(self._start_database)
+        env["KURATOR_TEMPORAL_ADDRESS"] = await self._start_temporal(env)
+        command = [sys.executable, "-m", "workers.cli"]
+        self.children.append(await spawn("worker", [*command, "worker"], env=env))
+        self.children.append(await spawn("api", [*command, "api"], env=env))
+        return env
+
+    def _check_ports(self) -> None:
+        wanted = [("API", self.settings.api_host, self.settings.api_port, "KURATOR_API_PORT")]
+        if self.settings.temporal_address is None:
+            wanted += [
+                ("Temporal", "127.0.0.1", self.settings.temporal_port, "KURATOR_TEMPORAL_PORT"),
+                (
+                    "Temporal UI",
+                    "127.0.0.1",
+                    self.settings.temporal_ui_port,
+                    "KURATOR_TEMPORAL_UI_PORT",
+                ),
+            ]
+        for component, host, port, setting in wanted:
+            problem = port_problem(host, port)
+            if problem is not None:
+                raise StartupError(
+                    f"{component}: port {port} on {host} is not free ({problem}); "
+                    f"stop what uses it or set {setting}"
+                )
+
+    def _start_database(self) -> str:
+        if self.settings.database_url is not None:
+            url = self.settings.database_url
+            log.info("using PostgreSQL from KURATOR_DATABASE_URL")
+        else:
+            self.postgres = EmbeddedPostgres(self.data_dir / "postgres")
+            try:
+                url = ensure_database(self.postgres.start(), DATABASE_NAME)
+            except (EmbeddedPostgresError, OSError) as error:
+                raise StartupError(f"PostgreSQL: {error}") from None
+            log.info("embedded PostgreSQL started", data=str(self.postgres.pgdata))
+        try:
+            upgrade_to_head(url)
+        except Exception as error:  # alembic and driver errors alike: report, then stop
+            raise StartupError(f"PostgreSQL migrations: {type(error).__name__}: {error}") from None
+        return url
+
+    async def _start_temporal(self, env: dict[str, str]) -> str:
+        if self.settings.temporal_address is not None:
+            log.info("using Temporal from KURATOR_TEMPORAL_ADDRESS")
+            return self.settings.temporal_address
+        command = dev_server_command(
+            port=self.settings.temporal_port,
+            ui_port=self.settings.temporal_ui_port,
+            db_file=self.data_dir / "temporal.sqlite",
+            namespace=self.settings.temporal_namespace,
+        )
+        server = await spawn("temporal", command, env=env, log_file=self.data_dir / "temporal.log")
+        self.children.append(server)
+        address = f"127.0.0.1:{self.settings.temporal_port}"
+        deadline = time.monotonic() + STARTUP_TIMEOUT_SECONDS
+        while time.monotonic() < deadline:
+            if server.exited():
+                raise StartupError(
+                    f"Temporal dev server exited with status {server.process.returncode}: "
+                    f"{server.log_tail()}"
+                )
+            try:
+                client = await connect_temporal(address, self.settings.temporal_namespace)
+                await client.service_client.check_health()
+                log.info("Temporal dev server started", address=address)
+                return address
+            except RuntimeError:
+                await asyncio.sleep(0.25)
+        raise StartupError(f"Temporal dev server did not answer on {address} in time")
+
+    async def _wait_until_healthy(self) -> None:
+        url = f"http://{self.settings.api_host}:{self.settings.api_port}/health"
+        deadline = time.monotonic() + STARTUP_TIMEOUT_SECONDS
+        last = "no answer"
+        async with httpx.AsyncClient(timeout=5) as http:
+            while time.monotonic() < deadline:
+                for child in self.children:
+                    if child.exited():
+                        raise StartupError(
+                            f"{child.name} exited with status {child.process.returncode} "
+                            "during start-up (its log is above)"
+                        )
+                try:
+                    response = await http.get(url)
+                    if response.status_code == 200:
+                        return
+                    last = response.text
+                except httpx.TransportError as error:
+                    last = type(error).__name__
+                await asyncio.sleep(0.5)
+        raise StartupError(f"/health did not answer 200 in {STARTUP_TIMEOUT_SECONDS}s: {last}")
+
+    def _announce(self, env: dict[str, str], seconds: float) -> None:
+        api = f"http://{self.settings.api_host}:{self.settings.api_port}"
+        ui = (
+            f"http://127.0.0.1:{self.settings.temporal_ui_port}"
+            if self.settings.temporal_address is None
+            else "(your Temporal's own UI)"
+        )
+        log.info(
+            f"Kurator is up in {seconds:.1f}s. API docs: {api}/docs  Health: {api}/health  "
+            f"Temporal UI: {ui}  Data: {self.data_dir}  Stop: Ctrl-C",
+            temporal_address=env["KURATOR_TEMPORAL_ADDRESS"],
+        )
+
+    async def _watch(self, stop: asyncio.Event) -> bool:
+        """Wait for a stop signal; True if instead a component died."""
+        while not stop.is_set():
+            for child in self.children:
+                if child.exited():
+                    log.error(
+                        "component stopped unexpectedly; stopping the rest",
+                        component=child.name,
+                        status=child.process.returncode,
+                        log_tail=child.log_tail(),
+                    )
+                    return True
+            try:
+                await asyncio.wait_for(stop.wait(), timeout=1)
+            except TimeoutError:
+                continue
+        log.info("stopping Kurator")
+        return False
+
+    async def _stop_all(self) -> None:
+        for child in reversed(self.children):
+            await child.stop()
+        self.children.clear()
+        if self.postgres is not None:
+            await asyncio.to_thread(self.postgres.stop)
+            self.postgres = None
+        log.info("all components stopped")

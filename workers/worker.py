@@ -1,0 +1,49 @@
+"""The worker process: settings -> engine -> activities -> Temporal worker."""
+
+import asyncio
+import signal
+
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from activities.case_records import CaseRecordActivities
+from models.db import SessionFactory, make_async_engine, make_session_factory
+from models.settings import Settings
+from workers.logs import get_logger
+from workers.temporal_client import connect_temporal
+from workflows.case import CaseWorkflow
+
+log = get_logger(__name__)
+
+
+def build_worker(client: Client, *, task_queue: str, sessions: SessionFactory) -> Worker:
+    """The worker with every Kurator workflow and activity; tests use it as production does."""
+    records = CaseRecordActivities(sessions)
+    return Worker(
+        client,
+        task_queue=task_queue,
+        workflows=[CaseWorkflow],
+        activities=[records.record_event],
+    )
+
+
+async def run_worker(settings: Settings) -> None:
+    """Poll Kurator's task queue until SIGINT or SIGTERM, then finish running tasks and exit."""
+    engine = make_async_engine(settings.require_database_url())
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    try:
+        client = await connect_temporal(
+            settings.require_temporal_address(), settings.temporal_namespace
+        )
+        worker = build_worker(
+            client, task_queue=settings.task_queue, sessions=make_session_factory(engine)
+        )
+        async with worker:
+            log.info("worker polling", task_queue=settings.task_queue)
+            await stop.wait()
+            log.info("worker stopping")
+    finally:
+        await engine.dispose()
