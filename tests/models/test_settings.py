@@ -1,0 +1,87 @@
+"""Settings: defaults, and invalid values named the way the user sets them."""
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+
+import pytest
+
+from models.settings import Settings, SettingsError, get_settings
+
+
+@pytest.fixture
+def fresh_settings() -> Iterator[pytest.MonkeyPatch]:
+    get_settings.cache_clear()
+    with pytest.MonkeyPatch.context() as patch:
+        for name in list(os.environ):
+            if name.startswith("KURATOR_"):
+                patch.delenv(name)
+        yield patch
+    get_settings.cache_clear()
+
+
+def test_defaults_need_no_environment(fresh_settings: pytest.MonkeyPatch) -> None:
+    settings = get_settings()
+    assert settings.api_port == 8000
+    assert settings.temporal_ui_port == 8233
+    assert settings.database_url is None
+    assert str(settings.data_dir) == ".kurator"
+
+
+def test_settings_are_read_once(fresh_settings: pytest.MonkeyPatch) -> None:
+    first = get_settings()
+    fresh_settings.setenv("KURATOR_API_PORT", "9000")
+    assert get_settings() is first
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "complaint"),
+    [
+        ("KURATOR_API_PORT", "99999", "less than or equal to 65535"),
+        ("KURATOR_API_PORT", "eight", "valid integer"),
+        ("KURATOR_DATABASE_URL", "mysql://db/kurator", "postgresql://"),
+        ("KURATOR_TEMPORAL_ADDRESS", "localhost", "host:port"),
+        ("KURATOR_LOG_LEVEL", "LOUD", "DEBUG"),
+    ],
+)
+def test_invalid_value_is_named(
+    fresh_settings: pytest.MonkeyPatch, variable: str, value: str, complaint: str
+) -> None:
+    fresh_settings.setenv(variable, value)
+    with pytest.raises(SettingsError) as raised:
+        get_settings()
+    assert f"invalid setting {variable}" in str(raised.value)
+    assert complaint in str(raised.value)
+
+
+def test_processes_that_need_servers_say_which_setting_is_missing() -> None:
+    settings = Settings(database_url=None, temporal_address=None)
+    with pytest.raises(SettingsError, match="KURATOR_DATABASE_URL is not set"):
+        settings.require_database_url()
+    with pytest.raises(SettingsError, match="KURATOR_TEMPORAL_ADDRESS is not set"):
+        settings.require_temporal_address()
+
+
+@pytest.mark.parametrize(
+    ("command", "environment", "named"),
+    [
+        ("worker", {"KURATOR_API_PORT": "0x"}, "invalid setting KURATOR_API_PORT"),
+        ("migrate", {}, "KURATOR_DATABASE_URL is not set"),
+        ("api", {"KURATOR_DATABASE_URL": "postgresql://x/y"}, "KURATOR_TEMPORAL_ADDRESS is not"),
+    ],
+)
+def test_cli_stops_with_status_2_naming_the_setting(
+    command: str, environment: dict[str, str], named: str
+) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KURATOR_")}
+    result = subprocess.run(
+        [sys.executable, "-m", "workers.cli", command],
+        env={**env, **environment, "KURATOR_LOG_FORMAT": "json"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 2, result.stderr
+    assert named in result.stderr

@@ -1,0 +1,157 @@
+"""`kurator dev`: the whole stack up, healthy, stopped cleanly, and its data kept."""
+
+import asyncio
+import socket
+import subprocess
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from uuid import uuid4
+
+import httpx
+import psutil
+import psycopg
+import pytest
+from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+
+from models.payloads.case_start import CaseStart
+from tests.support.devstack import RunningDev, start_dev
+from workers.temporal_dev import find_binary
+from workflows.case import CaseWorkflow
+from workflows.search_attributes import ALL_SEARCH_ATTRIBUTES
+
+pytestmark = pytest.mark.slow
+
+
+def _stop_and_check_nothing_is_left(dev: RunningDev) -> None:
+    children = dev.descendants()
+    assert {child.name() for child in children} >= {"temporal"}, "expected the dev server"
+    assert dev.interrupt() == 0, dev.output()
+    _gone, alive = psutil.wait_procs(children, timeout=10)
+    assert alive == [], f"left behind: {alive}"
+    assert not (dev.data_dir / "postgres" / "postmaster.pid").exists(), "PostgreSQL still runs"
+
+
+def _case_rows(dev: RunningDev, case_id: str) -> int:
+    url = f"postgresql://postgres@/kurator?host={dev.data_dir / 'postgres'}"
+    with psycopg.connect(url) as connection:
+        row = connection.execute(
+            "SELECT count(*) FROM case_events WHERE case_id = %s", (case_id,)
+        ).fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+async def _start_case(temporal_address: str) -> tuple[str, str]:
+    """Start a case on the stack's own worker; its workflow id and case id."""
+    client = await Client.connect(temporal_address, data_converter=pydantic_data_converter)
+    case_id = uuid4()
+    start = CaseStart(
+        case_id=case_id,
+        municipality="iskitim_district",
+        source="proactive",
+        actor_id="staff-002",
+        actor_role="specialist",
+        received_at=datetime.now(UTC),
+    )
+    handle = await client.start_workflow(
+        CaseWorkflow.run, start, id=f"dev-{case_id}", task_queue="kurator-cases"
+    )
+    return handle.id, str(case_id)
+
+
+async def _finish_case(temporal_address: str, workflow_id: str) -> None:
+    """The case survived the restart (describe fails for an unknown id); then end it."""
+    client = await Client.connect(temporal_address, data_converter=pydantic_data_converter)
+    handle = client.get_workflow_handle(workflow_id)
+    await handle.describe()
+    await handle.terminate("test finished")
+
+
+def _wait_for_rows(dev: RunningDev, case_id: str, expected: int) -> int:
+    deadline = time.monotonic() + 20
+    while (rows := _case_rows(dev, case_id)) != expected and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return rows
+
+
+def test_dev_starts_everything_stops_cleanly_and_keeps_data(tmp_path: Path) -> None:
+    dev = start_dev(tmp_path / "data")
+    try:
+        assert dev.wait_healthy() < 60
+        assert httpx.get(f"http://127.0.0.1:{dev.ui_port}/", timeout=10).status_code == 200
+        listed = subprocess.run(
+            [
+                find_binary("temporal"),
+                "operator",
+                "search-attribute",
+                "list",
+                "--address",
+                f"127.0.0.1:{dev.temporal_port}",
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=30,
+        ).stdout
+        for key in ALL_SEARCH_ATTRIBUTES:
+            assert key.name in listed
+        workflow_id, case_id = asyncio.run(_start_case(f"127.0.0.1:{dev.temporal_port}"))
+        assert _wait_for_rows(dev, case_id, 1) == 1
+    finally:
+        if dev.process.poll() is None:
+            _stop_and_check_nothing_is_left(dev)
+
+    again = start_dev(dev.data_dir)
+    try:
+        again.wait_healthy()
+        asyncio.run(_finish_case(f"127.0.0.1:{again.temporal_port}", workflow_id))
+        assert _case_rows(again, case_id) == 1
+    finally:
+        if again.process.poll() is None:
+            _stop_and_check_nothing_is_left(again)
+
+
+def test_taken_port_is_named_and_nothing_starts(tmp_path: Path) -> None:
+    with socket.socket() as squatter:
+        squatter.bind(("127.0.0.1", 0))
+        squatter.listen()
+        port = squatter.getsockname()[1]
+        dev = start_dev(tmp_path / "data", KURATOR_API_PORT=str(port))
+        status = dev.process.wait(timeout=60)
+    assert status == 1
+    output = dev.output()
+    assert f"API: port {port} on 127.0.0.1 is not free" in output
+    assert "KURATOR_API_PORT" in output
+    assert not (tmp_path / "data" / "postgres").exists()
+
+
+def test_failing_component_is_named_and_the_rest_is_stopped(tmp_path: Path) -> None:
+    dev = start_dev(
+        tmp_path / "data",
+        KURATOR_DATABASE_URL="postgresql://postgres@/kurator?host=/nonexistent-socket-dir",
+    )
+    status = dev.process.wait(timeout=60)
+    assert status == 1
+    assert "PostgreSQL migrations" in dev.output()
+    assert not (tmp_path / "data" / "temporal.sqlite").exists()
+
+
+def test_uses_given_servers_instead_of_embedded_ones(
+    tmp_path: Path, database_url: str, dev_env: WorkflowEnvironment
+) -> None:
+    address = dev_env.client.service_client.config.target_host
+    dev = start_dev(
+        tmp_path / "data", KURATOR_DATABASE_URL=database_url, KURATOR_TEMPORAL_ADDRESS=address
+    )
+    try:
+        dev.wait_healthy()
+        names = {child.name() for child in dev.descendants()}
+    finally:
+        status = dev.interrupt()
+    assert status == 0, dev.output()
+    assert "temporal" not in names
+    assert not (tmp_path / "data" / "postgres").exists()
+    assert not (tmp_path / "data" / "temporal.sqlite").exists()
