@@ -1,0 +1,43 @@
+"""Policy as data: deadlines, levels and terms (`Policy`), and working-day arithmetic.
+
+Everything re-exported here is pure (standard library and pydantic only), so workflow code may
+import it inside the Temporal sandbox. `models.policy.loader` (TOML files, the `holidays`
+library) is deliberately not re-exported: only activities import it.
+"""
+
+from models.policy.calendar import WorkingCalendar
+from models.policy.codes import (
+    AccompanimentLevel,
+    ClosureReason,
+    DeadlineCode,
+    Role,
+    SocialContractDirection,
+)
+from models.policy.deadlines import shift
+from models.policy.durations import Duration, surely_earlier
+from models.policy.policy import (
+    DeadlinePolicy,
+    LevelPolicy,
+    Policy,
+    Rung,
+    SocialContractMonitoring,
+    SourcedDuration,
+)
+
+__all__ = [
+    "AccompanimentLevel",
+    "ClosureReason",
+    "DeadlineCode",
+    "DeadlinePolicy",
+    "Duration",
+    "LevelPolicy",
+    "Policy",
+    "Role",
+    "Rung",
+    "SocialContractDirection",
+    "SocialContractMonitoring",
+    "SourcedDuration",
+    "WorkingCalendar",
+    "shift",
+    "surely_earlier",
+]
