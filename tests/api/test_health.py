@@ -5,6 +5,7 @@ from temporalio.testing import WorkflowEnvironment
 from models.db import SessionFactory
 from models.settings import Settings
 from tests.support.api import api_client
+from tests.support.polling import eventually
 from workers.worker import build_worker
 
 
@@ -23,7 +24,13 @@ async def test_healthy_when_every_component_answers(
         build_worker(dev_env.client, task_queue=task_queue, sessions=sessions),
         api_client(_settings(dev_env, database_url, task_queue)) as api,
     ):
-        response = await api.get("/health")
+        # The worker's first poll reaches the server a moment after it starts.
+        response = await eventually(
+            lambda: api.get("/health"),
+            lambda r: r.status_code == 200,
+            within=15,
+            what="/health 200 with a worker polling",
+        )
     assert response.status_code == 200, response.text
     body = response.json()
     assert body["status"] == "ok"
