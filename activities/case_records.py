@@ -3,8 +3,10 @@
 from temporalio import activity
 
 from models.crud.case_events import append_event
+from models.crud.case_projections import save_view
+from models.crud.notifications import enqueue
 from models.db import SessionFactory
-from models.payloads.events import CaseEventDraft
+from models.payloads.case_view import CaseStep
 
 
 class CaseRecordActivities:
@@ -14,7 +16,22 @@ class CaseRecordActivities:
         self._sessions = session_factory
 
     @activity.defn
-    async def record_event(self, draft: CaseEventDraft) -> None:
-        """Append one event to the case history; a retry of the same event is a no-op."""
+    async def persist_step(self, step: CaseStep) -> None:
+        """Write one workflow step in one transaction: its events, its notifications and the
+        case's new state. Every write is keyed (event seq, notification step key, view
+        version): a retry changes nothing, and a step that lands after a newer one adds only
+        what is missing from the history and the outbox, never its older view."""
         async with self._sessions() as session, session.begin():
-            await append_event(session, draft=draft)
+            new_events = [await append_event(session, draft=event) for event in step.events]
+            new_notifications = await enqueue(session, drafts=step.notifications)
+            view_saved = await save_view(session, view=step.view)
+        activity.logger.debug(
+            "case step persisted",
+            extra={
+                "version": step.view.version,
+                "new_events": sum(new_events),
+                "new_notifications": new_notifications,
+                # False: this version or a newer one was stored already (a retry, or a race).
+                "view_saved": view_saved,
+            },
+        )

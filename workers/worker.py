@@ -7,11 +7,13 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from activities.case_records import CaseRecordActivities
+from activities.policy_context import PolicyActivities
 from models.db import SessionFactory, make_async_engine, make_session_factory
 from models.settings import Settings
 from workers.logs import get_logger
 from workers.temporal_client import connect_temporal
 from workflows.case import CaseWorkflow
+from workflows.follow_up import CaseFollowUpWorkflow
 
 log = get_logger(__name__)
 
@@ -19,11 +21,12 @@ log = get_logger(__name__)
 def build_worker(client: Client, *, task_queue: str, sessions: SessionFactory) -> Worker:
     """The worker with every Kurator workflow and activity; tests use it as production does."""
     records = CaseRecordActivities(sessions)
+    policies = PolicyActivities()
     return Worker(
         client,
         task_queue=task_queue,
-        workflows=[CaseWorkflow],
-        activities=[records.record_event],
+        workflows=[CaseWorkflow, CaseFollowUpWorkflow],
+        activities=[records.persist_step, policies.load_case_policy],
     )
 
 

@@ -17,9 +17,11 @@ async def append_event(session: AsyncSession, *, draft: CaseEventDraft) -> bool:
         insert(CaseEvent)
         .values(**draft.model_dump(mode="python"))
         .on_conflict_do_nothing(constraint="uq_case_events_case_seq")
+        # rowcount is -1 for this insert with psycopg: RETURNING tells new from duplicate.
+        .returning(col(CaseEvent.id))
     )
     result = await session.exec(statement)
-    return bool(result.rowcount)
+    return result.first() is not None
 
 
 async def list_events(session: AsyncSession, *, case_id: UUID) -> Sequence[CaseEvent]:

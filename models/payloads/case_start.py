@@ -1,17 +1,47 @@
-"""What starts a case workflow. Carries no personal data: the family is a pseudonymous key."""
+"""What starts (or continues) a case workflow. No personal data: the family is known to the
+workflow only through its pseudonymous workflow id."""
 
 from datetime import datetime
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from models.lifecycle.state import CaseState
+from models.payloads.case_view import CaseView
+from models.policy import ClosureReason
+
 
 class CaseStart(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     case_id: UUID
-    municipality: str = Field(max_length=16, description="Municipality code (territory).")
-    source: str = Field(max_length=32, description="How the signal arrived.")
-    actor_id: str = Field(max_length=64)
-    actor_role: str = Field(max_length=32)
-    received_at: datetime
+    municipality: str = Field(pattern=r"^[a-z0-9_]{1,32}$", description="Municipality code.")
+    policy: str = Field("default", description="Policy name (a packaged file) or path.")
+
+
+class CaseInput(BaseModel):
+    """The case workflow's single argument: a new case, or its state on continue-as-new."""
+
+    start: CaseStart
+    state: CaseState | None = None
+
+
+class CaseOutcome(BaseModel):
+    case_id: UUID
+    closure_reason: ClosureReason | None
+    closed_at: datetime | None
+    follow_up_workflow_id: str | None
+
+
+class FollowUpInput(BaseModel):
+    """The closed case's state, handed to its follow-up workflow (T9)."""
+
+    state: CaseState
+    planned: bool = False  # True once the follow-ups are armed (after continue-as-new)
+
+
+class SignalOutcome(BaseModel):
+    """The answer to an intake: the case the signal opened or joined."""
+
+    view: CaseView
+    joined: bool = Field(description="True when an open episode already existed.")

@@ -2,5 +2,7 @@
 (alembic's autogenerate and the migration tests rely on that). Never import it from workflows."""
 
 from models.tables.case_event import CaseEvent
+from models.tables.case_projection import CaseProjection
+from models.tables.notification import Notification
 
-__all__ = ["CaseEvent"]
+__all__ = ["CaseEvent", "CaseProjection", "Notification"]

@@ -1,0 +1,127 @@
+"""Writing and reading the case projection (the latest `CaseView` of each case)."""
+
+from collections.abc import Collection
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import ColumnElement, func
+from sqlalchemy.dialects.postgresql import insert
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from models.payloads.case_view import CaseView
+from models.payloads.vocabulary import Stage
+from models.policy.codes import AccompanimentLevel
+from models.tables.case_projection import CaseProjection
+
+
+async def save_view(session: AsyncSession, *, view: CaseView) -> bool:
+    """Store `view` unless the stored state is as new or newer. True if a row changed.
+
+    The version check runs inside the upsert, under the row's lock, so a retried activity or
+    two steps racing can never move the projection backwards.
+    """
+    values = _columns(view)
+    statement = insert(CaseProjection).values(**values)
+    changed = {name: statement.excluded[name] for name in values if name != "case_id"}
+    statement = statement.on_conflict_do_update(
+        index_elements=[col(CaseProjection.case_id)],
+        set_={**changed, "updated_at": func.now()},
+        where=col(CaseProjection.version) < statement.excluded.version,
+    )
+    # RETURNING, not rowcount: SQLAlchemy reports no rowcount for an INSERT (-1) by default.
+    written = await session.exec(statement.returning(col(CaseProjection.case_id)))
+    return written.first() is not None
+
+
+async def get_view(session: AsyncSession, *, case_id: UUID) -> CaseView | None:
+    """The case's latest state, or None when no step of it has been stored."""
+    statement = select(CaseProjection.view).where(CaseProjection.case_id == case_id)
+    stored = (await session.exec(statement)).first()
+    return None if stored is None else CaseView.model_validate(stored)
+
+
+async def list_views(
+    session: AsyncSession,
+    *,
+    municipalities: Collection[str] | None,
+    stage: Stage | None = None,
+    level: AccompanimentLevel | None = None,
+    municipality: str | None = None,
+    overdue: bool | None = None,
+    curator: str | None = None,
+    limit: int,
+    offset: int = 0,
+) -> tuple[list[CaseView], int]:
+    """One page of cases and the total that match, overdue first, then by next deadline.
+
+    `municipalities` is the caller's territory: None means every municipality (the ministry),
+    an empty collection means none. The other arguments narrow the list; None ignores one.
+    Ties are broken by case id, so pages never overlap or skip a case.
+    """
+    conditions = _conditions(
+        municipalities=municipalities,
+        stage=stage,
+        level=level,
+        municipality=municipality,
+        overdue=overdue,
+        curator=curator,
+    )
+    page = (
+        select(CaseProjection.view)
+        .where(*conditions)
+        .order_by(
+            col(CaseProjection.overdue).desc(),
+            col(CaseProjection.next_deadline).asc().nulls_last(),
+            col(CaseProjection.case_id),
+        )
+        .limit(limit)
+        .offset(offset)
+    )
+    counting = select(func.count()).select_from(CaseProjection).where(*conditions)
+    views = [CaseView.model_validate(stored) for stored in (await session.exec(page)).all()]
+    total = (await session.exec(counting)).one()
+    return views, total
+
+
+def _conditions(
+    *,
+    municipalities: Collection[str] | None,
+    stage: Stage | None,
+    level: AccompanimentLevel | None,
+    municipality: str | None,
+    overdue: bool | None,
+    curator: str | None,
+) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = []
+    if municipalities is not None:
+        conditions.append(col(CaseProjection.municipality).in_(list(municipalities)))
+    wanted: list[tuple[Any, object]] = [
+        (CaseProjection.stage, stage),
+        (CaseProjection.level, level),
+        (CaseProjection.municipality, municipality),
+        (CaseProjection.overdue, overdue),
+        (CaseProjection.curator, curator),
+    ]
+    conditions += [col(column) == value for column, value in wanted if value is not None]
+    return conditions
+
+
+def _columns(view: CaseView) -> dict[str, Any]:
+    """The row for `view`: the filterable fields as columns, and the whole view as JSON."""
+    return {
+        "case_id": view.case_id,
+        "workflow_id": view.workflow_id,
+        "version": view.version,
+        "municipality": view.municipality,
+        "stage": view.stage.value,
+        "level": None if view.level is None else view.level.value,
+        "curator": view.curator,
+        "overdue": view.overdue,
+        "escalation_level": view.escalation_level,
+        "next_deadline": view.next_deadline,
+        "policy_version": view.policy_version,
+        "opened_at": view.opened_at,
+        "closed_at": view.closed_at,
+        "view": view.model_dump(mode="json"),
+    }

@@ -1,0 +1,204 @@
+"""The inputs of staff actions (Workflow Updates). Each carries its actor and an optional
+comment; pydantic validates shape here, the workflow's validators check stage and role."""
+
+from datetime import date, datetime
+from typing import Annotated, Self
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+
+from models.payloads.vocabulary import (
+    AccompanimentChannel,
+    AcuteRisk,
+    NeedCircumstance,
+    NeedDecision,
+    ReviewOutcome,
+    RouteKind,
+    ServiceType,
+    SignalSource,
+    StaffRole,
+)
+from models.policy.codes import AccompanimentLevel, ClosureReason, SocialContractDirection
+from models.policy.durations import Duration
+
+StaffId = Annotated[str, Field(pattern=r"^[A-Za-z0-9._-]{1,64}$", description="Staff id.")]
+Code = Annotated[str, Field(pattern=r"^[a-z0-9_]{1,32}$")]
+
+
+def _aware(moment: datetime) -> datetime:
+    if moment.tzinfo is None:
+        raise ValueError("must include a timezone, e.g. 2026-05-12T10:00:00+07:00")
+    return moment
+
+
+AwareDatetime = Annotated[datetime, AfterValidator(_aware)]
+
+
+class Actor(BaseModel):
+    """Who acts: taken from the caller's token, never from the request body."""
+
+    model_config = ConfigDict(frozen=True)
+
+    staff_id: StaffId
+    role: StaffRole
+    municipalities: tuple[Code, ...] = Field(min_length=1)
+
+
+class StaffAction(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    actor: Actor
+    comment: str | None = Field(None, max_length=2000, description="Reason or comment.")
+
+
+class SignalIn(StaffAction):
+    """A signal or request about the family (выявление / запрос семьи)."""
+
+    source: SignalSource
+    child_safety_indicators: bool = Field(
+        False, description="Signs of a threat to a child: first contact the same day."
+    )
+
+
+class IntakeIn(StaffAction):
+    """The intake is registered: the application counts T2 and T3 from its date."""
+
+    application_date: date | None = Field(None, description="Defaults to today.")
+
+
+class AssessmentIn(StaffAction):
+    """Оценка семейной ситуации: the need decision and the level."""
+
+    decision: NeedDecision
+    circumstances: list[NeedCircumstance] = Field(default_factory=list, max_length=8)
+    level: AccompanimentLevel | None = None
+    acute_risks: list[AcuteRisk] = Field(default_factory=list, max_length=5)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Self:
+        if self.decision is NeedDecision.NEED_RECOGNISED:
+            if not self.circumstances:
+                raise ValueError("a recognised need names at least one circumstance")
+            if self.level is None and not self.acute_risks:
+                raise ValueError("a recognised need assigns a level")
+        elif self.level is not None:
+            raise ValueError(f"no level is assigned when the decision is {self.decision}")
+        return self
+
+
+class RouteIn(StaffAction):
+    """Маршрутизация."""
+
+    routes: list[RouteKind] = Field(min_length=1, max_length=4)
+    providers: list[Annotated[str, Field(min_length=1, max_length=200)]] = Field(
+        default_factory=list, max_length=20
+    )
+    social_contract: SocialContractDirection | None = None
+
+    @model_validator(mode="after")
+    def _contract_named(self) -> Self:
+        wants_contract = RouteKind.SOCIAL_CONTRACT in self.routes
+        if wants_contract != (self.social_contract is not None):
+            raise ValueError("social_contract is given exactly when the route includes it")
+        return self
+
+
+class TeamIn(StaffAction):
+    """Команда сопровождения: the curator and the members."""
+
+    curator: StaffId
+    members: list[StaffId] = Field(default_factory=list, max_length=20)
+
+
+class PlanItemIn(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    item_id: Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,32}$")]
+    service_type: ServiceType | None = None
+    channel: AccompanimentChannel | None = None
+    provider: str = Field(min_length=1, max_length=200)
+    responsible: StaffId
+    deadline: AwareDatetime
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> Self:
+        if (self.service_type is None) == (self.channel is None):
+            raise ValueError("a plan item is either a service_type or a channel")
+        return self
+
+
+class PlanIn(StaffAction):
+    """The individual plan (ИППСУ and accompaniment measures) to approve."""
+
+    items: list[PlanItemIn] = Field(min_length=1, max_length=100)
+
+    @model_validator(mode="after")
+    def _unique_items(self) -> Self:
+        ids = [item.item_id for item in self.items]
+        if len(ids) != len(set(ids)):
+            raise ValueError("plan item ids must be unique")
+        return self
+
+
+class PlanItemDoneIn(StaffAction):
+    item_id: Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,32}$")]
+
+
+class ContactIn(StaffAction):
+    reached: bool = Field(True, description="False: an attempt that did not reach the family.")
+
+
+class ReviewIn(StaffAction):
+    """Мониторинг и оценка: what the review decided."""
+
+    outcome: ReviewOutcome
+    new_level: AccompanimentLevel | None = None
+    closure_reason: ClosureReason | None = None
+
+    @model_validator(mode="after")
+    def _outcome_details(self) -> Self:
+        if (self.outcome is ReviewOutcome.CHANGE_LEVEL) != (self.new_level is not None):
+            raise ValueError("new_level is given exactly when the outcome is change_level")
+        if (self.outcome is ReviewOutcome.PROPOSE_CLOSURE) != (self.closure_reason is not None):
+            raise ValueError("closure_reason is given exactly when the outcome is propose_closure")
+        return self
+
+
+class ProlongationIn(StaffAction):
+    """A supervisor's (consilium's) decision on a prolongation request."""
+
+    approve: bool
+    extend_by: Duration | None = Field(None, description="Default: the level's initial term.")
+    consilium: bool = Field(
+        False, description="Decided by a consilium: required beyond the 12-month total."
+    )
+
+
+class ClosureRequestIn(StaffAction):
+    reason: ClosureReason
+
+
+class ClosureApprovalIn(StaffAction):
+    approve: bool
+
+
+class UrgentServiceIn(StaffAction):
+    """Срочная социальная услуга (442-ФЗ ст. 21), at any stage, without a plan."""
+
+    service: Annotated[str, Field(pattern=r"^[a-z_]{1,40}$")] = Field(
+        description="e.g. food_set, clothing, temporary_housing, psychological_first_aid"
+    )
+
+
+class ChildSafetyAlertIn(StaffAction):
+    """120-ФЗ ст. 9: report a threat to a child at once. Never closes the case."""
+
+    indicators: list[AcuteRisk] = Field(default_factory=list, max_length=5)
+
+
+class ReassignCuratorIn(StaffAction):
+    curator: StaffId
+
+
+class FollowUpIn(StaffAction):
+    number: int = Field(ge=1, le=12, description="Which post-closure follow-up (1, 2, ...).")
+    reached: bool = True

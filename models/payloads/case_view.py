@@ -1,0 +1,97 @@
+"""A case's state as the workflow publishes it: returned by every accepted action, stored as
+the PostgreSQL projection the API reads, and persisted together with its events and
+notifications as one `CaseStep`. No personal data: the family is a pseudonymous key."""
+
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from models.payloads.events import CaseEventDraft
+from models.payloads.vocabulary import NotificationKind, Stage
+from models.policy.codes import AccompanimentLevel, ClosureReason, DeadlineCode
+
+_frozen = ConfigDict(frozen=True)
+
+
+class DeadlineView(BaseModel):
+    """One open deadline of the case."""
+
+    model_config = _frozen
+
+    key: str = Field(description="Unique within the case, e.g. T2 or T10:item-1.")
+    code: DeadlineCode
+    due_at: datetime
+    responsible: str = Field(description="Staff id, or a role when no person is named yet.")
+    overdue: bool = False
+    escalation_level: int = 0
+
+
+class PlanItemView(BaseModel):
+    """One service or accompaniment measure of the plan."""
+
+    model_config = _frozen
+
+    item_id: str = Field(max_length=32)
+    service_type: str | None = None
+    channel: str | None = None
+    provider: str = Field(max_length=200)
+    responsible: str = Field(max_length=64)
+    deadline: datetime
+    done_at: datetime | None = None
+
+
+class CaseView(BaseModel):
+    """The case's current state (the projection), versioned by its last event's number."""
+
+    model_config = _frozen
+
+    case_id: UUID
+    workflow_id: str = Field(max_length=255)
+    version: int = Field(ge=1, description="The number of the last event this state includes.")
+    municipality: str = Field(max_length=64)
+    stage: Stage
+    level: AccompanimentLevel | None = None
+    curator: str | None = Field(None, max_length=64)
+    team: list[str] = Field(default_factory=list)
+    plan_items: list[PlanItemView] = Field(default_factory=list)
+    deadlines: list[DeadlineView] = Field(default_factory=list)
+    overdue: bool = False
+    escalation_level: int = 0
+    next_deadline: datetime | None = None
+    closure_requested: ClosureReason | None = None
+    closure_reason: ClosureReason | None = None
+    policy_version: str = Field(max_length=64)
+    opened_at: datetime
+    term_ends_at: datetime | None = None
+    closed_at: datetime | None = None
+    allowed_actions: list[str] = Field(default_factory=list)
+    details: dict[str, Any] = Field(default_factory=dict)
+
+
+class NotificationDraft(BaseModel):
+    """One message for the outbox; a delivery adapter drains it later. `(case_id, event_seq,
+    recipient, kind)` is its idempotency key."""
+
+    model_config = _frozen
+
+    case_id: UUID
+    event_seq: int = Field(ge=1, description="The event that caused it.")
+    recipient: str = Field(max_length=64, description="A staff id or a role.")
+    recipient_is_role: bool
+    municipality: str
+    kind: NotificationKind
+    deadline_code: DeadlineCode | None = None
+    due_at: datetime | None = None
+    message: str = Field(max_length=500, description="No personal data: codes and dates only.")
+
+
+class CaseStep(BaseModel):
+    """Everything one workflow step persists, written in one transaction."""
+
+    model_config = _frozen
+
+    events: list[CaseEventDraft]
+    notifications: list[NotificationDraft] = Field(default_factory=list)
+    view: CaseView

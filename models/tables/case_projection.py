@@ -1,0 +1,59 @@
+"""The case projection: one row per case holding its latest `CaseView`.
+
+The workflow is the source of truth; this row is what the API lists and reads without asking
+Temporal. The scalar columns exist for filtering and ordering; `view` holds the whole state,
+so GET /cases/{id} is one row. `version` (the last event number the state includes) lets a
+write proceed only forward: a retried or late step never overwrites a newer state.
+"""
+
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import Column, DateTime, Index, func
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlmodel import Field, SQLModel
+
+
+class CaseProjectionBase(SQLModel):
+    workflow_id: str = Field(max_length=255)
+    version: int
+    municipality: str = Field(max_length=64)
+    stage: str = Field(max_length=32)
+    level: str | None = Field(default=None, max_length=8)
+    curator: str | None = Field(default=None, max_length=64)
+    overdue: bool = False
+    escalation_level: int = 0
+    next_deadline: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
+    )
+    policy_version: str = Field(max_length=64)
+    opened_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    closed_at: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
+    )
+
+
+class CaseProjection(CaseProjectionBase, table=True):
+    __tablename__ = "case_projections"
+    __table_args__ = (
+        # The API's list filters: a territory's cases by stage, a territory's overdue cases
+        # by deadline, and a curator's own cases.
+        Index("ix_case_projections_municipality_stage", "municipality", "stage"),
+        Index(
+            "ix_case_projections_municipality_overdue_deadline",
+            "municipality",
+            "overdue",
+            "next_deadline",
+        ),
+        Index("ix_case_projections_curator", "curator"),
+    )
+
+    case_id: UUID = Field(primary_key=True)
+    view: dict[str, Any] = Field(sa_column=Column(JSONB, nullable=False))
+    updated_at: datetime | None = Field(
+        default=None,
+        sa_column=Column(
+            DateTime(timezone=True), nullable=False, server_default=func.now(), onupdate=func.now()
+        ),
+    )

@@ -1,0 +1,287 @@
+"""`persist_step` writes a step's events, notifications and view in one idempotent
+transaction; the projection and outbox queries the API and the delivery adapter use."""
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from uuid import UUID, uuid4
+
+import pytest
+import pytest_asyncio
+from temporalio.testing import ActivityEnvironment
+
+from activities.case_records import CaseRecordActivities
+from models.crud.case_events import list_events
+from models.crud.case_projections import get_view, list_views, save_view
+from models.crud.notifications import enqueue, list_for_case, mark_sent, pending
+from models.db import SessionFactory, make_async_engine, make_session_factory
+from models.payloads.case_view import CaseStep, CaseView, NotificationDraft
+from models.payloads.events import CaseEventDraft
+from models.payloads.vocabulary import NotificationKind, Stage
+from models.policy.codes import AccompanimentLevel, DeadlineCode
+from models.tables.case_projection import CaseProjection
+from workers.migrate import upgrade_to_head
+
+OPENED = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+
+
+def view(
+    case_id: UUID,
+    version: int,
+    *,
+    municipality: str = "berdsk",
+    stage: Stage = Stage.IDENTIFIED,
+    level: AccompanimentLevel | None = None,
+    curator: str | None = None,
+    overdue: bool = False,
+    next_deadline: datetime | None = None,
+) -> CaseView:
+    return CaseView(
+        case_id=case_id,
+        workflow_id=f"case-{case_id}",
+        version=version,
+        municipality=municipality,
+        stage=stage,
+        level=level,
+        curator=curator,
+        overdue=overdue,
+        escalation_level=1 if overdue else 0,
+        next_deadline=next_deadline,
+        policy_version="2026.11-default",
+        opened_at=OPENED,
+        details={"version_note": f"v{version}"},
+    )
+
+
+def event(case_id: UUID, seq: int, action: str = "signal_received") -> CaseEventDraft:
+    return CaseEventDraft(
+        case_id=case_id,
+        seq=seq,
+        action=action,
+        actor_id="staff-001",
+        actor_role="specialist",
+        stage_after="identified",
+        occurred_at=OPENED + timedelta(minutes=seq),
+    )
+
+
+def note(
+    case_id: UUID,
+    seq: int,
+    recipient: str = "supervisor",
+    kind: NotificationKind = NotificationKind.REMINDER,
+) -> NotificationDraft:
+    return NotificationDraft(
+        case_id=case_id,
+        event_seq=seq,
+        recipient=recipient,
+        recipient_is_role=not recipient.startswith("staff-"),
+        municipality="berdsk",
+        kind=kind,
+        deadline_code=DeadlineCode.T1,
+        due_at=OPENED + timedelta(days=1),
+        message="T1 first contact due 2026-03-03",
+    )
+
+
+async def persist(sessions: SessionFactory, step: CaseStep) -> None:
+    """Run the activity as the worker would, with a real activity context."""
+    await ActivityEnvironment().run(CaseRecordActivities(sessions).persist_step, step)
+
+
+@pytest_asyncio.fixture
+async def own_sessions(empty_database_url: str) -> AsyncIterator[SessionFactory]:
+    """A database of the test's own, for queries over all cases (lists, the outbox)."""
+    upgrade_to_head(empty_database_url)
+    engine = make_async_engine(empty_database_url, pool_size=2)
+    yield make_session_factory(engine)
+    await engine.dispose()
+
+
+async def test_persist_step_writes_events_notifications_and_view(
+    sessions: SessionFactory,
+) -> None:
+    case_id = uuid4()
+    step = CaseStep(
+        events=[event(case_id, 1), event(case_id, 2, "intake_registered")],
+        notifications=[note(case_id, 2), note(case_id, 2, "staff-001")],
+        view=view(case_id, 2, stage=Stage.ASSESSMENT, curator="staff-001"),
+    )
+
+    await persist(sessions, step)
+
+    async with sessions() as session:
+        events = await list_events(session, case_id=case_id)
+        notifications = await list_for_case(session, case_id=case_id)
+        stored = await get_view(session, case_id=case_id)
+        row = await session.get(CaseProjection, case_id)
+    assert [(e.seq, e.action) for e in events] == [(1, "signal_received"), (2, "intake_registered")]
+    assert [(n.event_seq, n.recipient, n.recipient_is_role) for n in notifications] == [
+        (2, "staff-001", False),
+        (2, "supervisor", True),
+    ]
+    assert all(n.sent_at is None and n.created_at is not None for n in notifications)
+    assert stored == step.view
+    assert row is not None
+    assert (row.version, row.stage, row.curator, row.municipality) == (
+        2,
+        "assessment",
+        "staff-001",
+        "berdsk",
+    )
+
+
+async def test_the_same_step_twice_changes_nothing(sessions: SessionFactory) -> None:
+    case_id = uuid4()
+    step = CaseStep(
+        events=[event(case_id, 1)], notifications=[note(case_id, 1)], view=view(case_id, 1)
+    )
+    await persist(sessions, step)
+    async with sessions() as session:
+        first_row = await session.get(CaseProjection, case_id)
+        first_notes = await list_for_case(session, case_id=case_id)
+
+    await persist(sessions, step)  # a retried activity
+
+    async with sessions() as session, session.begin():
+        assert not await save_view(session, view=step.view)
+        assert await enqueue(session, drafts=step.notifications) == 0
+    async with sessions() as session:
+        row = await session.get(CaseProjection, case_id)
+        notes = await list_for_case(session, case_id=case_id)
+        events = await list_events(session, case_id=case_id)
+    assert first_row is not None
+    assert row is not None
+    assert len(events) == 1
+    assert [n.id for n in notes] == [n.id for n in first_notes]
+    assert row.updated_at == first_row.updated_at
+    assert row.view == first_row.view
+
+
+async def test_an_older_step_never_overwrites_a_newer_view(sessions: SessionFactory) -> None:
+    case_id = uuid4()
+    newer = CaseStep(events=[event(case_id, 3)], view=view(case_id, 3, stage=Stage.ROUTING))
+    older = CaseStep(events=[event(case_id, 2)], view=view(case_id, 2, stage=Stage.ASSESSMENT))
+
+    await persist(sessions, newer)
+    await persist(sessions, older)  # e.g. a retry of step 2 that lost the race
+
+    async with sessions() as session:
+        stored = await get_view(session, case_id=case_id)
+        events = await list_events(session, case_id=case_id)
+    async with sessions() as session, session.begin():
+        moved_on = await save_view(session, view=view(case_id, 4, stage=Stage.TEAM))
+    async with sessions() as session:
+        after = await get_view(session, case_id=case_id)
+    assert stored == newer.view
+    assert [e.seq for e in events] == [2, 3]  # history is append-only, whatever the order
+    assert moved_on
+    assert after is not None
+    assert (after.version, after.stage) == (4, Stage.TEAM)
+
+
+async def test_get_view_of_an_unknown_case_is_none(sessions: SessionFactory) -> None:
+    async with sessions() as session:
+        assert await get_view(session, case_id=uuid4()) is None
+
+
+# Case ids in a known order, so ties of the list order (case id last) are predictable.
+A, B, C, D, E, F = (UUID(int=n) for n in range(1, 7))
+
+
+@pytest_asyncio.fixture
+async def listed(own_sessions: SessionFactory) -> SessionFactory:
+    soon, later = OPENED + timedelta(days=1), OPENED + timedelta(days=2)
+    views = [
+        view(A, 5, stage=Stage.SUPPORT, level=AccompanimentLevel.L2, curator="staff-001",
+             overdue=True, next_deadline=later),
+        view(B, 5, stage=Stage.SUPPORT, level=AccompanimentLevel.L1, curator="staff-002",
+             next_deadline=soon),
+        view(C, 2, stage=Stage.ASSESSMENT),
+        view(D, 7, municipality="iskitim_district", stage=Stage.SUPPORT,
+             level=AccompanimentLevel.L2, curator="staff-001", overdue=True, next_deadline=soon),
+        view(E, 9, municipality="iskitim_district", stage=Stage.CLOSED),
+        view(F, 1, municipality="kolyvan_district"),
+    ]  # fmt: skip
+    for item in views:
+        await persist(own_sessions, CaseStep(events=[event(item.case_id, 1)], view=item))
+    return own_sessions
+
+
+async def ids(sessions: SessionFactory, **filters: Any) -> tuple[list[UUID], int]:
+    """The ids of one page and the total; the ministry's view (all territories) by default."""
+    arguments: dict[str, Any] = {"municipalities": None, "limit": 50, **filters}
+    async with sessions() as session:
+        views, total = await list_views(session, **arguments)
+    return [v.case_id for v in views], total
+
+
+async def test_list_order_overdue_first_then_by_next_deadline(listed: SessionFactory) -> None:
+    # Overdue by deadline (D, A), then the rest by deadline with none last (B), then case id.
+    assert await ids(listed) == ([D, A, B, C, E, F], 6)
+
+
+@pytest.mark.parametrize(
+    ("filters", "expected"),
+    [
+        ({"municipalities": ["berdsk"]}, [A, B, C]),
+        ({"municipalities": {"berdsk", "iskitim_district"}, "stage": Stage.SUPPORT}, [D, A, B]),
+        ({"municipalities": []}, []),  # a staff member with no territory sees nothing
+        ({"municipalities": ["berdsk"], "municipality": "iskitim_district"}, []),
+        ({"municipality": "iskitim_district"}, [D, E]),
+        ({"overdue": True}, [D, A]),
+        ({"overdue": False}, [B, C, E, F]),
+        ({"level": AccompanimentLevel.L2}, [D, A]),
+        ({"level": AccompanimentLevel.L1}, [B]),
+        ({"curator": "staff-001"}, [D, A]),
+        ({"curator": "staff-001", "municipalities": ["berdsk"]}, [A]),
+        ({"stage": Stage.CLOSED}, [E]),
+    ],
+)
+async def test_list_filters_and_territory(
+    listed: SessionFactory, filters: dict[str, Any], expected: list[UUID]
+) -> None:
+    assert await ids(listed, **filters) == (expected, len(expected))
+
+
+async def test_list_pages_are_stable_and_complete(listed: SessionFactory) -> None:
+    pages = [await ids(listed, limit=2, offset=offset) for offset in (0, 2, 4, 6)]
+    assert pages == [([D, A], 6), ([B, C], 6), ([E, F], 6), ([], 6)]
+
+
+async def test_outbox_pending_and_mark_sent(own_sessions: SessionFactory) -> None:
+    first, second = uuid4(), uuid4()
+    await persist(
+        own_sessions,
+        CaseStep(
+            events=[event(first, 1)],
+            notifications=[note(first, 1), note(first, 1, "staff-001")],
+            view=view(first, 1),
+        ),
+    )
+    await persist(
+        own_sessions,
+        CaseStep(
+            events=[event(second, 1)],
+            notifications=[note(second, 1, "head", NotificationKind.CHILD_SAFETY_ALERT)],
+            view=view(second, 1),
+        ),
+    )
+
+    async with own_sessions() as session:
+        unsent = await pending(session, limit=10)
+        one = await pending(session, limit=1)
+    assert [n.case_id for n in unsent] == [first, first, second]  # oldest first
+    assert [n.id for n in one] == [unsent[0].id]
+
+    sent_at = OPENED + timedelta(hours=1)
+    async with own_sessions() as session, session.begin():
+        assert await mark_sent(session, ids=[n.id for n in unsent[:2]], at=sent_at) == 2
+    async with own_sessions() as session, session.begin():  # a repeated delivery report
+        assert await mark_sent(session, ids=[unsent[0].id], at=sent_at + timedelta(hours=1)) == 0
+    async with own_sessions() as session:
+        still = await pending(session, limit=10)
+        first_notes = await list_for_case(session, case_id=first)
+
+    assert [n.case_id for n in still] == [second]
+    assert [n.sent_at for n in first_notes] == [sent_at, sent_at]  # the first time is kept
