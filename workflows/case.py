@@ -1,47 +1,73 @@
-"""The family case workflow: one family episode from the first signal to closure."""
+"""The family case workflow: one family episode from the first signal to closure.
+
+Started (or joined) by the `receive_signal` update-with-start; the workflow id comes from the
+family's pseudonymous key (workflows/ids.py), so Temporal itself keeps one open episode per
+family. At closure it hands the follow-ups (T9) to a workflow of their own and completes, so
+the family's id is free for a later episode at once.
+"""
 
 from datetime import timedelta
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy
+from temporalio.workflow import ParentClosePolicy
 
 with workflow.unsafe.imports_passed_through():
-    from activities.case_records import CaseRecordActivities
-    from models.payloads.case_start import CaseStart
-    from models.payloads.events import CaseEventDraft
+    from activities.policy_context import PolicyActivities
+    from models.lifecycle.state import CaseState
+    from models.payloads.case_start import CaseInput, CaseOutcome, FollowUpInput
+    from models.payloads.policy_context import CasePolicyRequest
+    from models.payloads.vocabulary import Stage
 
-from workflows.search_attributes import CASE_STAGE, MUNICIPALITY
+from workflows.case_actions import CaseActions
+from workflows.follow_up import CaseFollowUpWorkflow
+from workflows.ids import follow_up_workflow_id
 
-# Database writes are idempotent, so retrying them for long is safe.
-DATABASE_RETRY = RetryPolicy(
-    initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1)
-)
-DATABASE_TIMEOUT = timedelta(seconds=30)
+POLICY_TIMEOUT = timedelta(seconds=30)
 
 
 @workflow.defn
-class CaseWorkflow:
-    def __init__(self) -> None:
-        self._closed = False
+class CaseWorkflow(CaseActions):
+    @workflow.init
+    def __init__(self, case: CaseInput) -> None:
+        super().__init__(case.state)
+        self._start = case.start
 
     @workflow.run
-    async def run(self, start: CaseStart) -> None:
-        workflow.upsert_search_attributes(
-            [CASE_STAGE.value_set("identified"), MUNICIPALITY.value_set(start.municipality)]
+    async def run(self, case: CaseInput) -> CaseOutcome:
+        if self._state is None:
+            # The policy and calendar become part of the history: the case keeps the policy
+            # version it started under, and replay never depends on today's files.
+            context = await workflow.execute_activity_method(
+                PolicyActivities.load_case_policy,
+                CasePolicyRequest(policy=case.start.policy, start_year=workflow.now().year),
+                start_to_close_timeout=POLICY_TIMEOUT,
+            )
+            self._state = CaseState(
+                case_id=case.start.case_id,
+                workflow_id=workflow.info().workflow_id,
+                municipality=case.start.municipality,
+                policy=context.policy,
+                calendar=context.calendar,
+                opened_at=workflow.now(),
+            )
+        self._publish()
+        await self._run_clock(lambda state: state.stage is Stage.CLOSED)
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        state = await self._ready()
+        follow_up_id = follow_up_workflow_id(state.case_id)
+        await workflow.start_child_workflow(
+            CaseFollowUpWorkflow.run,
+            FollowUpInput(state=state),
+            id=follow_up_id,
+            parent_close_policy=ParentClosePolicy.ABANDON,
+            static_summary=f"Follow-ups of case {state.case_id} ({state.municipality})",
         )
-        await workflow.execute_activity_method(
-            CaseRecordActivities.record_event,
-            CaseEventDraft(
-                case_id=start.case_id,
-                seq=1,
-                action="signal_received",
-                actor_id=start.actor_id,
-                actor_role=start.actor_role,
-                stage_after="identified",
-                data={"source": start.source},
-                occurred_at=workflow.now(),
-            ),
-            start_to_close_timeout=DATABASE_TIMEOUT,
-            retry_policy=DATABASE_RETRY,
+        return CaseOutcome(
+            case_id=state.case_id,
+            closure_reason=state.closure_reason,
+            closed_at=state.closed_at,
+            follow_up_workflow_id=follow_up_id,
         )
-        await workflow.wait_condition(lambda: self._closed)
+
+    def _continue_as_new(self, state: CaseState) -> None:
+        workflow.continue_as_new(CaseInput(start=self._start, state=state))

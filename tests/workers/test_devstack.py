@@ -4,9 +4,7 @@ import asyncio
 import socket
 import subprocess
 import time
-from datetime import UTC, datetime
 from pathlib import Path
-from uuid import uuid4
 
 import httpx
 import psutil
@@ -16,10 +14,9 @@ from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
-from models.payloads.case_start import CaseStart
+from tests.support.cases import open_case
 from tests.support.devstack import RunningDev, start_dev
 from workers.temporal_dev import find_binary
-from workflows.case import CaseWorkflow
 from workflows.search_attributes import ALL_SEARCH_ATTRIBUTES
 
 pytestmark = pytest.mark.slow
@@ -45,21 +42,10 @@ def _case_rows(dev: RunningDev, case_id: str) -> int:
 
 
 async def _start_case(temporal_address: str) -> tuple[str, str]:
-    """Start a case on the stack's own worker; its workflow id and case id."""
+    """Open a case on the stack's own worker; its workflow id and case id."""
     client = await Client.connect(temporal_address, data_converter=pydantic_data_converter)
-    case_id = uuid4()
-    start = CaseStart(
-        case_id=case_id,
-        municipality="iskitim_district",
-        source="proactive",
-        actor_id="staff-002",
-        actor_role="specialist",
-        received_at=datetime.now(UTC),
-    )
-    handle = await client.start_workflow(
-        CaseWorkflow.run, start, id=f"dev-{case_id}", task_queue="kurator-cases"
-    )
-    return handle.id, str(case_id)
+    handle, outcome = await open_case(client, "kurator-cases")
+    return handle.id, str(outcome.view.case_id)
 
 
 async def _finish_case(temporal_address: str, workflow_id: str) -> None:

@@ -37,12 +37,12 @@ def test_activity_details_become_fields() -> None:
     record = _record(
         temporal_activity={
             "activity_id": "7",
-            "activity_type": "record_event",
+            "activity_type": "persist_step",
             "workflow_id": "case-abc",
             "workflow_run_id": "run-1",
         }
     )
     line = json.loads(build_formatter(console=False).format(record))
-    assert line["activity_type"] == "record_event"
+    assert line["activity_type"] == "persist_step"
     assert line["workflow_id"] == "case-abc"
     assert line["run_id"] == "run-1"

@@ -1,44 +1,60 @@
-"""A case workflow run by the real worker writes to PostgreSQL through an activity."""
-
-from datetime import UTC, datetime
-from uuid import uuid4
+"""A case run by the real worker on the dev server writes to PostgreSQL through an activity,
+and shows its state to supervisors as search attributes."""
 
 from temporalio.testing import WorkflowEnvironment
 
 from models.crud.case_events import list_events
+from models.crud.case_projections import get_view
 from models.db import SessionFactory
-from models.payloads.case_start import CaseStart
-from tests.support.polling import eventually
+from models.payloads.actions import ClosureRequestIn
+from models.payloads.vocabulary import Stage
+from models.policy import ClosureReason
+from tests.support.cases import MUNICIPALITY, open_case, specialist
 from workers.worker import build_worker
 from workflows.case import CaseWorkflow
-from workflows.search_attributes import CASE_STAGE, MUNICIPALITY
+from workflows.search_attributes import CASE_STAGE, NEXT_DEADLINE, OVERDUE
+from workflows.search_attributes import MUNICIPALITY as MUNICIPALITY_KEY
 
 
 async def test_signal_is_recorded_in_postgres_by_the_real_worker(
     dev_env: WorkflowEnvironment, sessions: SessionFactory, task_queue: str
 ) -> None:
-    case_id = uuid4()
-    start = CaseStart(
-        case_id=case_id,
-        municipality="berdsk",
-        source="self_request",
-        actor_id="staff-001",
-        actor_role="specialist",
-        received_at=datetime.now(UTC),
-    )
-
-    async def events() -> list[str]:
-        async with sessions() as session:
-            return [event.action for event in await list_events(session, case_id=case_id)]
-
     async with build_worker(dev_env.client, task_queue=task_queue, sessions=sessions):
-        handle = await dev_env.client.start_workflow(
-            CaseWorkflow.run, start, id=f"test-{case_id}", task_queue=task_queue
-        )
-        recorded = await eventually(events, bool, what="the signal event row")
+        handle, outcome = await open_case(dev_env.client, task_queue)
         description = await handle.describe()
         await handle.terminate("test finished")
 
-    assert recorded == ["signal_received"]
-    assert description.typed_search_attributes.get(CASE_STAGE) == "identified"
-    assert description.typed_search_attributes.get(MUNICIPALITY) == "berdsk"
+    case_id = outcome.view.case_id
+    async with sessions() as session:
+        events = await list_events(session, case_id=case_id)
+        view = await get_view(session, case_id=case_id)
+    assert [(e.seq, e.action, e.stage_after) for e in events] == [
+        (1, "signal_received", "identified")
+    ]
+    assert view is not None
+    assert view.stage is Stage.IDENTIFIED
+    assert [d.key for d in view.deadlines] == ["T1"]
+    attributes = description.typed_search_attributes
+    assert attributes.get(CASE_STAGE) == "identified"
+    assert attributes.get(MUNICIPALITY_KEY) == MUNICIPALITY
+    assert attributes.get(NEXT_DEADLINE) == view.deadlines[0].due_at
+
+
+async def test_closed_case_shows_closed_and_no_next_deadline(
+    dev_env: WorkflowEnvironment, sessions: SessionFactory, task_queue: str
+) -> None:
+    """A duplicate signal's episode closes at once (no approval needed) and completes."""
+    async with build_worker(dev_env.client, task_queue=task_queue, sessions=sessions):
+        handle, _ = await open_case(dev_env.client, task_queue)
+        view = await handle.execute_update(
+            CaseWorkflow.request_closure,
+            ClosureRequestIn(actor=specialist(), reason=ClosureReason.DUPLICATE),
+        )
+        outcome = await handle.result()
+        attributes = (await handle.describe()).typed_search_attributes
+
+    assert view.stage is Stage.CLOSED
+    assert outcome.closure_reason is ClosureReason.DUPLICATE
+    assert attributes.get(CASE_STAGE) == "closed"
+    assert attributes.get(NEXT_DEADLINE) is None
+    assert attributes.get(OVERDUE) is False

@@ -1,0 +1,133 @@
+"""What the case workflow and its follow-up workflow share: the state, persisting a step,
+publishing search attributes and details, and the clock loop."""
+
+import asyncio
+import contextlib
+from collections.abc import Callable
+from datetime import timedelta
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from activities.case_records import CaseRecordActivities
+    from models.lifecycle.actions import Action, refusal
+    from models.lifecycle.state import CaseState
+    from models.lifecycle.steps import StepLog
+    from models.lifecycle.timers import advance_clock, next_wake_at
+    from models.payloads.actions import StaffAction
+
+from workflows.search_attributes import (
+    ACCOMPANIMENT_LEVEL,
+    CASE_STAGE,
+    CURATOR,
+    ESCALATION_LEVEL,
+    MUNICIPALITY,
+    NEXT_DEADLINE,
+    OVERDUE,
+)
+
+# Database writes are idempotent (a unique key per event), so retrying them long is safe.
+DATABASE_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1)
+)
+DATABASE_TIMEOUT = timedelta(seconds=30)
+
+
+def rejected(message: str) -> ApplicationError:
+    """A business refusal: never retried, shown to the caller as the reason."""
+    return ApplicationError(message, type="Rejected", non_retryable=True)
+
+
+class CaseRuntime:
+    def __init__(self, state: CaseState | None) -> None:
+        self._state = state
+        self._lock = asyncio.Lock()  # one step at a time: handlers interleave at awaits
+        self._changed = False
+
+    async def _ready(self) -> CaseState:
+        """The state, once the run method has loaded the policy (an update can come first)."""
+        await workflow.wait_condition(lambda: self._state is not None)
+        assert self._state is not None
+        return self._state
+
+    def _refusal(self, action: Action, command: StaffAction) -> str | None:
+        state = self._state
+        if state is None:
+            return None if action is Action.RECEIVE_SIGNAL else "the case is still opening"
+        if state.municipality not in command.actor.municipalities:
+            return "the case belongs to a municipality outside the actor's territory"
+        return refusal(action, state.stage, command.actor.role)
+
+    async def _act(
+        self, action: Action, command: StaffAction, apply: Callable[[CaseState, StepLog], None]
+    ) -> CaseState:
+        """Apply a validated action as one step: re-checked under the lock (an earlier update
+        may have moved the case since validation), persisted, then published."""
+        async with self._lock:
+            state = await self._ready()
+            problem = self._refusal(action, command)
+            if problem is not None:
+                raise rejected(problem)
+            log = StepLog(state, workflow.now(), command.actor.staff_id, command.actor.role)
+            apply(state, log)
+            await self._persist(log)
+            self._changed = True
+            return state
+
+    async def _persist(self, log: StepLog) -> None:
+        step = log.step()
+        if step is None:
+            return
+        await workflow.execute_activity_method(
+            CaseRecordActivities.persist_step,
+            step,
+            start_to_close_timeout=DATABASE_TIMEOUT,
+            retry_policy=DATABASE_RETRY,
+        )
+        self._publish()
+
+    def _publish(self) -> None:
+        """Search attributes and current details for supervisors in the Web UI."""
+        state = self._state
+        assert state is not None
+        next_deadline = state.next_deadline
+        workflow.upsert_search_attributes(
+            [
+                CASE_STAGE.value_set(state.stage),
+                MUNICIPALITY.value_set(state.municipality),
+                ACCOMPANIMENT_LEVEL.value_set(state.level)
+                if state.level
+                else ACCOMPANIMENT_LEVEL.value_unset(),
+                CURATOR.value_set(state.curator) if state.curator else CURATOR.value_unset(),
+                OVERDUE.value_set(state.overdue),
+                NEXT_DEADLINE.value_set(next_deadline)
+                if next_deadline
+                else NEXT_DEADLINE.value_unset(),
+                ESCALATION_LEVEL.value_set(state.escalation_level),
+            ]
+        )
+        workflow.set_current_details(state.details_markdown())
+
+    async def _run_clock(self, until: Callable[[CaseState], bool]) -> None:
+        """Sleep until the next alarm or a change, fire what is due; until `until(state)`.
+        Continues as new when the server suggests it, once no handler is running."""
+        state = await self._ready()
+        while not until(state):
+            wake = next_wake_at(state)
+            if wake is None or wake > workflow.now():
+                timeout = None if wake is None else wake - workflow.now()
+                with contextlib.suppress(TimeoutError):  # the timeout is the alarm itself
+                    await workflow.wait_condition(lambda: self._changed, timeout=timeout)
+            self._changed = False
+            async with self._lock:
+                log = StepLog.system(state, workflow.now())
+                advance_clock(state, log)
+                await self._persist(log)
+            if workflow.info().is_continue_as_new_suggested() and not until(state):
+                await workflow.wait_condition(workflow.all_handlers_finished)
+                self._continue_as_new(state)
+
+    def _continue_as_new(self, state: CaseState) -> None:
+        raise NotImplementedError
