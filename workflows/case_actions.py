@@ -15,16 +15,14 @@ with workflow.unsafe.imports_passed_through():
     from models.payloads.case_start import SignalOutcome
     from models.payloads.case_view import CaseView
 
-from workflows.case_runtime import CaseRuntime, rejected
+from workflows.case_runtime import CaseRuntime
 
 Command = TypeVar("Command", bound=inputs.StaffAction)
 
 
 class CaseActions(CaseRuntime):
-    def _validate(self, action: Action, command: inputs.StaffAction) -> None:
-        problem = self._refusal(action, command) or self._precondition(action, command)
-        if problem is not None:
-            raise rejected(problem)
+    def _problem(self, action: Action, command: inputs.StaffAction) -> str | None:
+        return self._refusal(action, command) or self._precondition(action, command)
 
     def _precondition(self, action: Action, command: inputs.StaffAction) -> str | None:
         """Action-specific checks beyond stage, role and territory."""

@@ -52,6 +52,16 @@ class CaseRuntime:
         assert self._state is not None
         return self._state
 
+    def _problem(self, action: Action, command: StaffAction) -> str | None:
+        """Why `command` cannot be applied now, or None. Validators and the re-check under the
+        lock both ask this; workflows add their action-specific preconditions."""
+        return self._refusal(action, command)
+
+    def _validate(self, action: Action, command: StaffAction) -> None:
+        problem = self._problem(action, command)
+        if problem is not None:
+            raise rejected(problem)
+
     def _refusal(self, action: Action, command: StaffAction) -> str | None:
         state = self._state
         if state is None:
@@ -67,7 +77,7 @@ class CaseRuntime:
         may have moved the case since validation), persisted, then published."""
         async with self._lock:
             state = await self._ready()
-            problem = self._refusal(action, command)
+            problem = self._problem(action, command)
             if problem is not None:
                 raise rejected(problem)
             log = StepLog(state, workflow.now(), command.actor.staff_id, command.actor.role)

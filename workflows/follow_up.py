@@ -12,12 +12,12 @@ with workflow.unsafe.imports_passed_through():
     from models.lifecycle.planning import arm, done
     from models.lifecycle.state import CaseState
     from models.lifecycle.steps import StepLog
-    from models.payloads.actions import FollowUpIn
+    from models.payloads.actions import FollowUpIn, StaffAction
     from models.payloads.case_start import FollowUpInput
     from models.payloads.case_view import CaseView
     from models.policy import DeadlineCode
 
-from workflows.case_runtime import CaseRuntime, rejected
+from workflows.case_runtime import CaseRuntime
 
 
 def _all_settled(state: CaseState) -> bool:
@@ -73,12 +73,16 @@ class CaseFollowUpWorkflow(CaseRuntime):
 
     @record_follow_up.validator
     def _check_record_follow_up(self, command: FollowUpIn) -> None:
-        problem = self._refusal(Action.RECORD_FOLLOW_UP, command)
+        self._validate(Action.RECORD_FOLLOW_UP, command)
+
+    def _problem(self, action: Action, command: StaffAction) -> str | None:
+        problem = self._refusal(action, command)
         state = self._state
-        if problem is None and state is not None and f"T9:{command.number}" not in state.deadlines:
-            problem = f"follow-up {command.number} is not open"
-        if problem is not None:
-            raise rejected(problem)
+        if problem is not None or state is None or not isinstance(command, FollowUpIn):
+            return problem
+        if f"T9:{command.number}" not in state.deadlines:
+            return f"follow-up {command.number} is not open"
+        return None
 
     def _continue_as_new(self, state: CaseState) -> None:
         workflow.continue_as_new(FollowUpInput(state=state, planned=True))
