@@ -5,7 +5,8 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from api.routes import health
+from api.errors import install_error_handlers
+from api.routes import actions, cases, health, tasks
 from api.state import AppState
 from models.db import make_async_engine, make_session_factory
 from models.settings import Settings
@@ -25,6 +26,8 @@ def create_app(settings: Settings) -> FastAPI:
             engine=engine,
             sessions=make_session_factory(engine),
             temporal=temporal,
+            jwt_secret=settings.require_secret("jwt_secret"),
+            pseudonym_secret=settings.require_secret("pseudonym_secret"),
         )
         try:
             yield
@@ -34,8 +37,15 @@ def create_app(settings: Settings) -> FastAPI:
     app = FastAPI(
         title="Kurator",
         summary="Social support of families with children, one durable case per family episode.",
+        description="Staff complete each step of a family's path here and get an immediate "
+        "answer. Every endpoint but /health needs `Authorization: Bearer <token>` "
+        "(`kurator token`); every POST needs an `Idempotency-Key`.",
         version="0.1.0",
         lifespan=lifespan,
     )
+    install_error_handlers(app)
     app.include_router(health.router)
+    app.include_router(cases.router)
+    app.include_router(actions.router)
+    app.include_router(tasks.router)
     return app

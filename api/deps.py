@@ -1,10 +1,19 @@
-"""FastAPI dependencies as `Annotated` aliases."""
+"""FastAPI dependencies as `Annotated` aliases: the app state, the caller, the idempotency key,
+and a case the caller may see."""
 
 from typing import Annotated, cast
+from uuid import UUID
 
-from fastapi import Depends, Request
+from fastapi import Depends, Header, Path, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from api.auth import TokenError, read_token
+from api.errors import ApiError
 from api.state import AppState
+from models.crud.case_projections import get_view
+from models.payloads.actions import Actor
+from models.payloads.case_view import CaseView
+from models.payloads.vocabulary import StaffRole
 
 
 def get_state(request: Request) -> AppState:
@@ -12,3 +21,55 @@ def get_state(request: Request) -> AppState:
 
 
 State = Annotated[AppState, Depends(get_state)]
+
+_bearer = HTTPBearer(auto_error=False, description="A staff token from `kurator token`.")
+
+
+def current_actor(
+    state: State, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+) -> Actor:
+    challenge = {"WWW-Authenticate": "Bearer"}
+    if credentials is None:
+        raise ApiError(
+            401, "unauthenticated", "send Authorization: Bearer <token>", headers=challenge
+        )
+    try:
+        return read_token(credentials.credentials, secret=state.jwt_secret)
+    except TokenError as error:
+        raise ApiError(401, "invalid_token", str(error), headers=challenge) from None
+
+
+CurrentActor = Annotated[Actor, Depends(current_actor)]
+
+IdempotencyKey = Annotated[
+    str,
+    Header(
+        alias="Idempotency-Key",
+        min_length=8,
+        max_length=100,
+        pattern=r"^[A-Za-z0-9._:-]+$",
+        description="Ключ идемпотентности / a key unique to this request: a retry with the "
+        "same key has one effect and gets the same answer.",
+    ),
+]
+
+
+def sees(actor: Actor, municipality: str) -> bool:
+    return actor.role is StaffRole.MINISTRY or municipality in actor.municipalities
+
+
+async def visible_case(
+    state: State,
+    actor: CurrentActor,
+    case_id: Annotated[UUID, Path(description="Идентификатор случая / the case id.")],
+) -> CaseView:
+    """The case, if it exists and lies in the caller's territory. A case elsewhere answers
+    404 exactly like a missing one: its existence is not disclosed."""
+    async with state.sessions() as session:
+        view = await get_view(session, case_id=case_id)
+    if view is None or not sees(actor, view.municipality):
+        raise ApiError(404, "not_found", f"no case {case_id}")
+    return view
+
+
+VisibleCase = Annotated[CaseView, Depends(visible_case)]

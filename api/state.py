@@ -15,3 +15,5 @@ class AppState:
     engine: AsyncEngine
     sessions: SessionFactory
     temporal: Client
+    jwt_secret: bytes
+    pseudonym_secret: bytes

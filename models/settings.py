@@ -8,7 +8,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ENV_PREFIX = "KURATOR_"
@@ -37,6 +37,24 @@ class Settings(BaseSettings):
     temporal_ui_port: int = Field(8233, ge=1, le=65535, description="Dev server Web UI port.")
     api_host: str = Field("127.0.0.1", description="Address the API listens on.")
     api_port: int = Field(8000, ge=1, le=65535, description="Port the API listens on.")
+    jwt_secret: SecretStr | None = Field(
+        None,
+        description="Signs staff tokens (HS256). Unset: `kurator dev` generates one.",
+    )
+    pseudonym_secret: SecretStr | None = Field(
+        None,
+        description="Keys the hash that turns a family's registry id into its pseudonym; "
+        "never change it once cases exist. Unset: `kurator dev` generates one.",
+    )
+    case_policy: str = Field(
+        "default", pattern=r"^[a-z0-9_-]{1,32}$", description="The policy new cases follow."
+    )
+    allow_policy_override: bool = Field(
+        False, description="Let an intake choose its policy (for demos; `kurator dev` sets it)."
+    )
+    update_timeout_seconds: float = Field(
+        10, gt=0, le=120, description="How long the API waits for a workflow to answer."
+    )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         "INFO", description="Least severe level logged."
     )
@@ -68,6 +86,16 @@ class Settings(BaseSettings):
                 f"{ENV_PREFIX}DATABASE_URL is not set (or use `kurator dev`, which starts one)"
             )
         return self.database_url
+
+    def require_secret(self, name: Literal["jwt_secret", "pseudonym_secret"]) -> bytes:
+        """A secret as bytes, for processes that cannot generate one."""
+        value: SecretStr | None = getattr(self, name)
+        if value is None or len(value.get_secret_value()) < 32:
+            raise SettingsError(
+                f"{ENV_PREFIX}{name.upper()} must be set to at least 32 characters "
+                "(or use `kurator dev`, which generates one)"
+            )
+        return value.get_secret_value().encode()
 
     def require_temporal_address(self) -> str:
         """The Temporal address, for processes that cannot start an embedded server."""

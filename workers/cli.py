@@ -3,10 +3,13 @@
 import asyncio
 import logging
 import os
+from datetime import timedelta
+from typing import Annotated
 
 import typer
 import uvicorn
 
+from models.payloads.vocabulary import StaffRole
 from models.settings import Settings, SettingsError, get_settings
 from workers.logs import configure_logging, get_logger
 
@@ -83,6 +86,48 @@ def api() -> None:
         create_app(settings), host=settings.api_host, port=settings.api_port, log_config=None
     )
     uvicorn.Server(config).run()
+
+
+@app.command()
+def token(
+    staff: Annotated[str, typer.Option(help="Staff id, e.g. staff-101.")],
+    role: Annotated[StaffRole, typer.Option(help="specialist, supervisor, head or ministry.")],
+    municipality: Annotated[
+        list[str] | None,
+        typer.Option(help="A municipality code the staff member serves; repeat for several."),
+    ] = None,
+    hours: Annotated[float, typer.Option(min=0.01, max=720, help="Valid for this long.")] = 8,
+) -> None:
+    """Print a staff token for development and tests (signed with KURATOR_JWT_SECRET, or the
+    secret `kurator dev` keeps in its data directory).
+
+    Use it as `curl -H "Authorization: Bearer $(kurator token --staff staff-101 --role
+    specialist --municipality berdsk)" http://127.0.0.1:8000/api/v1/tasks`.
+    """
+    from api.auth import TokenError, issue_token
+    from workers.dev_secrets import stored_dev_secret
+
+    settings = _settings()
+    secret = (
+        settings.jwt_secret.get_secret_value()
+        if settings.jwt_secret
+        else stored_dev_secret(settings.data_dir, "KURATOR_JWT_SECRET")
+    )
+    if secret is None:
+        log.error("no secret: set KURATOR_JWT_SECRET, or run `make run` once to create one")
+        raise typer.Exit(2)
+    try:
+        signed = issue_token(
+            secret=secret.encode(),
+            staff_id=staff,
+            role=role,
+            municipalities=municipality or [],
+            ttl=timedelta(hours=hours),
+        )
+    except (TokenError, ValueError) as error:
+        log.error(f"cannot issue the token: {error}")
+        raise typer.Exit(2) from None
+    typer.echo(signed)
 
 
 @app.command()

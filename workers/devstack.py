@@ -17,6 +17,7 @@ from pathlib import Path
 import httpx
 
 from models.settings import Settings
+from workers.dev_secrets import dev_secrets
 from workers.embedded_postgres import EmbeddedPostgres, EmbeddedPostgresError, ensure_database
 from workers.logs import get_logger
 from workers.migrate import upgrade_to_head
@@ -67,6 +68,11 @@ class DevStack:
         self._check_ports()
         self.data_dir.mkdir(parents=True, exist_ok=True)
         env = dict(os.environ)
+        # Generated once and kept in the data dir; variables the user set win.
+        for name, value in dev_secrets(self.data_dir).items():
+            env.setdefault(name, value)
+        # Lets `kurator demo` run its cases on the compressed-time policy.
+        env.setdefault("KURATOR_ALLOW_POLICY_OVERRIDE", "true")
         env["KURATOR_DATABASE_URL"] = await asyncio.to_thread(self._start_database)
         env["KURATOR_TEMPORAL_ADDRESS"] = await self._start_temporal(env)
         command = [sys.executable, "-m", "workers.cli"]

@@ -45,6 +45,7 @@ class CaseWorkflow(CaseActions):
             self._state = CaseState(
                 case_id=case.start.case_id,
                 workflow_id=workflow.info().workflow_id,
+                first_run_id=workflow.info().first_execution_run_id,
                 municipality=case.start.municipality,
                 policy=context.policy,
                 calendar=context.calendar,

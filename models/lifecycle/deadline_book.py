@@ -34,6 +34,11 @@ class OpenDeadline(BaseModel):
     overdue: bool = False
     escalation_level: int = 0
 
+    def escalated_to(self) -> str | None:
+        """The role the latest fired rung notified, if it went to a role."""
+        fired = [a for a in self.alarms[: self.fired] if a.rung_level and a.recipient_is_role]
+        return fired[-1].recipient if fired else None
+
     def next_alarm(self) -> Alarm | None:
         return self.alarms[self.fired] if self.fired < len(self.alarms) else None
 

@@ -16,6 +16,7 @@ from models.policy import AccompanimentLevel, ClosureReason, Policy, WorkingCale
 class CaseState(BaseModel):
     case_id: UUID
     workflow_id: str
+    first_run_id: str | None = None  # the run chain of this episode (the id is the family's)
     municipality: str
     policy: Policy
     calendar: WorkingCalendar
@@ -55,6 +56,7 @@ class CaseState(BaseModel):
         return CaseView(
             case_id=self.case_id,
             workflow_id=self.workflow_id,
+            first_run_id=self.first_run_id,
             version=max(self.seq, 1),
             municipality=self.municipality,
             stage=self.stage,
@@ -70,6 +72,7 @@ class CaseState(BaseModel):
                     responsible=d.responsible,
                     overdue=d.overdue,
                     escalation_level=d.escalation_level,
+                    escalated_to=d.escalated_to(),
                 )
                 for d in sorted(self.deadlines.values(), key=lambda d: (d.due_at, d.key))
             ],

@@ -43,14 +43,23 @@ class Actor(BaseModel):
     municipalities: tuple[Code, ...] = Field(min_length=1)
 
 
-class StaffAction(BaseModel):
+class ActionBody(BaseModel):
+    """What a staff member sends for an action (the HTTP body)."""
+
     model_config = ConfigDict(frozen=True, extra="forbid")
 
+    comment: str | None = Field(
+        None, max_length=2000, description="Основание или комментарий / reason or comment."
+    )
+
+
+class StaffAction(ActionBody):
+    """An action as the workflow receives it: the body and who acts."""
+
     actor: Actor
-    comment: str | None = Field(None, max_length=2000, description="Reason or comment.")
 
 
-class SignalIn(StaffAction):
+class SignalBody(ActionBody):
     """A signal or request about the family (выявление / запрос семьи)."""
 
     source: SignalSource
@@ -59,13 +68,13 @@ class SignalIn(StaffAction):
     )
 
 
-class IntakeIn(StaffAction):
+class IntakeBody(ActionBody):
     """The intake is registered: the application counts T2 and T3 from its date."""
 
     application_date: date | None = Field(None, description="Defaults to today.")
 
 
-class AssessmentIn(StaffAction):
+class AssessmentBody(ActionBody):
     """Оценка семейной ситуации: the need decision and the level."""
 
     decision: NeedDecision
@@ -85,7 +94,7 @@ class AssessmentIn(StaffAction):
         return self
 
 
-class RouteIn(StaffAction):
+class RouteBody(ActionBody):
     """Маршрутизация."""
 
     routes: list[RouteKind] = Field(min_length=1, max_length=4)
@@ -102,7 +111,7 @@ class RouteIn(StaffAction):
         return self
 
 
-class TeamIn(StaffAction):
+class TeamBody(ActionBody):
     """Команда сопровождения: the curator and the members."""
 
     curator: StaffId
@@ -126,7 +135,7 @@ class PlanItemIn(BaseModel):
         return self
 
 
-class PlanIn(StaffAction):
+class PlanBody(ActionBody):
     """The individual plan (ИППСУ and accompaniment measures) to approve."""
 
     items: list[PlanItemIn] = Field(min_length=1, max_length=100)
@@ -139,15 +148,15 @@ class PlanIn(StaffAction):
         return self
 
 
-class PlanItemDoneIn(StaffAction):
+class PlanItemDoneBody(ActionBody):
     item_id: Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,32}$")]
 
 
-class ContactIn(StaffAction):
+class ContactBody(ActionBody):
     reached: bool = Field(True, description="False: an attempt that did not reach the family.")
 
 
-class ReviewIn(StaffAction):
+class ReviewBody(ActionBody):
     """Мониторинг и оценка: what the review decided."""
 
     outcome: ReviewOutcome
@@ -163,7 +172,7 @@ class ReviewIn(StaffAction):
         return self
 
 
-class ProlongationIn(StaffAction):
+class ProlongationBody(ActionBody):
     """A supervisor's (consilium's) decision on a prolongation request."""
 
     approve: bool
@@ -173,15 +182,15 @@ class ProlongationIn(StaffAction):
     )
 
 
-class ClosureRequestIn(StaffAction):
+class ClosureRequestBody(ActionBody):
     reason: ClosureReason
 
 
-class ClosureApprovalIn(StaffAction):
+class ClosureApprovalBody(ActionBody):
     approve: bool
 
 
-class UrgentServiceIn(StaffAction):
+class UrgentServiceBody(ActionBody):
     """Срочная социальная услуга (442-ФЗ ст. 21), at any stage, without a plan."""
 
     service: Annotated[str, Field(pattern=r"^[a-z_]{1,40}$")] = Field(
@@ -189,16 +198,83 @@ class UrgentServiceIn(StaffAction):
     )
 
 
-class ChildSafetyAlertIn(StaffAction):
+class ChildSafetyAlertBody(ActionBody):
     """120-ФЗ ст. 9: report a threat to a child at once. Never closes the case."""
 
     indicators: list[AcuteRisk] = Field(default_factory=list, max_length=5)
 
 
-class ReassignCuratorIn(StaffAction):
+class ReassignCuratorBody(ActionBody):
     curator: StaffId
 
 
-class FollowUpIn(StaffAction):
+class FollowUpBody(ActionBody):
     number: int = Field(ge=1, le=12, description="Which post-closure follow-up (1, 2, ...).")
     reached: bool = True
+
+
+# The workflow inputs: each body with its actor.
+
+
+class SignalIn(SignalBody, StaffAction):
+    pass
+
+
+class IntakeIn(IntakeBody, StaffAction):
+    pass
+
+
+class AssessmentIn(AssessmentBody, StaffAction):
+    pass
+
+
+class RouteIn(RouteBody, StaffAction):
+    pass
+
+
+class TeamIn(TeamBody, StaffAction):
+    pass
+
+
+class PlanIn(PlanBody, StaffAction):
+    pass
+
+
+class PlanItemDoneIn(PlanItemDoneBody, StaffAction):
+    pass
+
+
+class ContactIn(ContactBody, StaffAction):
+    pass
+
+
+class ReviewIn(ReviewBody, StaffAction):
+    pass
+
+
+class ProlongationIn(ProlongationBody, StaffAction):
+    pass
+
+
+class ClosureRequestIn(ClosureRequestBody, StaffAction):
+    pass
+
+
+class ClosureApprovalIn(ClosureApprovalBody, StaffAction):
+    pass
+
+
+class UrgentServiceIn(UrgentServiceBody, StaffAction):
+    pass
+
+
+class ChildSafetyAlertIn(ChildSafetyAlertBody, StaffAction):
+    pass
+
+
+class ReassignCuratorIn(ReassignCuratorBody, StaffAction):
+    pass
+
+
+class FollowUpIn(FollowUpBody, StaffAction):
+    pass

@@ -26,6 +26,7 @@ class DeadlineView(BaseModel):
     responsible: str = Field(description="Staff id, or a role when no person is named yet.")
     overdue: bool = False
     escalation_level: int = 0
+    escalated_to: str | None = Field(None, description="The role the last rung notified.")
 
 
 class PlanItemView(BaseModel):
@@ -49,6 +50,12 @@ class CaseView(BaseModel):
 
     case_id: UUID
     workflow_id: str = Field(max_length=255)
+    first_run_id: str | None = Field(
+        None,
+        max_length=64,
+        description="This episode's run chain (a later episode of the "
+        "same family reuses the workflow id).",
+    )
     version: int = Field(ge=1, description="The number of the last event this state includes.")
     municipality: str = Field(max_length=64)
     stage: Stage

@@ -3,6 +3,16 @@
 
 from models.tables.case_event import CaseEvent
 from models.tables.case_projection import CaseProjection
+from models.tables.family import Family
+from models.tables.family_access import FamilyAccess
+from models.tables.municipality import MunicipalityRow
 from models.tables.notification import Notification
 
-__all__ = ["CaseEvent", "CaseProjection", "Notification"]
+__all__ = [
+    "CaseEvent",
+    "CaseProjection",
+    "Family",
+    "FamilyAccess",
+    "MunicipalityRow",
+    "Notification",
+]

@@ -1,20 +1,17 @@
 """/health: 200 when PostgreSQL, Temporal and a worker are fine; 503 naming what is not."""
 
+from pydantic import SecretStr
 from temporalio.testing import WorkflowEnvironment
 
 from models.db import SessionFactory
 from models.settings import Settings
-from tests.support.api import api_client
+from tests.support.api import JWT_SECRET, PSEUDONYM_SECRET, api_client, api_settings
 from tests.support.polling import eventually
 from workers.worker import build_worker
 
 
 def _settings(env: WorkflowEnvironment, database_url: str, task_queue: str) -> Settings:
-    return Settings(
-        database_url=database_url,
-        temporal_address=env.client.service_client.config.target_host,
-        task_queue=task_queue,
-    )
+    return api_settings(env, database_url, task_queue)
 
 
 async def test_healthy_when_every_component_answers(
@@ -70,7 +67,11 @@ async def test_unreachable_temporal_is_503_naming_temporal(
     database_url: str, task_queue: str
 ) -> None:
     settings = Settings(
-        database_url=database_url, temporal_address="127.0.0.1:1", task_queue=task_queue
+        database_url=database_url,
+        temporal_address="127.0.0.1:1",
+        task_queue=task_queue,
+        jwt_secret=SecretStr(JWT_SECRET),
+        pseudonym_secret=SecretStr(PSEUDONYM_SECRET),
     )
     async with api_client(settings) as api:
         response = await api.get("/health")

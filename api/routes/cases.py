@@ -1,0 +1,138 @@
+"""Cases: intake, reading one, listing, and the audit history."""
+
+import uuid
+from datetime import timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response, status
+
+from api.case_commands import open_or_join
+from api.deps import CurrentActor, IdempotencyKey, State, VisibleCase, sees
+from api.errors import ApiError, error_responses
+from api.schemas import CaseCreated, CasePage, IntakeRequest
+from models.crud.case_events import list_events
+from models.crud.case_projections import list_views
+from models.crud.families import save_family
+from models.identity import family_key
+from models.lifecycle.actions import allowed_actions
+from models.payloads.actions import Actor, SignalIn
+from models.payloads.case_start import CaseStart
+from models.payloads.case_view import CaseView
+from models.payloads.vocabulary import StaffRole, Stage
+from models.policy import AccompanimentLevel
+from models.tables.case_event import CaseEventPublic
+from models.territory import MUNICIPALITY_CODES
+
+router = APIRouter(prefix="/api/v1/cases", tags=["cases"])
+
+
+def for_caller(view: CaseView, actor: Actor) -> CaseView:
+    """The view with the actions the caller's role may take next."""
+    return view.model_copy(update={"allowed_actions": allowed_actions(view.stage, actor.role)})
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    summary="Intake of a signal or request (выявление / запрос семьи)",
+    responses={
+        200: {"model": CaseCreated, "description": "Joined the family's open episode."},
+        **error_responses(401, 403, 409, 422, 429, 503),
+    },
+)
+async def intake(
+    body: IntakeRequest,
+    actor: CurrentActor,
+    state: State,
+    key: IdempotencyKey,
+    response: Response,
+) -> CaseCreated:
+    if actor.role is StaffRole.MINISTRY:
+        raise ApiError(403, "forbidden", "the ministry reads cases and does not register them")
+    if body.municipality not in MUNICIPALITY_CODES:
+        raise ApiError(422, "invalid_request", f"unknown municipality {body.municipality}")
+    if body.municipality not in actor.municipalities:
+        raise ApiError(403, "forbidden", "the municipality is outside your territory")
+    if body.policy is not None and not state.settings.allow_policy_override:
+        raise ApiError(403, "forbidden", "this server does not accept a policy override")
+    pseudonym = family_key(body.family.registry_id, state.pseudonym_secret)
+    async with state.sessions() as session, session.begin():
+        await save_family(
+            session,
+            family_key=pseudonym,
+            municipality=body.municipality,
+            family=body.family,
+            staff_id=actor.staff_id,
+            role=actor.role,
+            purpose="intake of a signal",
+        )
+    outcome = await open_or_join(
+        state.temporal,
+        task_queue=state.settings.task_queue,
+        family_key=pseudonym,
+        start=CaseStart(
+            case_id=uuid.uuid5(uuid.NAMESPACE_URL, f"kurator:{pseudonym}:{key}"),
+            municipality=body.municipality,
+            policy=body.policy or state.settings.case_policy,
+        ),
+        signal=SignalIn(
+            actor=actor,
+            source=body.source,
+            comment=body.comment,
+            child_safety_indicators=body.child_safety_indicators,
+        ),
+        key=key,
+        wait=timedelta(seconds=state.settings.update_timeout_seconds),
+    )
+    if outcome.joined:
+        response.status_code = status.HTTP_200_OK
+    return CaseCreated(case=for_caller(outcome.view, actor), joined=outcome.joined)
+
+
+@router.get(
+    "/{case_id}",
+    summary="A case's current state (текущее состояние случая)",
+    responses=error_responses(401, 404),
+)
+async def read_case(case: VisibleCase, actor: CurrentActor) -> CaseView:
+    return for_caller(case, actor)
+
+
+@router.get("", summary="Cases in your territory (список случаев)", responses=error_responses(401))
+async def list_cases(
+    actor: CurrentActor,
+    state: State,
+    stage: Stage | None = None,
+    level: AccompanimentLevel | None = None,
+    municipality: Annotated[str | None, Query(pattern=r"^[a-z0-9_]{1,32}$")] = None,
+    overdue: bool | None = None,
+    curator: Annotated[str | None, Query(max_length=64)] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+) -> CasePage:
+    territory = None if actor.role is StaffRole.MINISTRY else actor.municipalities
+    async with state.sessions() as session:
+        views, total = await list_views(
+            session,
+            municipalities=territory,
+            stage=stage,
+            level=level,
+            municipality=municipality,
+            overdue=overdue,
+            curator=curator,
+            limit=limit,
+            offset=offset,
+        )
+    items = [for_caller(view, actor) for view in views if sees(actor, view.municipality)]
+    return CasePage(items=items, total=total, limit=limit, offset=offset)
+
+
+@router.get(
+    "/{case_id}/events",
+    summary="The case's history, oldest first (история случая)",
+    responses=error_responses(401, 404),
+)
+async def case_events(case: VisibleCase, state: State) -> list[CaseEventPublic]:
+    async with state.sessions() as session:
+        events = await list_events(session, case_id=case.case_id)
+    return [CaseEventPublic.model_validate(event, from_attributes=True) for event in events]

@@ -1,0 +1,44 @@
+"""Request and response bodies of the staff API that are not workflow payloads."""
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from models.family_records import FamilyIn
+from models.payloads.case_view import CaseView
+from models.payloads.vocabulary import SignalSource
+
+
+class IntakeRequest(BaseModel):
+    """Выявление / запрос семьи: a signal or a family's own request."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    source: SignalSource = Field(
+        description="Источник сигнала / self_request (запрос семьи), agency_referral "
+        "(сигнал ведомства) or proactive (проактивное выявление)."
+    )
+    municipality: str = Field(
+        pattern=r"^[a-z0-9_]{1,32}$", description="Муниципалитет / the municipality code."
+    )
+    family: FamilyIn = Field(description="Семья / the family: kept in PostgreSQL only.")
+    child_safety_indicators: bool = Field(
+        False, description="Признаки угрозы ребёнку / signs of a threat to a child."
+    )
+    comment: str | None = Field(None, max_length=2000, description="Причины обращения / reasons.")
+    policy: str | None = Field(
+        None,
+        pattern=r"^[a-z0-9_-]{1,32}$",
+        description="Политика сроков / the deadline policy; accepted only where the server "
+        "allows overrides (the dev stack, for demos).",
+    )
+
+
+class CaseCreated(BaseModel):
+    case: CaseView
+    joined: bool = Field(description="True: the family already had an open episode (200).")
+
+
+class CasePage(BaseModel):
+    items: list[CaseView]
+    total: int
+    limit: int
+    offset: int

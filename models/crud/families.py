@@ -1,0 +1,168 @@
+"""Family records (the only personal data in Kurator) and their access log (PRODUCT.md §5).
+
+Every function that reads or writes a record also inserts an access-log row (who, role,
+action, purpose) with the same session, so the two commit or roll back together. Like the
+other CRUD functions these never commit: the caller runs them inside `session.begin()`, and a
+read whose transaction is not committed leaves no log row, so always commit after a read too.
+Territory checks are the caller's: use `locate_family` first, which touches no personal data.
+"""
+
+from typing import Any
+from uuid import UUID, uuid4
+
+from sqlalchemy import Boolean, func, literal_column
+from sqlalchemy.dialects.postgresql import insert
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from models.family_records import (
+    FamilyAccessAction,
+    FamilyIn,
+    FamilyRecordPublic,
+    FamilyRef,
+)
+from models.payloads.vocabulary import StaffRole
+from models.tables.family import Family
+from models.tables.family_access import FamilyAccess, FamilyAccessPublic
+
+# True in RETURNING when the upsert inserted the row: an updated row version carries the
+# updating transaction's id in xmax, a freshly inserted one carries 0 (a PostgreSQL idiom).
+_INSERTED = literal_column("(xmax = 0)", type_=Boolean)
+
+
+async def save_family(
+    session: AsyncSession,
+    *,
+    family_key: str,
+    municipality: str,
+    family: FamilyIn,
+    staff_id: str,
+    role: StaffRole,
+    purpose: str,
+) -> tuple[UUID, bool]:
+    """Insert the family's record, or replace it if `family_key` is known; log a "write".
+
+    Returns the family id and True if the record is new. The municipality is replaced too (a
+    family that moved is recorded where it lives now); the caller checks the staff member's
+    territory against both the old one (`locate_family`) and the new one. An unknown
+    municipality raises IntegrityError (the foreign key to `municipalities`).
+    """
+    _check_actor(staff_id=staff_id, purpose=purpose)
+    statement = insert(Family).values(
+        id=uuid4(),
+        family_key=family_key,
+        municipality=municipality,
+        record=family.model_dump(mode="json"),
+    )
+    statement = statement.on_conflict_do_update(
+        constraint="uq_families_family_key",
+        set_={
+            "municipality": statement.excluded.municipality,
+            "record": statement.excluded.record,
+            "updated_at": func.now(),
+        },
+    )
+    saved = (await session.exec(statement.returning(col(Family.id), _INSERTED))).one()
+    family_id: UUID = saved[0]
+    inserted: bool = saved[1]
+    await _log(
+        session,
+        family_id=family_id,
+        staff_id=staff_id,
+        role=role,
+        action=FamilyAccessAction.WRITE,
+        purpose=purpose,
+    )
+    return family_id, inserted
+
+
+async def read_family(
+    session: AsyncSession,
+    *,
+    family_key: str | None = None,
+    family_id: UUID | None = None,
+    staff_id: str,
+    role: StaffRole,
+    purpose: str,
+) -> FamilyRecordPublic | None:
+    """The family's record by `family_key` or by `family_id` (exactly one); logs a "read".
+
+    None when no such family exists (nothing was read, so nothing is logged).
+    """
+    if (family_key is None) == (family_id is None):
+        raise ValueError("pass exactly one of family_key and family_id")
+    _check_actor(staff_id=staff_id, purpose=purpose)
+    statement = select(Family).where(
+        col(Family.family_key) == family_key if family_id is None else col(Family.id) == family_id
+    )
+    found = (await session.exec(statement)).first()
+    if found is None:
+        return None
+    await _log(
+        session,
+        family_id=found.id,
+        staff_id=staff_id,
+        role=role,
+        action=FamilyAccessAction.READ,
+        purpose=purpose,
+    )
+    return FamilyRecordPublic.model_validate(
+        {
+            **found.record,
+            "id": found.id,
+            "family_key": found.family_key,
+            "municipality": found.municipality,
+            "created_at": found.created_at,
+            "updated_at": found.updated_at,
+        }
+    )
+
+
+async def locate_family(session: AsyncSession, *, family_key: str) -> FamilyRef | None:
+    """The family's id and municipality, without its record (so not a logged access)."""
+    statement = select(Family.id, Family.municipality).where(col(Family.family_key) == family_key)
+    found = (await session.exec(statement)).first()
+    return None if found is None else FamilyRef(id=found[0], municipality=found[1])
+
+
+async def access_log(session: AsyncSession, *, family_id: UUID) -> list[FamilyAccessPublic]:
+    """Every read and write of the family's record, oldest first.
+
+    Rows of one transaction share its timestamp (`now()`), so their relative order is not
+    meaningful.
+    """
+    statement = (
+        select(FamilyAccess)
+        .where(col(FamilyAccess.family_id) == family_id)
+        .order_by(col(FamilyAccess.at), col(FamilyAccess.id))
+    )
+    rows = (await session.exec(statement)).all()
+    return [FamilyAccessPublic.model_validate(row, from_attributes=True) for row in rows]
+
+
+def _check_actor(*, staff_id: str, purpose: str) -> None:
+    # Every access must say who and why (PRODUCT.md §5): a blank one would log nothing useful.
+    if not staff_id.strip() or len(staff_id) > 64:
+        raise ValueError("staff_id must be 1 to 64 characters")
+    if not purpose.strip() or len(purpose) > 200:
+        raise ValueError("purpose must be 1 to 200 characters, not blank")
+
+
+async def _log(
+    session: AsyncSession,
+    *,
+    family_id: UUID,
+    staff_id: str,
+    role: StaffRole,
+    action: FamilyAccessAction,
+    purpose: str,
+) -> None:
+    values: dict[str, Any] = {
+        "id": uuid4(),
+        "family_id": family_id,
+        "staff_id": staff_id,
+        "role": role.value,
+        "action": action.value,
+        "purpose": purpose,
+    }
+    await session.exec(insert(FamilyAccess).values(**values))

@@ -1,0 +1,101 @@
+"""The territory of Novosibirsk oblast: its 35 municipalities (PRODUCT.md §3).
+
+Territory is part of access control: a staff member serves one or more municipalities and
+sees only their cases. A municipality's `code` is what cases, search attributes, tokens and
+the `municipalities` table carry; codes are stable lowercase ASCII and are never renamed.
+
+Codes: the five city districts (городские округа) are named after the city itself
+("novosibirsk", "berdsk", "iskitim", "ob", "koltsovo"); the thirty municipal districts
+(муниципальные районы) after their administrative centre with a "_district" suffix
+("iskitim_district" is Искитимский район, centred on the city of Iskitim but a separate
+municipality). Transliteration: ё as "e", й as "y", no soft signs, hyphens as "_".
+
+The pilot sites (PRODUCT.md §1) are `berdsk` (МБУ «КЦСОН города Бердска») and
+`iskitim_district` (МБУ «КЦСОН «Вера» Искитимского района»): see `PILOT_CODES`.
+
+Pure data: no I/O, importable from workflows, the API and migrations' tests alike. Migration
+0003 seeds the same rows literally (a migration must not change when this module does); a
+test checks the two agree.
+"""
+
+import re
+from dataclasses import dataclass
+from enum import StrEnum
+
+CODE_PATTERN = re.compile(r"^[a-z0-9_]{1,32}$")
+
+
+class MunicipalityKind(StrEnum):
+    """The two kinds of municipality in the oblast (131-ФЗ ст. 2)."""
+
+    CITY_DISTRICT = "city_district"  # городской округ
+    MUNICIPAL_DISTRICT = "municipal_district"  # муниципальный район
+
+
+@dataclass(frozen=True, slots=True)
+class Municipality:
+    code: str
+    name_ru: str
+    kind: MunicipalityKind
+
+
+_CITY = MunicipalityKind.CITY_DISTRICT
+_DISTRICT = MunicipalityKind.MUNICIPAL_DISTRICT
+
+MUNICIPALITIES: tuple[Municipality, ...] = (
+    Municipality("novosibirsk", "город Новосибирск", _CITY),
+    Municipality("berdsk", "город Бердск", _CITY),
+    Municipality("iskitim", "город Искитим", _CITY),
+    Municipality("ob", "город Обь", _CITY),
+    Municipality("koltsovo", "рабочий посёлок Кольцово", _CITY),
+    Municipality("bagan_district", "Баганский район", _DISTRICT),
+    Municipality("barabinsk_district", "Барабинский район", _DISTRICT),
+    Municipality("bolotnoye_district", "Болотнинский район", _DISTRICT),
+    Municipality("vengerovo_district", "Венгеровский район", _DISTRICT),
+    Municipality("dovolnoye_district", "Доволенский район", _DISTRICT),
+    Municipality("zdvinsk_district", "Здвинский район", _DISTRICT),
+    Municipality("iskitim_district", "Искитимский район", _DISTRICT),
+    Municipality("karasuk_district", "Карасукский район", _DISTRICT),
+    Municipality("kargat_district", "Каргатский район", _DISTRICT),
+    Municipality("kolyvan_district", "Колыванский район", _DISTRICT),
+    Municipality("kochenevo_district", "Коченёвский район", _DISTRICT),
+    Municipality("kochki_district", "Кочковский район", _DISTRICT),
+    Municipality("krasnozerskoye_district", "Краснозёрский район", _DISTRICT),
+    Municipality("kuybyshev_district", "Куйбышевский район", _DISTRICT),
+    Municipality("kupino_district", "Купинский район", _DISTRICT),
+    Municipality("kyshtovka_district", "Кыштовский район", _DISTRICT),
+    Municipality("maslyanino_district", "Маслянинский район", _DISTRICT),
+    Municipality("moshkovo_district", "Мошковский район", _DISTRICT),
+    Municipality("novosibirsk_district", "Новосибирский район", _DISTRICT),
+    Municipality("ordynskoye_district", "Ордынский район", _DISTRICT),
+    Municipality("severnoye_district", "Северный район", _DISTRICT),
+    Municipality("suzun_district", "Сузунский район", _DISTRICT),
+    Municipality("tatarsk_district", "Татарский район", _DISTRICT),
+    Municipality("toguchin_district", "Тогучинский район", _DISTRICT),
+    Municipality("ubinskoye_district", "Убинский район", _DISTRICT),
+    Municipality("ust_tarka_district", "Усть-Таркский район", _DISTRICT),
+    Municipality("chany_district", "Чановский район", _DISTRICT),
+    Municipality("cherepanovo_district", "Черепановский район", _DISTRICT),
+    Municipality("chistoozernoye_district", "Чистоозёрный район", _DISTRICT),
+    Municipality("chulym_district", "Чулымский район", _DISTRICT),
+)
+"""City districts first, then municipal districts in Russian alphabetical order."""
+
+MUNICIPALITY_CODES: frozenset[str] = frozenset(m.code for m in MUNICIPALITIES)
+
+PILOT_CODES: frozenset[str] = frozenset({"berdsk", "iskitim_district"})
+
+_BY_CODE: dict[str, Municipality] = {m.code: m for m in MUNICIPALITIES}
+
+
+def by_code(code: str) -> Municipality:
+    """The municipality with `code`.
+
+    Raises ValueError (not KeyError) naming the unknown code, so a pydantic validator can call
+    it directly and the message reaches the API client. Use `code in MUNICIPALITY_CODES` to
+    test without raising.
+    """
+    try:
+        return _BY_CODE[code]
+    except KeyError:
+        raise ValueError(f"unknown municipality code {code!r}") from None
