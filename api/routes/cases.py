@@ -12,7 +12,7 @@ from api.errors import ApiError, error_responses
 from api.schemas import CaseCreated, CasePage, IntakeRequest
 from models.crud.case_events import list_events
 from models.crud.case_projections import list_views
-from models.crud.families import save_family
+from models.crud.families import locate_family, save_family
 from models.identity import family_key
 from models.lifecycle.actions import allowed_actions
 from models.payloads.actions import Actor, SignalIn
@@ -57,6 +57,15 @@ async def intake(
         raise ApiError(403, "forbidden", "this server does not accept a policy override")
     pseudonym = family_key(body.family.registry_id, state.pseudonym_secret)
     async with state.sessions() as session, session.begin():
+        known = await locate_family(session, family_key=pseudonym)
+        if known is not None and known.municipality not in actor.municipalities:
+            # Neither move the family nor disclose its case: its own centre decides.
+            raise ApiError(
+                403,
+                "other_territory",
+                "the family is registered with another municipality's centre; nothing was "
+                "recorded: pass the signal to that centre",
+            )
         await save_family(
             session,
             family_key=pseudonym,
