@@ -36,6 +36,7 @@ SECRET_KEYS = frozenset(
         "POSTGRES_PWD",
         "SQL_PASSWORD",
         "KURATOR_JWT_SECRET",
+        "KURATOR_PSEUDONYM_SECRET",
     }
 )
 REQUIRED_VARIABLE = re.compile(r"\$\{[A-Z][A-Z0-9_]*:\?[^}]+\}")
@@ -142,8 +143,10 @@ def secrets_are_required_variables(compose: Compose) -> list[str]:
                 problems.append(f"{name}: {key} is not a required ${{VAR:?...}} variable")
             if key.endswith("_URL") and "@" in value and not REQUIRED_VARIABLE.search(value):
                 problems.append(f"{name}: {key} carries a password that is not a variable")
-    if "KURATOR_JWT_SECRET" not in environment(services(compose).get("kurator-api", {})):
-        problems.append("kurator-api has no KURATOR_JWT_SECRET")
+    api_environment = environment(services(compose).get("kurator-api", {}))
+    for secret in ("KURATOR_JWT_SECRET", "KURATOR_PSEUDONYM_SECRET"):
+        if secret not in api_environment:
+            problems.append(f"kurator-api has no {secret}")
     return problems
 
 
