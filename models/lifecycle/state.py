@@ -30,6 +30,7 @@ class CaseState(BaseModel):
     signals: int = 0
     child_safety: bool = False
     application_at: datetime | None = None
+    programme_due_at: datetime | None = None  # T3 as first planned (kept across its pauses)
     last_contact_at: datetime | None = None
     support_started_at: datetime | None = None
     term_ends_at: datetime | None = None

@@ -42,7 +42,10 @@ def receive_signal(state: CaseState, signal: inputs.SignalIn, log: StepLog) -> N
         data={"source": signal.source, "child_safety": signal.child_safety_indicators},
     )
     t1 = state.policy.deadlines[DeadlineCode.T1]
-    if first or ("T1" in state.deadlines and signal.child_safety_indicators):
+    # A later signal with child-safety signs brings an open T1 forward to the same day, unless
+    # T1 is already escalating (re-planning would fire its rungs a second time).
+    t1_untouched = "T1" in state.deadlines and state.deadlines["T1"].fired == 0
+    if first or (t1_untouched and signal.child_safety_indicators):
         due = t1.due_for(child_safety=state.child_safety)
         arm(
             state,
@@ -84,6 +87,7 @@ def register_intake(state: CaseState, intake: inputs.IntakeIn, log: StepLog) -> 
             now=log.now,
             responsible=intake.actor.staff_id,
         )
+    state.programme_due_at = state.deadlines["T3"].due_at
 
 
 def record_assessment(state: CaseState, assessment: inputs.AssessmentIn, log: StepLog) -> None:
@@ -95,6 +99,8 @@ def record_assessment(state: CaseState, assessment: inputs.AssessmentIn, log: St
         "acute_risks": [r.value for r in assessment.acute_risks],
     }
     if assessment.decision is not NeedDecision.NEED_RECOGNISED:
+        # No need, no programme: T3 stops with the decision, not with the closure's approval.
+        done(state, "T3")
         log.event("assessment_recorded", stage_before=before, reason=assessment.comment, data=data)
         reason = (
             ClosureReason.NO_NEED
@@ -113,6 +119,17 @@ def record_assessment(state: CaseState, assessment: inputs.AssessmentIn, log: St
     if assessment.acute_risks:
         state.child_safety = True
         _alert(state, log, seq, [r.value for r in assessment.acute_risks])
+    if "T3" not in state.deadlines and state.programme_due_at is not None:
+        # A re-assessment after a refused closure: the programme is due as it was from the start.
+        arm(
+            state,
+            "T3",
+            DeadlineCode.T3,
+            start=log.now,
+            due=state.programme_due_at,
+            now=log.now,
+            responsible=assessment.actor.staff_id,
+        )
     t4 = state.policy.deadlines[DeadlineCode.T4]
     arm(
         state,
@@ -258,7 +275,11 @@ def record_review(state: CaseState, review: inputs.ReviewIn, log: StepLog) -> No
     seq = log.event("review_recorded", stage_before=before, reason=review.comment, data=data)
     arm_plan_review(state, start=now, now=now)
     if review.outcome is ReviewOutcome.CHANGE_LEVEL:  # the new level's cadence from now on
-        arm_contact_cadence(state, start=state.last_contact_at or now, now=now, first=False)
+        # A move to crisis (L3) wants its first contact the same day, counted from now.
+        crisis = state.level is AccompanimentLevel.L3
+        arm_contact_cadence(
+            state, start=now if crisis else (state.last_contact_at or now), now=now, first=crisis
+        )
     if review.outcome is ReviewOutcome.REQUEST_PROLONGATION:
         log.notify(
             seq,
