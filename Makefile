@@ -36,7 +36,7 @@ test: lint
 	exit $$status
 
 bench: $(INSTALLED)
-	$(BIN)/python -m tests.bench $(BENCH_ARGS)
+	$(BIN)/kurator bench $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .pytest-verdict

@@ -131,6 +131,55 @@ def token(
 
 
 @app.command()
+def demo(
+    families: Annotated[int, typer.Option(min=1, max=500, help="How many families.")] = 24,
+    api: Annotated[str, typer.Option(help="The running API.")] = "http://127.0.0.1:8000",
+    seed: Annotated[
+        int | None, typer.Option(help="Same seed, same names, places and scripts.")
+    ] = None,
+    settle: Annotated[
+        float,
+        typer.Option(min=0, max=600, help="Wait up to this long for deadlines to pass."),
+    ] = 40,
+) -> None:
+    """Seed a running stack (`make run`) with synthetic families in every stage, through the
+    API, on the compressed policy: some steps are left undone so their deadlines pass.
+
+    Each run adds new families (registry ids DEMO-<run>-0001...); earlier ones are untouched.
+    """
+    from workers.demo import run_demo
+
+    settings = _settings()
+    raise typer.Exit(
+        run_demo(settings, api_url=api, families=families, seed_value=seed, settle=settle)
+    )
+
+
+@app.command()
+def bench(
+    cases: Annotated[int, typer.Option(min=1, help="Cases (workflows) per side.")] = 40,
+    steps: Annotated[int, typer.Option(min=1, max=500, help="Steps per case.")] = 10,
+    concurrency: Annotated[int, typer.Option(min=1, max=200, help="Cases in flight.")] = 8,
+    max_seconds: Annotated[
+        float,
+        typer.Option(
+            min=2, help="Seconds for the measured runs, half a side; warm-up gets 1/8 a side."
+        ),
+    ] = 120,
+    warmup: Annotated[int, typer.Option(min=0, help="Unmeasured cases first, per side.")] = 4,
+    api_process: Annotated[
+        bool, typer.Option(help="Serve the API from a child process, not in this one.")
+    ] = False,
+    rounds: Annotated[int, typer.Option(min=1, help="Alternating rounds of the two sides.")] = 4,
+) -> None:
+    """Measure Kurator against bare Temporal on one dev server, in one run: throughput and
+    p50/p99 of a step, as ratios (`make bench`)."""
+    from workers.bench import BenchOptions, main
+
+    main(BenchOptions(cases, steps, concurrency, max_seconds, warmup, api_process, rounds))
+
+
+@app.command()
 def migrate() -> None:
     """Apply the database migrations (alembic upgrade head) to KURATOR_DATABASE_URL and exit."""
     from workers.migrate import upgrade_to_head

@@ -1,0 +1,438 @@
+"""`kurator bench` (`make bench`): Kurator's cost over bare Temporal, as ratios from one run.
+
+One Temporal dev server and one embedded PostgreSQL serve two workloads of the same shape:
+
+- bare: `BareWorkflow` (workers/bench_workflow.py), opened by an update-with-start whose
+  handler runs an activity (after the run's own first activity), then K updates, each running
+  one no-op activity, driven through the Temporal client;
+- Kurator: the real worker (`build_worker`) and the real API (uvicorn on a free port, in this
+  process or, with --api-process, as `kurator api` in a child); per case an intake (`POST
+  /api/v1/cases`: family record, update-with-start, policy activity, persist activity), then K
+  contacts (`POST /cases/{id}/contacts`: an update whose activity writes the step to
+  PostgreSQL in one transaction). The default policy: no deadline fires during the run.
+
+Both workers live in this process beside the driver. Each side keeps `concurrency` cases in
+flight, each case's steps in order, in rounds that alternate the sides so that the machine's
+changing load falls on both alike. Reported: steps per second over the side's wall time,
+p50/p99 of a step's round trip and of the opening call, the step activity's duration, and
+the CPU each process spent per call. No step is launched once a side's time budget is spent,
+and the report says so. Needs psutil (the test extras, which `make bench` installs).
+"""
+
+import asyncio
+import logging
+import math
+import os
+import socket
+import sys
+import tempfile
+import uuid
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, NoReturn
+
+import httpx
+import uvicorn
+from pydantic import SecretStr
+from rich.console import Console
+from rich.table import Table
+from temporalio.client import Client, WithStartWorkflowOperation
+from temporalio.common import WorkflowIDConflictPolicy
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
+
+from api.app import create_app
+from api.auth import issue_token
+from models.db import make_async_engine, make_session_factory
+from models.payloads.vocabulary import StaffRole
+from models.settings import Settings
+from workers.bench_measure import (
+    ActivityTimer,
+    CpuMeter,
+    Load,
+    Opener,
+    Side,
+    Stepper,
+    drive,
+    measured,
+    percentile,
+)
+from workers.bench_workflow import BareWorkflow, bare_noop
+from workers.embedded_postgres import EmbeddedPostgres, ensure_database
+from workers.logs import configure_logging
+from workers.migrate import upgrade_to_head
+from workers.temporal_dev import find_binary
+from workers.worker import build_worker
+from workflows.search_attributes import ALL_SEARCH_ATTRIBUTES
+
+TARGET_THROUGHPUT_RATIO = 0.8
+TARGET_P99_RATIO = 1.5
+MUNICIPALITY = "berdsk"
+BARE_QUEUE = "bench-bare"
+KURATOR_QUEUE = "bench-kurator"
+KURATOR_ONLY = {"PostgreSQL", "API process"}  # processes the bare side does not use
+
+
+class BenchError(Exception):
+    """The benchmark could not run; the message says what failed."""
+
+
+@dataclass(frozen=True)
+class BenchOptions:
+    cases: int
+    steps: int
+    concurrency: int
+    max_seconds: float
+    warmup_cases: int
+    api_process: bool
+    rounds: int
+
+
+def _bare(client: Client, run: str) -> tuple[Opener, Stepper]:
+    async def open_case(number: int) -> Any:
+        operation = WithStartWorkflowOperation(
+            BareWorkflow.run,
+            f"case-{number}",
+            id=f"bench-bare-{run}-{number}",
+            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+            task_queue=BARE_QUEUE,
+        )
+        await client.execute_update_with_start_workflow(
+            BareWorkflow.step, 0, start_workflow_operation=operation
+        )
+        return await operation.workflow_handle()
+
+    async def step(handle: Any, index: int) -> None:
+        await handle.execute_update(BareWorkflow.step, index + 1)
+
+    return open_case, step
+
+
+def _kurator(http: httpx.AsyncClient, auth: dict[str, str], run: str) -> tuple[Opener, Stepper]:
+    async def post(path: str, body: dict[str, Any]) -> Any:
+        headers = {**auth, "Idempotency-Key": uuid.uuid4().hex}
+        response = await http.post(path, json=body, headers=headers)
+        if not response.is_success:
+            raise BenchError(f"POST {path} answered {response.status_code}: {response.text}")
+        return response.json()
+
+    async def open_case(number: int) -> Any:
+        body = {
+            "source": "self_request",
+            "municipality": MUNICIPALITY,
+            "family": _family(f"BENCH-{run}-{number:05d}"),
+        }
+        created = await post("/api/v1/cases", body)
+        return created["case"]["case_id"]
+
+    async def step(case_id: Any, index: int) -> None:
+        await post(f"/api/v1/cases/{case_id}/contacts", {"reached": True})
+
+    return open_case, step
+
+
+def _family(registry_id: str) -> dict[str, Any]:
+    """An invented family: obviously synthetic names."""
+    return {
+        "registry_id": registry_id,
+        "members": [
+            {
+                "role": "parent",
+                "full_name": "Тестова Анна Синтетическая",
+                "birth_date": "1990-04-01",
+            },
+            {"role": "child", "full_name": "Тестов Иван Синтетический", "birth_date": "2016-09-15"},
+        ],
+    }
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@asynccontextmanager
+async def _api(settings: Settings, *, in_process: bool) -> AsyncIterator[str]:
+    """The API on a free port: uvicorn in this event loop, or `kurator api` in a child."""
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    if in_process:
+        config = uvicorn.Config(
+            create_app(settings), host="127.0.0.1", port=port, log_config=None, lifespan="on"
+        )
+        server = uvicorn.Server(config)
+        serving = asyncio.create_task(server.serve())
+        while not server.started:
+            if serving.done():
+                raise BenchError("the API did not start (its log is above)")
+            await asyncio.sleep(0.05)
+        try:
+            yield url
+        finally:
+            server.should_exit = True
+            await serving
+        return
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KURATOR_")}
+    env.update(_environment(settings, port))
+    child = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "workers.cli", "api", env=env
+    )
+    try:
+        async with httpx.AsyncClient() as http:
+            for _ in range(200):
+                try:
+                    if (await http.get(f"{url}/health")).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    pass
+                await asyncio.sleep(0.1)
+            else:
+                raise BenchError("the API child process did not become healthy in 20 s")
+        yield url
+    finally:
+        child.terminate()
+        await asyncio.wait_for(child.wait(), 30)
+
+
+def _environment(settings: Settings, port: int) -> dict[str, str]:
+    assert settings.jwt_secret is not None
+    assert settings.pseudonym_secret is not None
+    return {
+        "KURATOR_DATABASE_URL": settings.require_database_url(),
+        "KURATOR_TEMPORAL_ADDRESS": settings.require_temporal_address(),
+        "KURATOR_TASK_QUEUE": settings.task_queue,
+        "KURATOR_JWT_SECRET": settings.jwt_secret.get_secret_value(),
+        "KURATOR_PSEUDONYM_SECRET": settings.pseudonym_secret.get_secret_value(),
+        "KURATOR_API_PORT": str(port),
+        "KURATOR_LOG_LEVEL": "WARNING",
+    }
+
+
+async def run_bench(options: BenchOptions, console: Console) -> tuple[Side, Side]:
+    with tempfile.TemporaryDirectory(prefix="kurator-bench-") as scratch:
+        postgres = EmbeddedPostgres(Path(scratch) / "postgres")
+        console.print("Starting PostgreSQL, the Temporal dev server, the workers and the API…")
+        server_url = await asyncio.to_thread(postgres.start)
+        try:
+            database_url = ensure_database(server_url, "kurator_bench")
+            await asyncio.to_thread(upgrade_to_head, database_url)
+            env = await WorkflowEnvironment.start_local(
+                dev_server_existing_path=find_binary("temporal"),
+                search_attributes=ALL_SEARCH_ATTRIBUTES,
+                data_converter=pydantic_data_converter,
+                dev_server_log_level="error",
+            )
+            try:
+                meter = CpuMeter(postgres.pgdata)
+                return await _measure(env, database_url, options, meter, console)
+            finally:
+                await env.shutdown()
+        finally:
+            await asyncio.to_thread(postgres.stop)
+
+
+async def _measure(
+    env: WorkflowEnvironment,
+    database_url: str,
+    options: BenchOptions,
+    meter: CpuMeter,
+    console: Console,
+) -> tuple[Side, Side]:
+    run = uuid.uuid4().hex[:8]
+    timer = ActivityTimer()
+    address = env.client.service_client.config.target_host
+    # Both workers and the bare driver share one client; the timer rides on it into the workers.
+    client = await Client.connect(
+        address, data_converter=pydantic_data_converter, interceptors=[timer]
+    )
+    settings = Settings(
+        database_url=database_url,
+        temporal_address=address,
+        task_queue=KURATOR_QUEUE,
+        jwt_secret=SecretStr(uuid.uuid4().hex * 2),
+        pseudonym_secret=SecretStr(uuid.uuid4().hex * 2),
+        log_level="WARNING",
+    )
+    engine = make_async_engine(database_url)
+    kurator_worker = build_worker(
+        client, task_queue=KURATOR_QUEUE, sessions=make_session_factory(engine)
+    )
+    bare_worker = Worker(
+        client, task_queue=BARE_QUEUE, workflows=[BareWorkflow], activities=[bare_noop]
+    )
+    limits = httpx.Limits(max_connections=options.concurrency * 2)
+    bare, kurator = Side("bare Temporal"), Side("Kurator (HTTP)")
+    try:
+        async with (
+            bare_worker,
+            kurator_worker,
+            _api(settings, in_process=not options.api_process) as api_url,
+            httpx.AsyncClient(base_url=api_url, timeout=60, limits=limits) as http,
+        ):
+            auth = _auth(settings)
+            workloads: dict[str, Callable[[str], tuple[Opener, Stepper]]] = {
+                bare.name: lambda tag: _bare(client, tag),
+                kurator.name: lambda tag: _kurator(http, auth, tag),
+            }
+            console.print(f"Warming up: {options.warmup_cases} cases a side…")
+            warm_budget = options.max_seconds / 8
+            warm = Load(options.warmup_cases, options.steps, options.concurrency, warm_budget)
+            for name, workload in workloads.items():
+                await drive(Side(name), *workload(f"{run}w"), warm)
+            timer.take("bare_noop")
+            timer.take("persist_step")
+            rounds = _rounds(options)
+            budget = options.max_seconds / (2 * len(rounds))
+            for number, cases in enumerate(rounds, start=1):
+                order = (bare, kurator) if number % 2 else (kurator, bare)
+                for side in order:
+                    console.print(
+                        f"Round {number}/{len(rounds)}: {side.name}, {cases} cases × "
+                        f"{options.steps} steps, {options.concurrency} in flight…"
+                    )
+                    load = Load(cases, options.steps, options.concurrency, budget)
+                    opener, stepper = workloads[side.name](f"{run}r{number}")
+                    await measured(side, meter, drive(side, opener, stepper, load))
+                    activity_name = "bare_noop" if side is bare else "persist_step"
+                    side.activity.extend(timer.take(activity_name))
+                    timer.take("load_case_policy")
+    finally:
+        await engine.dispose()
+    return bare, kurator
+
+
+def _rounds(options: BenchOptions) -> list[int]:
+    """Cases per round: the runs alternate sides, so a change in the machine's load (other
+    processes, a warming cache) falls on both sides alike."""
+    count = max(1, min(options.rounds, options.cases))
+    share, extra = divmod(options.cases, count)
+    return [share + (1 if number < extra else 0) for number in range(count)]
+
+
+def _auth(settings: Settings) -> dict[str, str]:
+    assert settings.jwt_secret is not None
+    token = issue_token(
+        secret=settings.jwt_secret.get_secret_value().encode(),
+        staff_id="bench-specialist",
+        role=StaffRole.SPECIALIST,
+        municipalities=[MUNICIPALITY],
+    )
+    return {"Authorization": f"Bearer {token}"}
+
+
+def _ms(seconds: float) -> str:
+    return "-" if math.isnan(seconds) else f"{seconds * 1000:.1f}"
+
+
+def _ratio(kurator: float, bare: float) -> str:
+    if not bare or math.isnan(bare) or math.isnan(kurator):
+        return "-"
+    return f"{kurator / bare:.2f}×"
+
+
+def report(bare: Side, kurator: Side, options: BenchOptions, console: Console) -> None:
+    where = "in a child process" if options.api_process else "in the bench process"
+    table = Table(
+        title="Kurator against bare Temporal, same server, same run",
+        caption=f"{options.cases} cases × {options.steps} steps a side, {options.concurrency} "
+        f"in flight, {options.rounds} alternating rounds; API {where}",
+    )
+    table.add_column("", no_wrap=True)
+    for column in (bare.name, kurator.name, "Kurator / bare"):
+        table.add_column(column, justify="right")
+
+    def row(
+        label: str, of_bare: float, of_kurator: float, *, ms: bool = True, added: bool = False
+    ) -> None:
+        """`added`: bare does next to none of this work, so show what Kurator adds."""
+        shown = _ms if ms else (lambda value: f"{value:.1f}")
+        versus = f"+{_ms(of_kurator - of_bare)} ms" if added else _ratio(of_kurator, of_bare)
+        table.add_row(label, shown(of_bare), shown(of_kurator), versus)
+
+    table.add_row("cases completed", str(bare.cases_done), str(kurator.cases_done), "")
+    table.add_row("steps", str(len(bare.steps)), str(len(kurator.steps)), "")
+    row("wall time, s", bare.elapsed, kurator.elapsed, ms=False)
+    row("throughput, steps/s", bare.throughput, kurator.throughput, ms=False)
+    row("step p50, ms", percentile(bare.steps, 0.5), percentile(kurator.steps, 0.5))
+    row("step p99, ms", percentile(bare.steps, 0.99), percentile(kurator.steps, 0.99))
+    row("open p50, ms", percentile(bare.starts, 0.5), percentile(kurator.starts, 0.5))
+    row("open p99, ms", percentile(bare.starts, 0.99), percentile(kurator.starts, 0.99))
+    for label, fraction in (("step activity p50, ms", 0.5), ("step activity p99, ms", 0.99)):
+        activity = (percentile(bare.activity, fraction), percentile(kurator.activity, fraction))
+        row(label, *activity, added=True)
+    operations = {side.name: len(side.steps) + len(side.starts) for side in (bare, kurator)}
+    for name in sorted(set(bare.cpu) | set(kurator.cpu)):
+        row(
+            f"CPU/call, ms: {name}",
+            bare.cpu.get(name, 0.0) / max(1, operations[bare.name]),
+            kurator.cpu.get(name, 0.0) / max(1, operations[kurator.name]),
+            added=name in KURATOR_ONLY,
+        )
+    row(
+        "CPU/call, ms: all",
+        sum(bare.cpu.values()) / max(1, operations[bare.name]),
+        sum(kurator.cpu.values()) / max(1, operations[kurator.name]),
+    )
+    console.print(table)
+    console.print(
+        "A step: bare, an update running a no-op activity; Kurator, POST /contacts: token, "
+        "case read, update, persist_step activity (one PostgreSQL transaction: events, "
+        "notifications, projection), search attributes. Open: update-with-start plus the "
+        "first activity (Kurator: intake with family record, policy load and persist). "
+        "CPU/call: per open or step, by process.",
+        highlight=False,
+    )
+    for side in (bare, kurator):
+        if side.stopped_early:
+            console.print(
+                f"[yellow]{side.name} stopped early: its time budget "
+                f"({options.max_seconds / 2:.0f} s a side) ran out after {side.cases_done} of "
+                f"{options.cases} cases[/]"
+            )
+    throughput = kurator.throughput / bare.throughput if bare.throughput else math.nan
+    p99 = percentile(kurator.steps, 0.99) / percentile(bare.steps, 0.99)
+    console.print(
+        f"Throughput ratio {throughput:.2f} (target ≥ {TARGET_THROUGHPUT_RATIO}): "
+        f"{'met' if throughput >= TARGET_THROUGHPUT_RATIO else 'NOT met'}; "
+        f"p99 ratio {p99:.2f} (target ≤ {TARGET_P99_RATIO}): "
+        f"{'met' if p99 <= TARGET_P99_RATIO else 'NOT met'}",
+        highlight=False,
+    )
+
+
+def main(options: BenchOptions) -> NoReturn:
+    """The `kurator bench` command. Exits without interpreter finalisation, as the worker
+    does: the Temporal SDK's native threads can abort it after a clean run."""
+    status = _bench(options)
+    logging.shutdown()
+    sys.stdout.flush()
+    os._exit(status)
+
+
+def _bench(options: BenchOptions) -> int:
+    configure_logging("WARNING")
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    console = Console(width=max(Console().width, 100))  # the table needs 100 columns
+    try:
+        bare, kurator = asyncio.run(run_bench(options, console))
+    except (BenchError, ExceptionGroup) as error:
+        problems = _bench_errors(error)
+        if not problems:
+            raise
+        for problem in problems:
+            Console(stderr=True).print(f"[bold red]bench failed:[/] {problem}", highlight=False)
+        return 1
+    report(bare, kurator, options, console)
+    return 0
+
+
+def _bench_errors(error: BaseException) -> list[BenchError]:
+    if isinstance(error, BenchError):
+        return [error]
+    if isinstance(error, BaseExceptionGroup):
+        return [found for inner in error.exceptions for found in _bench_errors(inner)]
+    return []
