@@ -5,11 +5,13 @@ library change between releases, and replay must see the values the case started
 """
 
 import re
+from functools import lru_cache
 
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from models.payloads.policy_context import CasePolicyContext, CasePolicyRequest
+from models.policy import Policy, WorkingCalendar
 from models.policy.loader import PolicyFileError, build_calendar, load_policy
 
 INVALID_POLICY = "InvalidPolicy"
@@ -50,8 +52,20 @@ class PolicyActivities:
                 non_retryable=True,
             )
         try:
-            policy = load_policy(request.policy)
+            policy = _load_policy(request.policy)
         except PolicyFileError as error:
             raise ApplicationError(str(error), type=INVALID_POLICY, non_retryable=True) from error
-        calendar = build_calendar(request.start_year, request.start_year + CALENDAR_YEARS_AHEAD)
+        calendar = _build_calendar(request.start_year)
         return CasePolicyContext(policy=policy, calendar=calendar)
+
+
+# Every new case asks for the same few policies and years: parse and build each once per worker
+# process. Both values are immutable; a new policy file or holidays release needs a restart.
+@lru_cache(maxsize=16)
+def _load_policy(name: str) -> Policy:
+    return load_policy(name)
+
+
+@lru_cache(maxsize=16)
+def _build_calendar(start_year: int) -> WorkingCalendar:
+    return build_calendar(start_year, start_year + CALENDAR_YEARS_AHEAD)

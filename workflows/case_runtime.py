@@ -5,9 +5,10 @@ import asyncio
 import contextlib
 from collections.abc import Callable
 from datetime import timedelta
+from typing import Any
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy
+from temporalio.common import RetryPolicy, SearchAttributeUpdate
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
@@ -45,6 +46,8 @@ class CaseRuntime:
         self._state = state
         self._lock = asyncio.Lock()  # one step at a time: handlers interleave at awaits
         self._changed = False
+        self._published: dict[str, SearchAttributeUpdate[Any]] = {}
+        self._published_details = ""
 
     async def _ready(self) -> CaseState:
         """The state, once the run method has loaded the policy (an update can come first)."""
@@ -103,22 +106,31 @@ class CaseRuntime:
         state = self._state
         assert state is not None
         next_deadline = state.next_deadline
-        workflow.upsert_search_attributes(
-            [
-                CASE_STAGE.value_set(state.stage),
-                MUNICIPALITY.value_set(state.municipality),
-                ACCOMPANIMENT_LEVEL.value_set(state.level)
-                if state.level
-                else ACCOMPANIMENT_LEVEL.value_unset(),
-                CURATOR.value_set(state.curator) if state.curator else CURATOR.value_unset(),
-                OVERDUE.value_set(state.overdue),
-                NEXT_DEADLINE.value_set(next_deadline)
-                if next_deadline
-                else NEXT_DEADLINE.value_unset(),
-                ESCALATION_LEVEL.value_set(state.escalation_level),
-            ]
-        )
-        workflow.set_current_details(state.details_markdown())
+        wanted: dict[str, SearchAttributeUpdate[Any]] = {
+            CASE_STAGE.name: CASE_STAGE.value_set(state.stage),
+            MUNICIPALITY.name: MUNICIPALITY.value_set(state.municipality),
+            ACCOMPANIMENT_LEVEL.name: ACCOMPANIMENT_LEVEL.value_set(state.level)
+            if state.level
+            else ACCOMPANIMENT_LEVEL.value_unset(),
+            CURATOR.name: CURATOR.value_set(state.curator)
+            if state.curator
+            else CURATOR.value_unset(),
+            OVERDUE.name: OVERDUE.value_set(state.overdue),
+            NEXT_DEADLINE.name: NEXT_DEADLINE.value_set(next_deadline)
+            if next_deadline
+            else NEXT_DEADLINE.value_unset(),
+            ESCALATION_LEVEL.name: ESCALATION_LEVEL.value_set(state.escalation_level),
+        }
+        # Only what changed: every upsert is a history event and server work. The memory of
+        # what was published is rebuilt identically on replay, so this stays deterministic.
+        changed = [update for name, update in wanted.items() if self._published.get(name) != update]
+        if changed:
+            workflow.upsert_search_attributes(changed)
+            self._published.update({update.key.name: update for update in changed})
+        details = state.details_markdown()
+        if details != self._published_details:
+            workflow.set_current_details(details)
+            self._published_details = details
 
     async def _run_clock(self, until: Callable[[CaseState], bool]) -> None:
         """Sleep until the next alarm or a change, fire what is due; until `until(state)`.
