@@ -4,6 +4,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from temporalio.service import RetryConfig
 
 from api.errors import install_error_handlers
 from api.routes import actions, cases, health, tasks
@@ -19,7 +20,14 @@ def create_app(settings: Settings) -> FastAPI:
         engine = make_async_engine(settings.require_database_url())
         # Lazy: the API starts, serves reads and reports health while Temporal is down.
         temporal = await connect_temporal(
-            settings.require_temporal_address(), settings.temporal_namespace, lazy=True
+            settings.require_temporal_address(),
+            settings.temporal_namespace,
+            lazy=True,
+            # A staff member waits for the answer: retrying a refusal such as "too many updates
+            # in flight" for longer than the update timeout would turn a 429 into a 503.
+            retry_config=RetryConfig(
+                max_elapsed_time_millis=int(settings.update_timeout_seconds * 500), max_retries=3
+            ),
         )
         app.state.kurator = AppState(
             settings=settings,

@@ -6,6 +6,7 @@ unknown: 503 with Retry-After, and the client retries with the same Idempotency-
 the update id, so the retry can never apply the action twice.
 """
 
+import asyncio
 from datetime import timedelta
 from typing import Any, TypeVar
 
@@ -57,7 +58,8 @@ async def open_or_join(
             start_workflow_operation=operation,
             id=f"receive_signal:{key}",
             rpc_timeout=wait,
-        )
+        ),
+        wait,
     )
     return outcome
 
@@ -77,13 +79,18 @@ async def act(
     case's own run chain: a family's later episode reuses the workflow id."""
     handle = client.get_workflow_handle(workflow_id, first_execution_run_id=first_run_id)
     return await _answer(
-        handle.execute_update(update, command, id=f"{action}:{key}", rpc_timeout=wait)
+        handle.execute_update(update, command, id=f"{action}:{key}", rpc_timeout=wait), wait
     )
 
 
-async def _answer(call: Any) -> Any:
+async def _answer(call: Any, wait: timedelta) -> Any:
     try:
-        return await call
+        # `rpc_timeout` bounds each RPC, not the call: the SDK retries an aborted update and
+        # polls for its outcome after accepting it, each with a fresh timeout. This is the bound.
+        async with asyncio.timeout(wait.total_seconds()):
+            return await call
+    except TimeoutError:
+        raise _unknown_outcome() from None
     except WorkflowUpdateFailedError as error:
         cause = error.cause
         if isinstance(cause, ApplicationError) and cause.type == "Rejected":
@@ -93,6 +100,12 @@ async def _answer(call: Any) -> Any:
         raise _unknown_outcome() from None
     except RPCError as error:
         raise _rpc_answer(error) from None
+    except RuntimeError as error:
+        # The lazy client's first connection failed (the SDK raises a bare RuntimeError):
+        # Temporal is unreachable, which is "retry later", not a server fault.
+        if str(error).startswith("Failed client connect"):
+            raise _unknown_outcome() from None
+        raise
 
 
 def _unknown_outcome() -> ApiError:

@@ -55,6 +55,9 @@ async def _invalid_request(_: Request, error: Exception) -> JSONResponse:
 
 async def _http_error(_: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, StarletteHTTPException)
+    if error.status_code == 400:
+        # FastAPI's answer to a body it cannot decode (not UTF-8, say): bad input like any other.
+        return _json(422, ErrorBody(code="invalid_request", message=f"body: {error.detail}"))
     code = {404: "not_found", 405: "method_not_allowed"}.get(error.status_code, "http_error")
     return _json(
         error.status_code,

@@ -23,7 +23,13 @@ class IntakeRequest(BaseModel):
     child_safety_indicators: bool = Field(
         False, description="Признаки угрозы ребёнку / signs of a threat to a child."
     )
-    comment: str | None = Field(None, max_length=2000, description="Причины обращения / reasons.")
+    comment: str | None = Field(
+        None,
+        max_length=2000,
+        # PostgreSQL text cannot hold NUL: such a comment would never be stored.
+        pattern=r"^[^\x00]*$",
+        description="Причины обращения / reasons.",
+    )
     policy: str | None = Field(
         None,
         pattern=r"^[a-z0-9_-]{1,32}$",

@@ -24,6 +24,10 @@ EARLIEST_BIRTH_DATE = date(1900, 1, 1)
 MAX_MEMBERS = 20
 
 
+# PostgreSQL text cannot hold NUL.
+NO_NUL = r"^[^\x00]*$"
+
+
 class FamilyRole(StrEnum):
     """A member's place in the family. Stored verbatim in family records: never rename."""
 
@@ -47,7 +51,10 @@ class FamilyMemberIn(BaseModel):
 
     role: FamilyRole = Field(description="Роль в семье / the member's role in the family.")
     full_name: str = Field(
-        min_length=1, max_length=200, description="ФИО / full name (surname, name, patronymic)."
+        min_length=1,
+        max_length=200,
+        pattern=NO_NUL,
+        description="ФИО / full name (surname, name, patronymic).",
     )
     birth_date: date = Field(
         ge=EARLIEST_BIRTH_DATE,
@@ -85,6 +92,7 @@ class FamilyIn(BaseModel):
         None,
         min_length=1,
         max_length=300,
+        pattern=NO_NUL,
         description="Адрес проживания / the address where the family lives.",
     )
     phone: str | None = Field(

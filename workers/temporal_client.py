@@ -2,11 +2,19 @@
 
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.service import RetryConfig
 
 
-async def connect_temporal(address: str, namespace: str, *, lazy: bool = False) -> Client:
+async def connect_temporal(
+    address: str, namespace: str, *, lazy: bool = False, retry_config: RetryConfig | None = None
+) -> Client:
     """A client for `namespace`. `lazy` defers the connection to the first call, so the API can
-    start (and serve reads and /health) while Temporal is still down."""
+    start (and serve reads and /health) while Temporal is still down. `retry_config` bounds
+    the client's own retries of failed calls (default: the SDK's, about ten seconds)."""
     return await Client.connect(
-        address, namespace=namespace, data_converter=pydantic_data_converter, lazy=lazy
+        address,
+        namespace=namespace,
+        data_converter=pydantic_data_converter,
+        lazy=lazy,
+        retry_config=retry_config,
     )

@@ -20,6 +20,7 @@ from models.payloads.case_start import CaseStart
 from models.payloads.case_view import CaseView
 from models.payloads.vocabulary import StaffRole, Stage
 from models.policy import AccompanimentLevel
+from models.policy.loader import PolicyFileError, load_policy
 from models.tables.case_event import CaseEventPublic
 from models.territory import MUNICIPALITY_CODES
 
@@ -55,6 +56,11 @@ async def intake(
         raise ApiError(403, "forbidden", "the municipality is outside your territory")
     if body.policy is not None and not state.settings.allow_policy_override:
         raise ApiError(403, "forbidden", "this server does not accept a policy override")
+    if body.policy is not None:
+        try:  # a shipped file, read in a millisecond; unknown, the case would fail to open
+            load_policy(body.policy)
+        except PolicyFileError:
+            raise ApiError(422, "invalid_request", f"unknown policy {body.policy}") from None
     pseudonym = family_key(body.family.registry_id, state.pseudonym_secret)
     async with state.sessions() as session, session.begin():
         known = await locate_family(session, family_key=pseudonym)

@@ -22,6 +22,8 @@ from models.policy.durations import Duration
 
 StaffId = Annotated[str, Field(pattern=r"^[A-Za-z0-9._-]{1,64}$", description="Staff id.")]
 Code = Annotated[str, Field(pattern=r"^[a-z0-9_]{1,32}$")]
+# Free text may be anything but NUL, which PostgreSQL's text type cannot store.
+NO_NUL = r"^[^\x00]*$"
 
 
 def _aware(moment: datetime) -> datetime:
@@ -49,7 +51,10 @@ class ActionBody(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     comment: str | None = Field(
-        None, max_length=2000, description="Основание или комментарий / reason or comment."
+        None,
+        max_length=2000,
+        pattern=NO_NUL,
+        description="Основание или комментарий / reason or comment.",
     )
 
 
@@ -98,7 +103,7 @@ class RouteBody(ActionBody):
     """Маршрутизация."""
 
     routes: list[RouteKind] = Field(min_length=1, max_length=4)
-    providers: list[Annotated[str, Field(min_length=1, max_length=200)]] = Field(
+    providers: list[Annotated[str, Field(min_length=1, max_length=200, pattern=NO_NUL)]] = Field(
         default_factory=list, max_length=20
     )
     social_contract: SocialContractDirection | None = None
@@ -124,7 +129,7 @@ class PlanItemIn(BaseModel):
     item_id: Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,32}$")]
     service_type: ServiceType | None = None
     channel: AccompanimentChannel | None = None
-    provider: str = Field(min_length=1, max_length=200)
+    provider: str = Field(min_length=1, max_length=200, pattern=NO_NUL)
     responsible: StaffId
     deadline: AwareDatetime
 
