@@ -27,8 +27,9 @@ class PolicyActivities:
 
     @activity.defn
     async def load_case_policy(self, request: CasePolicyRequest) -> CasePolicyContext:
-        """The named shipped policy, and the calendar from 1 January of `start_year` to
-        31 December three years later.
+        """The named shipped policy, and the calendar from 1 January of the year before
+        `start_year` (an application may be dated last December) to 31 December three years
+        after it.
 
         An unknown or invalid policy fails at once (non-retryable `InvalidPolicy`): retrying
         does not fix a file.
@@ -68,4 +69,5 @@ def _load_policy(name: str) -> Policy:
 
 @lru_cache(maxsize=16)
 def _build_calendar(start_year: int) -> WorkingCalendar:
-    return build_calendar(start_year, start_year + CALENDAR_YEARS_AHEAD)
+    # From the year before: an application dated in December may be registered in January.
+    return build_calendar(start_year - 1, start_year + CALENDAR_YEARS_AHEAD)

@@ -39,6 +39,13 @@ class CaseActions(CaseRuntime):
             return "no closure has been requested"
         if action is Action.REQUEST_CLOSURE and state.closure_requested is not None:
             return f"a closure ({state.closure_requested}) already awaits approval"
+        if isinstance(command, inputs.IntakeIn) and command.application_date is not None:
+            calendar = state.calendar
+            if not calendar.covers(command.application_date):
+                return (
+                    f"application_date {command.application_date} is outside the case's "
+                    f"working calendar ({calendar.first_day}..{calendar.last_day})"
+                )
         if isinstance(command, inputs.ProlongationIn):
             return t.prolongation_refusal(state, command)
         return None

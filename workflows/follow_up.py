@@ -56,6 +56,24 @@ class CaseFollowUpWorkflow(CaseRuntime):
                 await self._persist(log)
                 self._planned = True
         await self._run_clock(_all_settled)
+        await self._end(state)
+
+    async def _end(self, state: CaseState) -> None:
+        """Record the follow-ups that were never made, then close the books: a finished
+        follow-up workflow leaves nothing open in anybody's inbox."""
+        if not state.deadlines:
+            return
+        async with self._lock:
+            log = StepLog.system(state, workflow.now())
+            missed = sorted(state.deadlines)
+            state.deadlines.clear()
+            log.event(
+                "follow_ups_ended",
+                stage_before=state.stage,
+                data={"missed": missed},
+                reason="follow-ups not recorded after the whole escalation ladder",
+            )
+            await self._persist(log)
 
     @workflow.update
     async def record_follow_up(self, command: FollowUpIn) -> CaseView:

@@ -19,14 +19,17 @@ async def load(policy: str = "default", start_year: int = 2026) -> CasePolicyCon
 @pytest.mark.parametrize(
     ("name", "version"), [("default", "2026.11-default"), ("compressed", "compressed-1")]
 )
-async def test_shipped_policies_load_with_a_four_year_calendar(name: str, version: str) -> None:
+async def test_shipped_policies_load_with_a_calendar_from_the_year_before_to_three_after(
+    name: str, version: str
+) -> None:
     context = await load(name, 2026)
 
     assert context.policy.version == version
     assert (context.calendar.first_day, context.calendar.last_day) == (
-        date(2026, 1, 1),
+        date(2025, 1, 1),
         date(2029, 12, 31),
     )
+    assert context.calendar.is_working_day(date(2025, 11, 1))  # a working Saturday
     assert not context.calendar.is_working_day(date(2026, 1, 9))  # a decreed transfer
 
 
