@@ -26,6 +26,7 @@ from models.db import SessionFactory
 from models.payloads import actions as a
 from models.payloads.case_start import CaseOutcome, SignalOutcome
 from models.payloads.case_view import CaseView
+from models.payloads.events import SYSTEM_ACTOR
 from models.payloads.vocabulary import (
     AccompanimentChannel,
     NeedCircumstance,
@@ -118,6 +119,10 @@ async def rejection(update: Awaitable[object]) -> str:
 
 def actions(events: Sequence[CaseEvent]) -> list[str]:
     return [event.action for event in events]
+
+
+def by_staff(events: Sequence[CaseEvent]) -> list[CaseEvent]:
+    return [event for event in events if event.actor_id != SYSTEM_ACTOR]
 
 
 async def to_planning(handle: CaseHandle) -> CaseView:
@@ -283,15 +288,20 @@ async def test_an_update_repeated_with_the_same_id_takes_effect_once(
         again = await handle.execute_update(CaseWorkflow.record_contact, contact, id="same-key")
         assert again == first
 
+        # Staff events only: the five minutes may cross a deadline's reminder, a timer event.
         events, _, view = await history(sessions, opened.view.case_id)
-        assert actions(events) == ["signal_received", "contact_recorded"]
-        assert view.version == first.version == 2
+        assert actions(by_staff(events)) == ["signal_received", "contact_recorded"]
+        assert view.version == len(events)  # the projection holds every recorded event
 
         # Another id is another contact.
         other = await handle.execute_update(CaseWorkflow.record_contact, contact, id="other-key")
-        assert other.version == 3
+        assert other.version > first.version
         events, _, _ = await history(sessions, opened.view.case_id)
-        assert actions(events) == ["signal_received", "contact_recorded", "contact_recorded"]
+        assert actions(by_staff(events)) == [
+            "signal_received",
+            "contact_recorded",
+            "contact_recorded",
+        ]
 
 
 # --- A refusal closes the case, with a supervisor's approval ------------------------------

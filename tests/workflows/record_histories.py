@@ -1,0 +1,371 @@
+"""Record the workflow histories that `tests/workflows/test_replay.py` replays.
+
+Run from the repository root, in the project's virtualenv:
+
+    python -m tests.workflows.record_histories
+
+It starts its own embedded PostgreSQL (in a temporary directory, migrated to head), a fresh
+time-skipping Temporal test server per scenario and a dev server with a lowered
+continue-as-new threshold, drives a few representative synthetic cases with the real worker
+(about half a minute in all), and writes each workflow's history as JSON into
+`tests/workflows/histories/<name>.json` (overwriting files of the same name, leaving any
+others alone).
+
+The committed files stand for workflows already running in production: the replay test fails
+when today's workflow code would take a different path through one of them
+(non-determinism). So re-record only on purpose, e.g. when a scenario is added. Once real
+cases run, never re-record to make a failing replay pass: a change that breaks replay needs
+`workflow.patched` (or a new workflow type) instead, and the old history stays.
+"""
+
+import asyncio
+import logging
+import tempfile
+import uuid
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from temporalio.api.testservice.v1 import LockTimeSkippingRequest, UnlockTimeSkippingRequest
+from temporalio.client import Client, WorkflowHandle, WorkflowHistory
+from temporalio.testing import WorkflowEnvironment
+
+from models.crud.case_projections import get_view
+from models.db import SessionFactory, make_async_engine, make_session_factory
+from models.payloads import actions as act
+from models.payloads.case_start import CaseOutcome
+from models.payloads.case_view import CaseView
+from models.payloads.vocabulary import (
+    AccompanimentChannel,
+    AcuteRisk,
+    NeedCircumstance,
+    NeedDecision,
+    ReviewOutcome,
+    RouteKind,
+    ServiceType,
+)
+from models.policy import AccompanimentLevel, ClosureReason
+from tests.support.cases import open_case, specialist, supervisor
+from tests.support.temporal import start_dev_server, start_time_skipping
+from workers.embedded_postgres import EmbeddedPostgres, ensure_database
+from workers.logs import configure_logging, get_logger
+from workers.migrate import upgrade_to_head
+from workers.worker import build_worker
+from workflows.case import CaseWorkflow
+from workflows.follow_up import CaseFollowUpWorkflow
+
+HISTORIES = Path(__file__).resolve().parent / "histories"
+CURATOR_ID = "staff-101"
+CaseHandle = WorkflowHandle[CaseWorkflow, CaseOutcome]
+
+log = get_logger(__name__)
+
+
+async def _finished(env: WorkflowEnvironment, handle: WorkflowHandle[Any, Any]) -> None:
+    """Wait for the workflow to complete, the time-skipping clock running freely meanwhile
+    (handles from update-with-start do not unlock it by themselves)."""
+    service = env.client.test_service
+    await service.unlock_time_skipping(UnlockTimeSkippingRequest())
+    try:
+        await asyncio.wait_for(handle.result(), timeout=120)
+    finally:
+        await service.lock_time_skipping(LockTimeSkippingRequest())
+
+
+async def _advance_to(env: WorkflowEnvironment, moment: datetime) -> None:
+    await env.sleep(moment - await env.get_current_time())
+
+
+async def _projection(
+    sessions: SessionFactory, view: CaseView, accept: Callable[[CaseView], bool]
+) -> CaseView:
+    """The stored state of the case, once `accept` holds for it (a worker writes it)."""
+    for _ in range(200):
+        async with sessions() as session:
+            stored = await get_view(session, case_id=view.case_id)
+        if stored is not None and accept(stored):
+            return stored
+        await asyncio.sleep(0.1)
+    raise RuntimeError(f"case {view.case_id}: the expected state was never stored")
+
+
+async def _to_support(
+    client: Client, task_queue: str, *, policy: str, item_deadline: timedelta
+) -> tuple[CaseHandle, CaseView]:
+    """Signal, intake, first contact, an L2 assessment, route, team and an approved plan."""
+    handle, outcome = await open_case(client, task_queue, policy=policy)
+    staff = specialist(CURATOR_ID)
+    await handle.execute_update(CaseWorkflow.register_intake, act.IntakeIn(actor=staff))
+    await handle.execute_update(CaseWorkflow.record_contact, act.ContactIn(actor=staff))
+    await handle.execute_update(
+        CaseWorkflow.record_assessment,
+        act.AssessmentIn(
+            actor=staff,
+            decision=NeedDecision.NEED_RECOGNISED,
+            circumstances=[
+                NeedCircumstance.NO_WORK_NO_MEANS,
+                NeedCircumstance.CHILD_ADAPTATION_DIFFICULTY,
+            ],
+            level=AccompanimentLevel.L2,
+        ),
+    )
+    await handle.execute_update(
+        CaseWorkflow.set_route,
+        act.RouteIn(
+            actor=staff,
+            routes=[RouteKind.OWN_SERVICES, RouteKind.OTHER_PROVIDERS],
+            providers=["employment-centre"],
+        ),
+    )
+    await handle.execute_update(
+        CaseWorkflow.name_team,
+        act.TeamIn(actor=staff, curator=CURATOR_ID, members=["staff-102"]),
+    )
+    due = outcome.view.opened_at + item_deadline
+    view = await handle.execute_update(
+        CaseWorkflow.approve_plan,
+        act.PlanIn(
+            actor=supervisor(),
+            items=[
+                act.PlanItemIn(
+                    item_id="labour-1",
+                    service_type=ServiceType.LABOUR,
+                    provider="employment-centre",
+                    responsible=CURATOR_ID,
+                    deadline=due,
+                ),
+                act.PlanItemIn(
+                    item_id="ped-1",
+                    channel=AccompanimentChannel.PEDAGOGICAL,
+                    provider="school",
+                    responsible="staff-102",
+                    deadline=due + item_deadline,
+                ),
+            ],
+        ),
+    )
+    return handle, view
+
+
+async def _l2_closed_with_follow_ups(
+    env: WorkflowEnvironment, task_queue: str, sessions: SessionFactory
+) -> dict[str, WorkflowHistory]:
+    """An L2 case from the signal to an approved closure (goals achieved) on the default
+    policy, escalations on the way; then its follow-ups: the first made, the second missed."""
+    handle, view = await _to_support(
+        env.client, task_queue, policy="default", item_deadline=timedelta(days=20)
+    )
+    staff = specialist(CURATOR_ID)
+    await handle.execute_update(
+        CaseWorkflow.complete_plan_item, act.PlanItemDoneIn(actor=staff, item_id="labour-1")
+    )
+    await env.sleep(timedelta(days=30))  # the contact cadence and the review fall overdue
+    await handle.execute_update(CaseWorkflow.record_contact, act.ContactIn(actor=staff))
+    await handle.execute_update(
+        CaseWorkflow.record_review, act.ReviewIn(actor=staff, outcome=ReviewOutcome.CONTINUE)
+    )
+    await handle.execute_update(
+        CaseWorkflow.complete_plan_item, act.PlanItemDoneIn(actor=staff, item_id="ped-1")
+    )
+    await handle.execute_update(
+        CaseWorkflow.request_closure,
+        act.ClosureRequestIn(actor=staff, reason=ClosureReason.GOALS_ACHIEVED),
+    )
+    await handle.execute_update(
+        CaseWorkflow.approve_closure, act.ClosureApprovalIn(actor=supervisor(), approve=True)
+    )
+    await _finished(env, handle)
+    outcome = await handle.result()
+    assert outcome.follow_up_workflow_id is not None
+    follow_up = env.client.get_workflow_handle_for(
+        CaseFollowUpWorkflow.run, outcome.follow_up_workflow_id
+    )
+    planned = await _projection(sessions, view, lambda v: bool(v.deadlines))
+    first_due = min(d.due_at for d in planned.deadlines)
+    await _advance_to(env, first_due - timedelta(days=1))
+    await follow_up.execute_update(
+        CaseFollowUpWorkflow.record_follow_up, act.FollowUpIn(actor=staff, number=1)
+    )
+    await _finished(env, follow_up)
+    return {
+        "case_l2_goals_achieved": await handle.fetch_history(),
+        "follow_up_one_made_one_missed": await follow_up.fetch_history(),
+    }
+
+
+async def _refused_at_assessment(
+    env: WorkflowEnvironment, task_queue: str, sessions: SessionFactory
+) -> dict[str, WorkflowHistory]:
+    """The family refuses at assessment (compressed policy): the specialist's closure request
+    waits for a supervisor while the first contact, never made, escalates."""
+    handle, _ = await open_case(env.client, task_queue, policy="compressed")
+    staff = specialist(CURATOR_ID)
+    await handle.execute_update(CaseWorkflow.register_intake, act.IntakeIn(actor=staff))
+    view = await handle.execute_update(
+        CaseWorkflow.record_assessment,
+        act.AssessmentIn(actor=staff, decision=NeedDecision.REFUSED, comment="written refusal"),
+    )
+    assert view.closure_requested is ClosureReason.WRITTEN_REFUSAL
+    await env.sleep(timedelta(seconds=150))
+    await handle.execute_update(
+        CaseWorkflow.approve_closure, act.ClosureApprovalIn(actor=supervisor(), approve=True)
+    )
+    await _finished(env, handle)
+    return {"case_refused_at_assessment": await handle.fetch_history()}
+
+
+async def _l3_acute_risk(
+    env: WorkflowEnvironment, task_queue: str, sessions: SessionFactory
+) -> dict[str, WorkflowHistory]:
+    """An agency signal with child-safety indicators; acute risk forces L3 and alerts; the
+    same-day deadlines escalate before the team is named; a supervisor closes the case when
+    the child is placed (default policy)."""
+    handle, _ = await open_case(env.client, task_queue, policy="default", child_safety=True)
+    staff = specialist(CURATOR_ID)
+    await handle.execute_update(CaseWorkflow.register_intake, act.IntakeIn(actor=staff))
+    view = await handle.execute_update(
+        CaseWorkflow.record_assessment,
+        act.AssessmentIn(
+            actor=staff,
+            decision=NeedDecision.NEED_RECOGNISED,
+            circumstances=[NeedCircumstance.FAMILY_CONFLICT_OR_VIOLENCE],
+            acute_risks=[AcuteRisk.VIOLENCE, AcuteRisk.CHILD_UNDER_10_ALONE],
+        ),
+    )
+    assert view.level is AccompanimentLevel.L3
+    await handle.execute_update(
+        CaseWorkflow.give_urgent_service,
+        act.UrgentServiceIn(actor=staff, service="temporary_housing"),
+    )
+    await env.sleep(timedelta(days=4))  # T1, T4 and the first contact escalate
+    await handle.execute_update(
+        CaseWorkflow.raise_child_safety_alert,
+        act.ChildSafetyAlertIn(actor=staff, indicators=[AcuteRisk.PARENT_INTOXICATED]),
+    )
+    await handle.execute_update(CaseWorkflow.record_contact, act.ContactIn(actor=staff))
+    await handle.execute_update(
+        CaseWorkflow.set_route, act.RouteIn(actor=staff, routes=[RouteKind.COMMISSION])
+    )
+    await handle.execute_update(
+        CaseWorkflow.name_team, act.TeamIn(actor=staff, curator="staff-103")
+    )
+    await handle.execute_update(
+        CaseWorkflow.reassign_curator,
+        act.ReassignCuratorIn(actor=supervisor(), curator=CURATOR_ID),
+    )
+    await env.sleep(timedelta(days=8))  # the weekly contact falls overdue
+    await handle.execute_update(
+        CaseWorkflow.request_closure,
+        act.ClosureRequestIn(actor=supervisor(), reason=ClosureReason.CHILD_PLACED),
+    )
+    await _finished(env, handle)
+    return {"case_l3_acute_risk_child_placed": await handle.fetch_history()}
+
+
+async def _continued_as_new(
+    env: WorkflowEnvironment, task_queue: str, sessions: SessionFactory
+) -> dict[str, WorkflowHistory]:
+    """On a dev server that suggests continue-as-new at 200 events (compressed policy): a case
+    in support continues as new; its second run is closed by a supervisor (transferred)."""
+    started, _ = await _to_support(
+        env.client, task_queue, policy="compressed", item_deadline=timedelta(minutes=30)
+    )
+    handle = env.client.get_workflow_handle_for(CaseWorkflow.run, started.id)
+    first_run = (await handle.describe()).run_id
+    staff = specialist(CURATOR_ID)
+    for number in range(100):
+        if (await handle.describe()).run_id != first_run:
+            break
+        if number % 2:
+            await handle.execute_update(
+                CaseWorkflow.give_urgent_service,
+                act.UrgentServiceIn(actor=staff, service="food_set"),
+            )
+        else:
+            await handle.execute_update(
+                CaseWorkflow.record_contact, act.ContactIn(actor=staff, reached=False)
+            )
+    else:
+        raise RuntimeError("the case never continued as new")
+    second_run = (await handle.describe()).run_id
+    await handle.execute_update(CaseWorkflow.record_contact, act.ContactIn(actor=staff))
+    await handle.execute_update(
+        CaseWorkflow.request_closure,
+        act.ClosureRequestIn(actor=supervisor(), reason=ClosureReason.TRANSFERRED),
+    )
+    await asyncio.wait_for(handle.result(), timeout=60)
+    return {
+        "case_continue_as_new_run_1": await env.client.get_workflow_handle(
+            started.id, run_id=first_run
+        ).fetch_history(),
+        "case_continue_as_new_run_2": await env.client.get_workflow_handle(
+            started.id, run_id=second_run
+        ).fetch_history(),
+    }
+
+
+Scenario = Callable[
+    [WorkflowEnvironment, str, SessionFactory], Awaitable[dict[str, WorkflowHistory]]
+]
+
+
+async def _record(
+    start: Callable[[], Awaitable[WorkflowEnvironment]],
+    scenario: Scenario,
+    sessions: SessionFactory,
+) -> dict[str, WorkflowHistory]:
+    """Run one scenario on a server of its own: the time-skipping test server can stop
+    skipping time for good once a parent has completed while its abandoned child (the
+    follow-up workflow) runs on, so scenarios must not share one."""
+    env = await start()
+    try:
+        task_queue = f"histories-{uuid.uuid4().hex}"
+        async with build_worker(env.client, task_queue=task_queue, sessions=sessions):
+            recorded = await scenario(env, task_queue, sessions)
+    finally:
+        await env.shutdown()
+    log.info("scenario recorded", scenario=scenario.__name__, histories=sorted(recorded))
+    return recorded
+
+
+async def _dev_server_continuing_as_new_early() -> WorkflowEnvironment:
+    return await start_dev_server(
+        "--dynamic-config-value", "limit.historyCount.suggestContinueAsNew=200"
+    )
+
+
+async def record(sessions: SessionFactory) -> dict[str, WorkflowHistory]:
+    """Every scenario's histories, by file name."""
+    histories: dict[str, WorkflowHistory] = {}
+    for scenario in (_l2_closed_with_follow_ups, _refused_at_assessment, _l3_acute_risk):
+        histories |= await _record(start_time_skipping, scenario, sessions)
+    histories |= await _record(_dev_server_continuing_as_new_early, _continued_as_new, sessions)
+    return histories
+
+
+async def main() -> None:
+    configure_logging()
+    logging.getLogger("temporalio").setLevel(logging.WARNING)
+    with tempfile.TemporaryDirectory(prefix="kurator-histories-") as scratch:
+        server = EmbeddedPostgres(Path(scratch) / "data")
+        url = server.start()
+        engine = None
+        try:
+            database = ensure_database(url, "kurator_histories")
+            upgrade_to_head(database)
+            engine = make_async_engine(database)
+            histories = await record(make_session_factory(engine))
+        finally:
+            if engine is not None:
+                await engine.dispose()
+            server.stop()
+    HISTORIES.mkdir(exist_ok=True)
+    for name, history in sorted(histories.items()):
+        path = HISTORIES / f"{name}.json"
+        path.write_text(history.to_json() + "\n", encoding="utf-8")
+        log.info("history written", path=str(path), events=len(history.events))
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
