@@ -1,0 +1,143 @@
+"""During support: reassigning the curator, changing the level, a plan item missing its
+deadline, an urgent service. Default policy, time-skipping server, the real worker; asserted
+on PostgreSQL."""
+
+from datetime import datetime, timedelta
+from uuid import UUID
+
+from temporalio.testing import WorkflowEnvironment
+
+from models.crud.case_events import list_events
+from models.crud.notifications import list_for_case
+from models.db import SessionFactory
+from models.payloads import actions as a
+from models.payloads.case_view import CaseView
+from models.payloads.vocabulary import (
+    NeedCircumstance,
+    NeedDecision,
+    ReviewOutcome,
+    RouteKind,
+    ServiceType,
+    Stage,
+)
+from models.policy import AccompanimentLevel, Duration, shift
+from models.policy.loader import build_calendar, load_policy
+from tests.support.cases import open_case, specialist, supervisor
+from workers.worker import build_worker
+from workflows.case import CaseWorkflow
+
+POLICY = load_policy("default")
+SPECIALIST = specialist("staff-101")
+SUPERVISOR = supervisor("staff-201")
+DAY = timedelta(days=1)
+
+
+def _shift(moment: datetime, duration: str, *, backwards: bool = False) -> datetime:
+    calendar = build_calendar(moment.year - 1, moment.year + 3)
+    return shift(moment, Duration.parse(duration), calendar, POLICY.utc_offset, backwards=backwards)
+
+
+def _deadline(view: CaseView, key: str) -> tuple[datetime, str]:
+    found = next(d for d in view.deadlines if d.key == key)
+    return found.due_at, found.responsible
+
+
+async def _recorded_at(sessions: SessionFactory, case_id: UUID, action: str) -> datetime:
+    async with sessions() as session:
+        events = await list_events(session, case_id=case_id)
+    return next(e.occurred_at for e in reversed(events) if e.action == action)
+
+
+async def test_curator_level_and_plan_item_changes_replan_the_right_deadlines(
+    time_skipping_env: WorkflowEnvironment, sessions: SessionFactory, task_queue: str
+) -> None:
+    env = time_skipping_env
+    async with build_worker(env.client, task_queue=task_queue, sessions=sessions):
+        handle, opened = await open_case(env.client, task_queue, policy="default")
+        case_id = opened.view.case_id
+        update = handle.execute_update
+        await update(CaseWorkflow.record_contact, a.ContactIn(actor=SPECIALIST))
+        contacted = await _recorded_at(sessions, case_id, "contact_recorded")
+        await update(CaseWorkflow.register_intake, a.IntakeIn(actor=SPECIALIST))
+        await update(
+            CaseWorkflow.record_assessment,
+            a.AssessmentIn(
+                actor=SPECIALIST,
+                decision=NeedDecision.NEED_RECOGNISED,
+                circumstances=[NeedCircumstance.FAMILY_CONFLICT_OR_VIOLENCE],
+                level=AccompanimentLevel.L1,
+            ),
+        )
+        await update(
+            CaseWorkflow.set_route, a.RouteIn(actor=SPECIALIST, routes=[RouteKind.OWN_SERVICES])
+        )
+        await update(
+            CaseWorkflow.name_team,
+            a.TeamIn(actor=SPECIALIST, curator="staff-101", members=["staff-102"]),
+        )
+        now = await env.get_current_time()
+        item = a.PlanItemIn(
+            item_id="leg-1",
+            service_type=ServiceType.LEGAL,
+            provider="centre",
+            responsible="staff-102",
+            deadline=now + 5 * DAY,
+        )
+        view = await update(CaseWorkflow.approve_plan, a.PlanIn(actor=SUPERVISOR, items=[item]))
+        planned = await _recorded_at(sessions, case_id, "plan_approved")
+        assert _deadline(view, "T5") == (_shift(contacted, "P30D"), "staff-101")  # L1 cadence
+        assert _deadline(view, "T6") == (_shift(planned, "P3M"), "staff-101")
+        assert _deadline(view, "T8")[0] == _shift(planned, "P3Y")  # the ИППСУ review
+
+        view = await update(
+            CaseWorkflow.reassign_curator,
+            a.ReassignCuratorIn(actor=SUPERVISOR, curator="staff-111"),
+        )
+        assert (view.curator, view.team[0]) == ("staff-111", "staff-111")
+        assert _deadline(view, "T5")[1] == "staff-111"  # the curator's steps follow the curator
+        assert _deadline(view, "T6")[1] == "staff-111"
+        assert _deadline(view, "T10:leg-1")[1] == "staff-102"  # the item stays with its owner
+
+        view = await update(
+            CaseWorkflow.record_review,
+            a.ReviewIn(
+                actor=SPECIALIST,
+                outcome=ReviewOutcome.CHANGE_LEVEL,
+                new_level=AccompanimentLevel.L2,
+            ),
+        )
+        reviewed = await _recorded_at(sessions, case_id, "review_recorded")
+        assert (view.stage, view.level) == (Stage.SUPPORT, AccompanimentLevel.L2)
+        assert _deadline(view, "T5")[0] == _shift(contacted, "P15D")  # L2 cadence from now on
+        assert _deadline(view, "T6")[0] == _shift(reviewed, "P1M")
+
+        # The plan item is left undone past its deadline, then given an urgent service.
+        due = item.deadline
+        await env.sleep(_shift(due, "1WD") - await env.get_current_time() + timedelta(hours=1))
+        view = await update(
+            CaseWorkflow.give_urgent_service,
+            a.UrgentServiceIn(actor=SPECIALIST, service="food_set"),
+        )
+        assert (view.overdue, view.escalation_level) == (True, 2)
+        view = await update(
+            CaseWorkflow.complete_plan_item, a.PlanItemDoneIn(actor=SPECIALIST, item_id="leg-1")
+        )
+        assert "T10:leg-1" not in {d.key for d in view.deadlines}
+        assert not view.overdue
+        await handle.terminate("test finished")
+
+    async with sessions() as session:
+        events = await list_events(session, case_id=case_id)
+        notes = {n.event_seq: n for n in await list_for_case(session, case_id=case_id)}
+    item_ladder = [
+        (e.action, notes[e.seq].recipient, e.data["scheduled_at"])
+        for e in events
+        if e.data.get("deadline") == "T10:leg-1"
+    ]
+    assert item_ladder == [
+        ("reminder", "staff-102", _shift(due, "2WD", backwards=True).isoformat()),
+        ("overdue", "staff-102", due.isoformat()),
+        ("escalation", "supervisor", _shift(due, "1WD").isoformat()),
+    ]
+    assert [e.data["service"] for e in events if e.action == "urgent_service_given"] == ["food_set"]
+    assert [e.data["curator"] for e in events if e.action == "curator_reassigned"] == ["staff-111"]
