@@ -67,25 +67,50 @@ class StaffAction(ActionBody):
 class SignalBody(ActionBody):
     """A signal or request about the family (выявление / запрос семьи)."""
 
-    source: SignalSource
+    source: SignalSource = Field(
+        description="Источник сигнала / how the signal came: self_request (запрос семьи), "
+        "agency_referral (сигнал ведомства), proactive (проактивное выявление)."
+    )
     child_safety_indicators: bool = Field(
-        False, description="Signs of a threat to a child: first contact the same day."
+        False,
+        description="Признаки угрозы ребёнку / signs of a threat to a child: the first contact "
+        "is due the same day (120-ФЗ ст. 9).",
     )
 
 
 class IntakeBody(ActionBody):
     """The intake is registered: the application counts T2 and T3 from its date."""
 
-    application_date: date | None = Field(None, description="Defaults to today.")
+    application_date: date | None = Field(
+        None,
+        description="Дата заявления / the application's date (local); T2 and T3 count from it. "
+        "Defaults to today.",
+    )
 
 
 class AssessmentBody(ActionBody):
     """Оценка семейной ситуации: the need decision and the level."""
 
-    decision: NeedDecision
-    circumstances: list[NeedCircumstance] = Field(default_factory=list, max_length=8)
-    level: AccompanimentLevel | None = None
-    acute_risks: list[AcuteRisk] = Field(default_factory=list, max_length=5)
+    decision: NeedDecision = Field(
+        description="Решение о нуждаемости / need_recognised (признан нуждающимся), no_need, "
+        "or refused (отказ семьи); 442-ФЗ ст. 15."
+    )
+    circumstances: list[NeedCircumstance] = Field(
+        default_factory=list,
+        max_length=8,
+        description="Обстоятельства нуждаемости / circumstances of need (442-ФЗ ст. 15 ч. 1).",
+    )
+    level: AccompanimentLevel | None = Field(
+        None,
+        description="Уровень сопровождения / L0 consultation, L1 supportive, L2 intensive, "
+        "L3 crisis.",
+    )
+    acute_risks: list[AcuteRisk] = Field(
+        default_factory=list,
+        max_length=5,
+        description="Признаки острого риска / acute-risk indicators: any forces L3 and a "
+        "child-safety alert.",
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:
@@ -102,11 +127,18 @@ class AssessmentBody(ActionBody):
 class RouteBody(ActionBody):
     """Маршрутизация."""
 
-    routes: list[RouteKind] = Field(min_length=1, max_length=4)
+    routes: list[RouteKind] = Field(
+        min_length=1,
+        max_length=4,
+        description="Маршрут / own_services, other_providers (карта ресурсов), commission "
+        "(КДН и ЗП), social_contract (социальный контракт).",
+    )
     providers: list[Annotated[str, Field(min_length=1, max_length=200, pattern=NO_NUL)]] = Field(
         default_factory=list, max_length=20
     )
-    social_contract: SocialContractDirection | None = None
+    social_contract: SocialContractDirection | None = Field(
+        None, description="Направление социального контракта / the contract's direction."
+    )
 
     @model_validator(mode="after")
     def _contract_named(self) -> Self:
@@ -119,19 +151,27 @@ class RouteBody(ActionBody):
 class TeamBody(ActionBody):
     """Команда сопровождения: the curator and the members."""
 
-    curator: StaffId
-    members: list[StaffId] = Field(default_factory=list, max_length=20)
+    curator: StaffId = Field(description="Куратор случая / the curator's staff id.")
+    members: list[StaffId] = Field(
+        default_factory=list, max_length=20, description="Члены команды / team members."
+    )
 
 
 class PlanItemIn(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     item_id: Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,32}$")]
-    service_type: ServiceType | None = None
-    channel: AccompanimentChannel | None = None
-    provider: str = Field(min_length=1, max_length=200, pattern=NO_NUL)
-    responsible: StaffId
-    deadline: AwareDatetime
+    service_type: ServiceType | None = Field(
+        None, description="Вид социальной услуги / a social service (442-ФЗ ст. 20)."
+    )
+    channel: AccompanimentChannel | None = Field(
+        None, description="Вид сопровождения / an accompaniment measure (442-ФЗ ст. 22)."
+    )
+    provider: str = Field(
+        min_length=1, max_length=200, pattern=NO_NUL, description="Исполнитель / provider."
+    )
+    responsible: StaffId = Field(description="Ответственный / the responsible staff id.")
+    deadline: AwareDatetime = Field(description="Срок / the item's deadline (T10).")
 
     @model_validator(mode="after")
     def _one_kind(self) -> Self:
@@ -143,7 +183,9 @@ class PlanItemIn(BaseModel):
 class PlanBody(ActionBody):
     """The individual plan (ИППСУ and accompaniment measures) to approve."""
 
-    items: list[PlanItemIn] = Field(min_length=1, max_length=100)
+    items: list[PlanItemIn] = Field(
+        min_length=1, max_length=100, description="Мероприятия плана / the plan's items."
+    )
 
     @model_validator(mode="after")
     def _unique_items(self) -> Self:
@@ -164,9 +206,14 @@ class ContactBody(ActionBody):
 class ReviewBody(ActionBody):
     """Мониторинг и оценка: what the review decided."""
 
-    outcome: ReviewOutcome
-    new_level: AccompanimentLevel | None = None
-    closure_reason: ClosureReason | None = None
+    outcome: ReviewOutcome = Field(
+        description="Итог / continue, change_level, request_prolongation (пролонгирование), "
+        "propose_closure (снятие)."
+    )
+    new_level: AccompanimentLevel | None = Field(None, description="Новый уровень / new level.")
+    closure_reason: ClosureReason | None = Field(
+        None, description="Основание снятия / the closure reason proposed."
+    )
 
     @model_validator(mode="after")
     def _outcome_details(self) -> Self:
@@ -180,7 +227,7 @@ class ReviewBody(ActionBody):
 class ProlongationBody(ActionBody):
     """A supervisor's (consilium's) decision on a prolongation request."""
 
-    approve: bool
+    approve: bool = Field(description="Решение / true to prolong, false to refuse (closes).")
     extend_by: Duration | None = Field(None, description="Default: the level's initial term.")
     consilium: bool = Field(
         False, description="Decided by a consilium: required beyond the 12-month total."
@@ -188,7 +235,7 @@ class ProlongationBody(ActionBody):
 
 
 class ClosureRequestBody(ActionBody):
-    reason: ClosureReason
+    reason: ClosureReason = Field(description="Основание снятия с сопровождения / why.")
 
 
 class ClosureApprovalBody(ActionBody):

@@ -58,22 +58,31 @@ class CaseView(BaseModel):
     )
     version: int = Field(ge=1, description="The number of the last event this state includes.")
     municipality: str = Field(max_length=64)
-    stage: Stage
-    level: AccompanimentLevel | None = None
+    stage: Stage = Field(description="Этап / where the episode is on its path.")
+    level: AccompanimentLevel | None = Field(None, description="Уровень сопровождения / level.")
     curator: str | None = Field(None, max_length=64)
-    team: list[str] = Field(default_factory=list)
-    plan_items: list[PlanItemView] = Field(default_factory=list)
-    deadlines: list[DeadlineView] = Field(default_factory=list)
-    overdue: bool = False
-    escalation_level: int = 0
-    next_deadline: datetime | None = None
+    team: list[str] = Field(
+        default_factory=list, description="Команда сопровождения / staff ids, curator first."
+    )
+    plan_items: list[PlanItemView] = Field(
+        default_factory=list, description="Мероприятия плана / the plan's items."
+    )
+    deadlines: list[DeadlineView] = Field(
+        default_factory=list, description="Открытые сроки / open deadlines (T1-T10)."
+    )
+    overdue: bool = Field(False, description="Просрочено / any open deadline is overdue.")
+    escalation_level: int = Field(0, description="Уровень эскалации / the highest rung fired.")
+    next_deadline: datetime | None = Field(None, description="Ближайший срок / next due time.")
     closure_requested: ClosureReason | None = None
     closure_reason: ClosureReason | None = None
     policy_version: str = Field(max_length=64)
     opened_at: datetime
     term_ends_at: datetime | None = None
     closed_at: datetime | None = None
-    allowed_actions: list[str] = Field(default_factory=list)
+    allowed_actions: list[str] = Field(
+        default_factory=list,
+        description="Доступные действия / actions open now (for the caller's role, via the API).",
+    )
     details: dict[str, Any] = Field(default_factory=dict)
 
 
