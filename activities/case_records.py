@@ -2,7 +2,7 @@
 
 from temporalio import activity
 
-from models.crud.case_events import append_event
+from models.crud.case_events import append_events
 from models.crud.case_projections import save_view
 from models.crud.notifications import enqueue
 from models.db import SessionFactory
@@ -22,14 +22,14 @@ class CaseRecordActivities:
         version): a retry changes nothing, and a step that lands after a newer one adds only
         what is missing from the history and the outbox, never its older view."""
         async with self._sessions() as session, session.begin():
-            new_events = [await append_event(session, draft=event) for event in step.events]
+            new_events = await append_events(session, drafts=step.events)
             new_notifications = await enqueue(session, drafts=step.notifications)
             view_saved = await save_view(session, view=step.view)
         activity.logger.debug(
             "case step persisted",
             extra={
                 "version": step.view.version,
-                "new_events": sum(new_events),
+                "new_events": new_events,
                 "new_notifications": new_notifications,
                 # False: this version or a newer one was stored already (a retry, or a race).
                 "view_saved": view_saved,

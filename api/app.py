@@ -33,6 +33,7 @@ def create_app(settings: Settings) -> FastAPI:
             settings=settings,
             engine=engine,
             sessions=make_session_factory(engine),
+            reads=make_session_factory(engine.execution_options(isolation_level="AUTOCOMMIT")),
             temporal=temporal,
             jwt_secret=settings.require_secret("jwt_secret"),
             pseudonym_secret=settings.require_secret("pseudonym_secret"),

@@ -1,5 +1,8 @@
 """FastAPI dependencies as `Annotated` aliases: the app state, the caller, the idempotency key,
-and a case the caller may see."""
+and a case the caller may see (its whole state, or only where its actions go).
+
+`get_state` and `current_actor` are `async def` although they never await: FastAPI runs a plain
+`def` dependency in a worker thread, a hop per request that cost more than their work."""
 
 from typing import Annotated, cast
 from uuid import UUID
@@ -10,13 +13,13 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from api.auth import TokenError, read_token
 from api.errors import ApiError
 from api.state import AppState
-from models.crud.case_projections import get_view
+from models.crud.case_projections import CaseAddress, get_address, get_view
 from models.payloads.actions import Actor
 from models.payloads.case_view import CaseView
 from models.payloads.vocabulary import StaffRole
 
 
-def get_state(request: Request) -> AppState:
+async def get_state(request: Request) -> AppState:
     return cast(AppState, request.app.state.kurator)
 
 
@@ -25,7 +28,7 @@ State = Annotated[AppState, Depends(get_state)]
 _bearer = HTTPBearer(auto_error=False, description="A staff token from `kurator token`.")
 
 
-def current_actor(
+async def current_actor(
     state: State, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 ) -> Actor:
     challenge = {"WWW-Authenticate": "Bearer"}
@@ -65,7 +68,7 @@ async def visible_case(
 ) -> CaseView:
     """The case, if it exists and lies in the caller's territory. A case elsewhere answers
     404 exactly like a missing one: its existence is not disclosed."""
-    async with state.sessions() as session:
+    async with state.reads() as session:
         view = await get_view(session, case_id=case_id)
     if view is None or not sees(actor, view.municipality):
         raise ApiError(404, "not_found", f"no case {case_id}")
@@ -73,3 +76,20 @@ async def visible_case(
 
 
 VisibleCase = Annotated[CaseView, Depends(visible_case)]
+
+
+async def addressed_case(
+    state: State,
+    actor: CurrentActor,
+    case_id: Annotated[UUID, Path(description="Идентификатор случая / the case id.")],
+) -> CaseAddress:
+    """Where the case's actions go, if it exists and lies in the caller's territory; answers
+    exactly as `visible_case` does, from three columns of the row instead of the whole view."""
+    async with state.reads() as session:
+        address = await get_address(session, case_id=case_id)
+    if address is None or not sees(actor, address.municipality):
+        raise ApiError(404, "not_found", f"no case {case_id}")
+    return address
+
+
+AddressedCase = Annotated[CaseAddress, Depends(addressed_case)]

@@ -53,15 +53,15 @@ class CaseActions(CaseRuntime):
     async def _do(
         self, action: Action, command: Command, apply: Callable[[CaseState, Command, StepLog], None]
     ) -> CaseView:
-        state = await self._act(action, command, lambda s, log: apply(s, command, log))
-        return state.view()
+        _, view = await self._act_viewed(action, command, lambda s, log: apply(s, command, log))
+        return view
 
     @workflow.update
     async def receive_signal(self, command: inputs.SignalIn) -> SignalOutcome:
-        state = await self._act(
+        state, view = await self._act_viewed(
             Action.RECEIVE_SIGNAL, command, lambda s, log: t.receive_signal(s, command, log)
         )
-        return SignalOutcome(view=state.view(), joined=state.signals > 1)
+        return SignalOutcome(view=view, joined=state.signals > 1)
 
     @receive_signal.validator
     def _check_receive_signal(self, command: inputs.SignalIn) -> None:

@@ -18,6 +18,7 @@ with workflow.unsafe.imports_passed_through():
     from models.lifecycle.steps import StepLog
     from models.lifecycle.timers import advance_clock, next_wake_at
     from models.payloads.actions import StaffAction
+    from models.payloads.case_view import CaseView
 
 from workflows.search_attributes import (
     ACCOMPANIMENT_LEVEL,
@@ -78,6 +79,15 @@ class CaseRuntime:
     ) -> CaseState:
         """Apply a validated action as one step: re-checked under the lock (an earlier update
         may have moved the case since validation), persisted, then published."""
+        state, _ = await self._act_viewed(action, command, apply)
+        return state
+
+    async def _act_viewed(
+        self, action: Action, command: StaffAction, apply: Callable[[CaseState, StepLog], None]
+    ) -> tuple[CaseState, CaseView]:
+        """`_act`, and the new state's view for the update's answer: the view the step
+        persisted (nothing changes the state between the two: every change holds the lock),
+        so it is built once, not again."""
         async with self._lock:
             state = await self._ready()
             problem = self._problem(action, command)
@@ -85,14 +95,15 @@ class CaseRuntime:
                 raise rejected(problem)
             log = StepLog(state, workflow.now(), command.actor.staff_id, command.actor.role)
             apply(state, log)
-            await self._persist(log)
+            persisted = await self._persist(log)
             self._changed = True
-            return state
+            return state, state.view() if persisted is None else persisted
 
-    async def _persist(self, log: StepLog) -> None:
+    async def _persist(self, log: StepLog) -> CaseView | None:
+        """Persist the step, if it recorded anything; the view it stored."""
         step = log.step()
         if step is None:
-            return
+            return None
         await workflow.execute_activity_method(
             CaseRecordActivities.persist_step,
             step,
@@ -100,6 +111,7 @@ class CaseRuntime:
             retry_policy=DATABASE_RETRY,
         )
         self._publish()
+        return step.view
 
     def _publish(self) -> None:
         """Search attributes and current details for supervisors in the Web UI."""

@@ -12,7 +12,7 @@ from typing import Any
 from fastapi import APIRouter
 
 from api.case_commands import act
-from api.deps import CurrentActor, IdempotencyKey, State, VisibleCase
+from api.deps import AddressedCase, CurrentActor, IdempotencyKey, State
 from api.errors import ApiError, error_responses
 from api.routes.cases import for_caller
 from models.lifecycle.actions import RULES, Action
@@ -173,7 +173,7 @@ def _endpoint(route: ActionRoute) -> Callable[..., Awaitable[CaseView]]:
     body_type: Any = route.body
 
     async def endpoint(
-        case: VisibleCase,
+        case: AddressedCase,
         body: body_type,
         actor: CurrentActor,
         state: State,

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response, status
 
 from api.case_commands import open_or_join
-from api.deps import CurrentActor, IdempotencyKey, State, VisibleCase, sees
+from api.deps import AddressedCase, CurrentActor, IdempotencyKey, State, VisibleCase, sees
 from api.errors import ApiError, error_responses
 from api.schemas import CaseCreated, CasePage, IntakeRequest
 from models.crud.case_events import list_events
@@ -147,7 +147,7 @@ async def list_cases(
     summary="The case's history, oldest first (история случая)",
     responses=error_responses(401, 404),
 )
-async def case_events(case: VisibleCase, state: State) -> list[CaseEventPublic]:
-    async with state.sessions() as session:
+async def case_events(case: AddressedCase, state: State) -> list[CaseEventPublic]:
+    async with state.reads() as session:
         events = await list_events(session, case_id=case.case_id)
     return [CaseEventPublic.model_validate(event, from_attributes=True) for event in events]

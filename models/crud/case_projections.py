@@ -1,11 +1,13 @@
 """Writing and reading the case projection (the latest `CaseView` of each case)."""
 
 from collections.abc import Collection
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, cast
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, func
+from sqlalchemy import ColumnElement, Table, bindparam, func
 from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.sql.dml import ReturningInsert
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -14,6 +16,29 @@ from models.payloads.vocabulary import Stage
 from models.policy.codes import AccompanimentLevel
 from models.tables.case_projection import CaseProjection
 
+_PROJECTIONS = cast(Table, CaseProjection.__table__)  # type: ignore[attr-defined]
+
+
+def _save_statement() -> ReturningInsert[tuple[UUID]]:
+    statement = insert(_PROJECTIONS)
+    # Every column `_columns` fills: all but the key and the row's own timestamp.
+    changed = {
+        column.name: statement.excluded[column.name]
+        for column in _PROJECTIONS.c
+        if column.name not in ("case_id", "updated_at")
+    }
+    upsert = statement.on_conflict_do_update(
+        index_elements=[_PROJECTIONS.c.case_id],
+        set_={**changed, "updated_at": func.now()},
+        where=_PROJECTIONS.c.version < statement.excluded.version,
+    )
+    # RETURNING, not rowcount: SQLAlchemy reports no rowcount for an INSERT (-1) by default.
+    return upsert.returning(_PROJECTIONS.c.case_id)
+
+
+# Built once, the row passed at execution (see models/crud/case_events.py for why).
+_SAVE = _save_statement()
+
 
 async def save_view(session: AsyncSession, *, view: CaseView) -> bool:
     """Store `view` unless the stored state is as new or newer. True if a row changed.
@@ -21,17 +46,43 @@ async def save_view(session: AsyncSession, *, view: CaseView) -> bool:
     The version check runs inside the upsert, under the row's lock, so a retried activity or
     two steps racing can never move the projection backwards.
     """
-    values = _columns(view)
-    statement = insert(CaseProjection).values(**values)
-    changed = {name: statement.excluded[name] for name in values if name != "case_id"}
-    statement = statement.on_conflict_do_update(
-        index_elements=[col(CaseProjection.case_id)],
-        set_={**changed, "updated_at": func.now()},
-        where=col(CaseProjection.version) < statement.excluded.version,
-    )
-    # RETURNING, not rowcount: SQLAlchemy reports no rowcount for an INSERT (-1) by default.
-    written = await session.exec(statement.returning(col(CaseProjection.case_id)))
+    written = await session.exec(_SAVE, params=_columns(view))
     return written.first() is not None
+
+
+# Built once, like _SAVE: this read is on every action's path.
+_ADDRESS = select(
+    CaseProjection.workflow_id,
+    CaseProjection.view["first_run_id"].astext,
+    CaseProjection.municipality,
+).where(col(CaseProjection.case_id) == bindparam("case_id"))
+
+
+@dataclass(frozen=True)
+class CaseAddress:
+    """Where a case's actions go, and whose territory it is: enough to route an action
+    without reading (and validating) the whole stored view."""
+
+    case_id: UUID
+    workflow_id: str
+    first_run_id: str | None
+    municipality: str
+
+
+async def get_address(session: AsyncSession, *, case_id: UUID) -> CaseAddress | None:
+    """The case's workflow, run chain and municipality, or None when no step of it has been
+    stored. The row `get_view` reads: the workflow and municipality from their columns, the run
+    chain from the stored view."""
+    found = (await session.exec(_ADDRESS, params={"case_id": case_id})).first()
+    if found is None:
+        return None
+    workflow_id, first_run_id, municipality = found
+    return CaseAddress(
+        case_id=case_id,
+        workflow_id=workflow_id,
+        first_run_id=first_run_id,
+        municipality=municipality,
+    )
 
 
 async def get_view(session: AsyncSession, *, case_id: UUID) -> CaseView | None:
@@ -108,7 +159,8 @@ def _conditions(
 
 
 def _columns(view: CaseView) -> dict[str, Any]:
-    """The row for `view`: the filterable fields as columns, and the whole view as JSON."""
+    """The row for `view`: the filterable fields as columns, and the whole view as JSON. Every
+    column but `updated_at` (the database's), as `_SAVE` expects."""
     return {
         "case_id": view.case_id,
         "workflow_id": view.workflow_id,

@@ -7,11 +7,12 @@ read whose transaction is not committed leaves no log row, so always commit afte
 Territory checks are the caller's: use `locate_family` first, which touches no personal data.
 """
 
-from typing import Any
+from typing import Any, cast
 from uuid import UUID, uuid4
 
-from sqlalchemy import Boolean, func, literal_column
+from sqlalchemy import Boolean, Table, bindparam, func, literal_column
 from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.sql.dml import ReturningInsert
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -28,6 +29,30 @@ from models.tables.family_access import FamilyAccess, FamilyAccessPublic
 # True in RETURNING when the upsert inserted the row: an updated row version carries the
 # updating transaction's id in xmax, a freshly inserted one carries 0 (a PostgreSQL idiom).
 _INSERTED = literal_column("(xmax = 0)", type_=Boolean)
+
+_FAMILIES = cast(Table, Family.__table__)  # type: ignore[attr-defined]
+_ACCESS_LOG = cast(Table, FamilyAccess.__table__)  # type: ignore[attr-defined]
+
+
+def _save_statement() -> ReturningInsert[tuple[UUID, bool]]:
+    statement = insert(_FAMILIES)
+    return statement.on_conflict_do_update(
+        constraint="uq_families_family_key",
+        set_={
+            "municipality": statement.excluded.municipality,
+            "record": statement.excluded.record,
+            "updated_at": func.now(),
+        },
+    ).returning(_FAMILIES.c.id, _INSERTED)
+
+
+# Built once, the values passed at execution: SQLAlchemy compiles each once per process instead
+# of building and cache-keying a statement value by value on every call.
+_SAVE = _save_statement()
+_LOG = insert(_ACCESS_LOG)
+_LOCATE = select(Family.id, Family.municipality).where(
+    col(Family.family_key) == bindparam("family_key")
+)
 
 
 async def save_family(
@@ -48,21 +73,13 @@ async def save_family(
     municipality raises IntegrityError (the foreign key to `municipalities`).
     """
     _check_actor(staff_id=staff_id, purpose=purpose)
-    statement = insert(Family).values(
-        id=uuid4(),
-        family_key=family_key,
-        municipality=municipality,
-        record=family.model_dump(mode="json"),
-    )
-    statement = statement.on_conflict_do_update(
-        constraint="uq_families_family_key",
-        set_={
-            "municipality": statement.excluded.municipality,
-            "record": statement.excluded.record,
-            "updated_at": func.now(),
-        },
-    )
-    saved = (await session.exec(statement.returning(col(Family.id), _INSERTED))).one()
+    row = {
+        "id": uuid4(),
+        "family_key": family_key,
+        "municipality": municipality,
+        "record": family.model_dump(mode="json"),
+    }
+    saved = (await session.exec(_SAVE, params=row)).one()
     family_id: UUID = saved[0]
     inserted: bool = saved[1]
     await _log(
@@ -120,8 +137,7 @@ async def read_family(
 
 async def locate_family(session: AsyncSession, *, family_key: str) -> FamilyRef | None:
     """The family's id and municipality, without its record (so not a logged access)."""
-    statement = select(Family.id, Family.municipality).where(col(Family.family_key) == family_key)
-    found = (await session.exec(statement)).first()
+    found = (await session.exec(_LOCATE, params={"family_key": family_key})).first()
     return None if found is None else FamilyRef(id=found[0], municipality=found[1])
 
 
@@ -165,4 +181,4 @@ async def _log(
         "action": action.value,
         "purpose": purpose,
     }
-    await session.exec(insert(FamilyAccess).values(**values))
+    await session.exec(_LOG, params=values)

@@ -2,9 +2,10 @@
 
 from collections.abc import Collection, Sequence
 from datetime import datetime
+from typing import cast
 from uuid import UUID
 
-from sqlalchemy import update
+from sqlalchemy import Table, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -12,19 +13,23 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from models.payloads.case_view import NotificationDraft
 from models.tables.notification import Notification
 
+_OUTBOX = cast(Table, Notification.__table__)  # type: ignore[attr-defined]
+# Built once, the rows passed at execution (see models/crud/case_events.py for why).
+_ENQUEUE = (
+    insert(_OUTBOX)
+    .on_conflict_do_nothing(constraint="uq_notifications_step")
+    # RETURNING, not rowcount: SQLAlchemy reports no rowcount for an INSERT (-1) by default.
+    .returning(_OUTBOX.c.id)
+)
+
 
 async def enqueue(session: AsyncSession, *, drafts: Sequence[NotificationDraft]) -> int:
-    """Insert the drafts not enqueued yet (by `uq_notifications_step`); how many were new."""
+    """Insert the drafts not enqueued yet (by `uq_notifications_step`); how many were new. The
+    rows go as an executemany, which SQLAlchemy sends as one multi-row INSERT."""
     if not drafts:
         return 0
-    statement = (
-        insert(Notification)
-        .values([draft.model_dump(mode="python") for draft in drafts])
-        .on_conflict_do_nothing(constraint="uq_notifications_step")
-        # RETURNING, not rowcount: SQLAlchemy reports no rowcount for an INSERT (-1) by default.
-        .returning(col(Notification.id))
-    )
-    return len((await session.exec(statement)).all())
+    rows = [draft.model_dump(mode="python") for draft in drafts]
+    return len((await session.exec(_ENQUEUE, params=rows)).all())
 
 
 async def list_for_case(session: AsyncSession, *, case_id: UUID) -> Sequence[Notification]:
