@@ -2,17 +2,24 @@
 Synthetic staff and municipalities only."""
 
 import uuid
+from datetime import datetime, timedelta
+from uuid import UUID
 
-from temporalio.client import Client, WithStartWorkflowOperation, WorkflowHandle
-from temporalio.common import WorkflowIDConflictPolicy
+from temporalio.client import Client, WorkflowHandle
 
+from api.case_commands import open_or_join
+from models.crud.case_events import list_events
+from models.db import SessionFactory
 from models.payloads.actions import Actor, SignalIn
-from models.payloads.case_start import CaseInput, CaseOutcome, CaseStart, SignalOutcome
+from models.payloads.case_start import CaseOutcome, CaseStart, SignalOutcome
 from models.payloads.vocabulary import SignalSource, StaffRole
+from models.policy import Duration, shift
+from models.policy.loader import build_calendar, load_policy
 from workflows.case import CaseWorkflow
 from workflows.ids import case_workflow_id
 
 MUNICIPALITY = "berdsk"
+DEFAULT_POLICY = load_policy("default")
 
 
 def specialist(staff_id: str = "staff-101", municipality: str = MUNICIPALITY) -> Actor:
@@ -36,22 +43,40 @@ async def open_case(
     child_safety: bool = False,
     actor: Actor | None = None,
 ) -> tuple[WorkflowHandle[CaseWorkflow, CaseOutcome], SignalOutcome]:
-    """A signal about a (synthetic) family: opens its episode, or joins the open one."""
+    """A signal about a (synthetic) family: opens its episode or joins the open one, through
+    the same update-with-start the API uses."""
     family_key = family_key or uuid.uuid4().hex
-    operation = WithStartWorkflowOperation(
-        CaseWorkflow.run,
-        CaseInput(start=CaseStart(case_id=uuid.uuid4(), municipality=MUNICIPALITY, policy=policy)),
-        id=case_workflow_id(family_key),
-        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+    outcome = await open_or_join(
+        client,
         task_queue=task_queue,
-    )
-    outcome = await client.execute_update_with_start_workflow(
-        CaseWorkflow.receive_signal,
-        SignalIn(
+        family_key=family_key,
+        start=CaseStart(case_id=uuid.uuid4(), municipality=MUNICIPALITY, policy=policy),
+        signal=SignalIn(
             actor=actor or specialist(),
             source=SignalSource.SELF_REQUEST,
             child_safety_indicators=child_safety,
         ),
-        start_workflow_operation=operation,
+        key=uuid.uuid4().hex,
+        wait=timedelta(seconds=60),
     )
-    return await operation.workflow_handle(), outcome
+    handle = client.get_workflow_handle_for(
+        CaseWorkflow.run,
+        case_workflow_id(family_key),
+        first_execution_run_id=outcome.view.first_run_id,
+    )
+    return handle, outcome
+
+
+def policy_shift(moment: datetime, duration: str, *, backwards: bool = False) -> datetime:
+    """`moment` shifted by `duration` under the default policy and the RU calendar."""
+    calendar = build_calendar(moment.year - 1, moment.year + 3)
+    return shift(
+        moment, Duration.parse(duration), calendar, DEFAULT_POLICY.utc_offset, backwards=backwards
+    )
+
+
+async def recorded_at(sessions: SessionFactory, case_id: UUID, action: str) -> datetime:
+    """When the workflow recorded its latest `action`: the moment its deadlines count from."""
+    async with sessions() as session:
+        events = await list_events(session, case_id=case_id)
+    return next(e.occurred_at for e in reversed(events) if e.action == action)

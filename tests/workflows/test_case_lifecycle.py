@@ -6,7 +6,6 @@ Runs on the time-skipping test server with the real worker; asserts on what Post
 """
 
 from datetime import datetime, timedelta
-from uuid import UUID
 
 from temporalio.client import WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
@@ -26,9 +25,9 @@ from models.payloads.vocabulary import (
     ServiceType,
     Stage,
 )
-from models.policy import AccompanimentLevel, ClosureReason, Duration, shift
-from models.policy.loader import build_calendar, load_policy
-from tests.support.cases import open_case, specialist, supervisor
+from models.policy import AccompanimentLevel, ClosureReason
+from models.policy.loader import load_policy
+from tests.support.cases import open_case, policy_shift, recorded_at, specialist, supervisor
 from workers.worker import build_worker
 from workflows.case import CaseWorkflow
 from workflows.follow_up import CaseFollowUpWorkflow
@@ -39,24 +38,22 @@ POLICY = load_policy("default")
 DAY = timedelta(days=1)
 
 
-def _shift(moment: datetime, duration: str, *, backwards: bool = False) -> datetime:
-    calendar = build_calendar(moment.year, moment.year + 3)
-    return shift(moment, Duration.parse(duration), calendar, POLICY.utc_offset, backwards=backwards)
-
-
 def _due(view: CaseView, key: str) -> datetime:
     return next(d.due_at for d in view.deadlines if d.key == key)
 
 
 async def _accompany_for_six_months(
-    env: WorkflowEnvironment, handle: WorkflowHandle[CaseWorkflow, object], view: CaseView
+    env: WorkflowEnvironment,
+    sessions: SessionFactory,
+    handle: WorkflowHandle[CaseWorkflow, object],
+    view: CaseView,
 ) -> tuple[CaseView, list[datetime], list[datetime]]:
     """Contact every 14 days (the L2 cadence is 15), review whenever the review falls due,
     complete each plan item five days before its deadline, until the prolongation decision
     opens; the times of the contacts and reviews."""
     contacts: list[datetime] = []
     reviews: list[datetime] = []
-    last_contact = await _recorded_at(view.case_id, "contact_recorded")
+    last_contact = await recorded_at(sessions, view.case_id, "contact_recorded")
     while True:
         await env.sleep(DAY)
         now = await env.get_current_time()
@@ -70,11 +67,11 @@ async def _accompany_for_six_months(
             view = await handle.execute_update(
                 CaseWorkflow.record_contact, a.ContactIn(actor=SPECIALIST)
             )
-            contacted = await _recorded_at(view.case_id, "contact_recorded")
+            contacted = await recorded_at(sessions, view.case_id, "contact_recorded")
             contacts.append(contacted)
             last_contact = now
-            assert _due(view, "T5") == _shift(contacted, "P15D")  # counts from the contact
-        async with _sessions_holder.sessions() as session:
+            assert _due(view, "T5") == policy_shift(contacted, "P15D")  # counts from the contact
+        async with sessions() as session:
             stored = await get_view(session, case_id=view.case_id)
         assert stored is not None
         if stored.stage is Stage.REVIEW:
@@ -84,38 +81,26 @@ async def _accompany_for_six_months(
                 CaseWorkflow.record_review,
                 a.ReviewIn(actor=SPECIALIST, outcome=ReviewOutcome.CONTINUE),
             )
-            reviewed = await _recorded_at(view.case_id, "review_recorded")
+            reviewed = await recorded_at(sessions, view.case_id, "review_recorded")
             reviews.append(reviewed)
             assert view.stage is Stage.SUPPORT
-            assert _due(view, "T6") == _shift(reviewed, "P1M")  # the next review a month on
+            assert _due(view, "T6") == policy_shift(reviewed, "P1M")  # the next review a month on
 
 
 def _opened_t7(view: CaseView, now: datetime) -> bool:
     """The prolongation decision (T7) opens 10 working days before the term ends."""
     assert view.term_ends_at is not None
-    return now >= _shift(view.term_ends_at, "10WD", backwards=True)
-
-
-class _sessions_holder:  # the test's session factory, for the helpers
-    sessions: SessionFactory
-
-
-async def _recorded_at(case_id: UUID, action: str) -> datetime:
-    """When the workflow recorded its latest `action`: the moment its deadlines count from."""
-    async with _sessions_holder.sessions() as session:
-        events = await list_events(session, case_id=case_id)
-    return next(e.occurred_at for e in reversed(events) if e.action == action)
+    return now >= policy_shift(view.term_ends_at, "10WD", backwards=True)
 
 
 async def test_l2_family_from_signal_to_closure_and_follow_ups(
     time_skipping_env: WorkflowEnvironment, sessions: SessionFactory, task_queue: str
 ) -> None:
     env = time_skipping_env
-    _sessions_holder.sessions = sessions
     async with build_worker(env.client, task_queue=task_queue, sessions=sessions):
         handle, opened = await open_case(env.client, task_queue, policy="default")
         signal_at = opened.view.opened_at
-        assert _due(opened.view, "T1") == _shift(signal_at, "1WD")
+        assert _due(opened.view, "T1") == policy_shift(signal_at, "1WD")
 
         await env.sleep(timedelta(hours=2))
         view = await handle.execute_update(
@@ -125,9 +110,9 @@ async def test_l2_family_from_signal_to_closure_and_follow_ups(
         view = await handle.execute_update(
             CaseWorkflow.register_intake, a.IntakeIn(actor=SPECIALIST)
         )
-        applied = await _recorded_at(view.case_id, "intake_registered")
-        assert _due(view, "T2") == _shift(applied, "5WD")
-        assert _due(view, "T3") == _shift(applied, "10WD")
+        applied = await recorded_at(sessions, view.case_id, "intake_registered")
+        assert _due(view, "T2") == policy_shift(applied, "5WD")
+        assert _due(view, "T3") == policy_shift(applied, "10WD")
 
         await env.sleep(DAY)
         view = await handle.execute_update(
@@ -139,9 +124,9 @@ async def test_l2_family_from_signal_to_closure_and_follow_ups(
                 level=AccompanimentLevel.L2,
             ),
         )
-        assessed = await _recorded_at(view.case_id, "assessment_recorded")
+        assessed = await recorded_at(sessions, view.case_id, "assessment_recorded")
         assert (view.stage, view.level) == (Stage.ROUTING, AccompanimentLevel.L2)
-        assert _due(view, "T4") == _shift(assessed, "3WD")
+        assert _due(view, "T4") == policy_shift(assessed, "3WD")
         view = await handle.execute_update(
             CaseWorkflow.set_route, a.RouteIn(actor=SPECIALIST, routes=[RouteKind.OWN_SERVICES])
         )
@@ -173,14 +158,14 @@ async def test_l2_family_from_signal_to_closure_and_follow_ups(
         view = await handle.execute_update(
             CaseWorkflow.approve_plan, a.PlanIn(actor=SUPERVISOR, items=items)
         )
-        planned = await _recorded_at(view.case_id, "plan_approved")
+        planned = await recorded_at(sessions, view.case_id, "plan_approved")
         assert view.stage is Stage.SUPPORT
-        assert view.term_ends_at == _shift(planned, "P6M")
-        assert _due(view, "T6") == _shift(planned, "P1M")
+        assert view.term_ends_at == policy_shift(planned, "P6M")
+        assert _due(view, "T6") == policy_shift(planned, "P1M")
         assert _due(view, "T7") == view.term_ends_at
         assert _due(view, "T10:psy-1") == items[0].deadline
 
-        view, contacts, reviews = await _accompany_for_six_months(env, handle, view)
+        view, contacts, reviews = await _accompany_for_six_months(env, sessions, handle, view)
         assert all(item.done_at is not None for item in view.plan_items)
 
         view = await handle.execute_update(
@@ -205,7 +190,7 @@ async def test_l2_family_from_signal_to_closure_and_follow_ups(
             CaseFollowUpWorkflow.run, outcome.follow_up_workflow_id
         )
         for number, after in ((1, "P3M"), (2, "P6M")):
-            await env.sleep(_shift(closed_at, after) - await env.get_current_time() - DAY)
+            await env.sleep(policy_shift(closed_at, after) - await env.get_current_time() - DAY)
             await follow_up.execute_update(
                 CaseFollowUpWorkflow.record_follow_up, a.FollowUpIn(actor=SPECIALIST, number=number)
             )
@@ -244,7 +229,7 @@ async def test_l2_family_from_signal_to_closure_and_follow_ups(
     for reminder in t6_reminders:
         due_at = datetime.fromisoformat(reminder.data["due_at"])
         scheduled = datetime.fromisoformat(reminder.data["scheduled_at"])
-        assert scheduled == _shift(due_at, "2WD", backwards=True)
+        assert scheduled == policy_shift(due_at, "2WD", backwards=True)
         assert timedelta(0) <= reminder.occurred_at - scheduled < timedelta(seconds=1)
     assert len(t6_reminders) == len(reviews)
     follow_ups = [e for e in events if e.action.startswith("follow_up")]

@@ -421,7 +421,8 @@ async def test_one_open_episode_per_family(
         again, joined = await cases.open(family_key=family)
         assert (opened.joined, joined.joined) == (False, True)
         assert joined.view.case_id == opened.view.case_id
-        assert (again.id, again.result_run_id) == (first.id, first.result_run_id)
+        assert first.first_execution_run_id is not None
+        assert (again.id, again.first_execution_run_id) == (first.id, first.first_execution_run_id)
         case_id = opened.view.case_id
         events, _, _ = await history(sessions, case_id)
         assert [(e.seq, e.action, e.stage_before, e.stage_after) for e in events] == [
@@ -443,7 +444,8 @@ async def test_one_open_episode_per_family(
         assert not reopened.joined
         assert reopened.view.case_id != case_id
         assert later.id == first.id
-        assert later.result_run_id != first.result_run_id
+        assert later.first_execution_run_id is not None
+        assert later.first_execution_run_id != first.first_execution_run_id
         assert reopened.view.stage is Stage.IDENTIFIED
         events, _, _ = await history(sessions, reopened.view.case_id)
         assert actions(events) == ["signal_received"]
@@ -455,7 +457,8 @@ async def test_one_open_episode_per_family(
             cases.open(family_key=newcomer), cases.open(family_key=newcomer)
         )
         assert one_opened.view.case_id == other_opened.view.case_id
-        assert (one.id, one.result_run_id) == (other.id, other.result_run_id)
+        assert one.first_execution_run_id is not None
+        assert (one.id, one.first_execution_run_id) == (other.id, other.first_execution_run_id)
         assert sorted([one_opened.joined, other_opened.joined]) == [False, True]
         events, _, _ = await history(sessions, one_opened.view.case_id)
         assert actions(events) == ["signal_received", "signal_joined"]

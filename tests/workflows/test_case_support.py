@@ -3,7 +3,6 @@ deadline, an urgent service. Default policy, time-skipping server, the real work
 on PostgreSQL."""
 
 from datetime import datetime, timedelta
-from uuid import UUID
 
 from temporalio.testing import WorkflowEnvironment
 
@@ -20,9 +19,9 @@ from models.payloads.vocabulary import (
     ServiceType,
     Stage,
 )
-from models.policy import AccompanimentLevel, Duration, shift
-from models.policy.loader import build_calendar, load_policy
-from tests.support.cases import open_case, specialist, supervisor
+from models.policy import AccompanimentLevel
+from models.policy.loader import load_policy
+from tests.support.cases import open_case, policy_shift, recorded_at, specialist, supervisor
 from workers.worker import build_worker
 from workflows.case import CaseWorkflow
 
@@ -32,20 +31,9 @@ SUPERVISOR = supervisor("staff-201")
 DAY = timedelta(days=1)
 
 
-def _shift(moment: datetime, duration: str, *, backwards: bool = False) -> datetime:
-    calendar = build_calendar(moment.year - 1, moment.year + 3)
-    return shift(moment, Duration.parse(duration), calendar, POLICY.utc_offset, backwards=backwards)
-
-
 def _deadline(view: CaseView, key: str) -> tuple[datetime, str]:
     found = next(d for d in view.deadlines if d.key == key)
     return found.due_at, found.responsible
-
-
-async def _recorded_at(sessions: SessionFactory, case_id: UUID, action: str) -> datetime:
-    async with sessions() as session:
-        events = await list_events(session, case_id=case_id)
-    return next(e.occurred_at for e in reversed(events) if e.action == action)
 
 
 async def test_curator_level_and_plan_item_changes_replan_the_right_deadlines(
@@ -57,7 +45,7 @@ async def test_curator_level_and_plan_item_changes_replan_the_right_deadlines(
         case_id = opened.view.case_id
         update = handle.execute_update
         await update(CaseWorkflow.record_contact, a.ContactIn(actor=SPECIALIST))
-        contacted = await _recorded_at(sessions, case_id, "contact_recorded")
+        contacted = await recorded_at(sessions, case_id, "contact_recorded")
         await update(CaseWorkflow.register_intake, a.IntakeIn(actor=SPECIALIST))
         await update(
             CaseWorkflow.record_assessment,
@@ -84,10 +72,10 @@ async def test_curator_level_and_plan_item_changes_replan_the_right_deadlines(
             deadline=now + 5 * DAY,
         )
         view = await update(CaseWorkflow.approve_plan, a.PlanIn(actor=SUPERVISOR, items=[item]))
-        planned = await _recorded_at(sessions, case_id, "plan_approved")
-        assert _deadline(view, "T5") == (_shift(contacted, "P30D"), "staff-101")  # L1 cadence
-        assert _deadline(view, "T6") == (_shift(planned, "P3M"), "staff-101")
-        assert _deadline(view, "T8")[0] == _shift(planned, "P3Y")  # the ИППСУ review
+        planned = await recorded_at(sessions, case_id, "plan_approved")
+        assert _deadline(view, "T5") == (policy_shift(contacted, "P30D"), "staff-101")  # L1 cadence
+        assert _deadline(view, "T6") == (policy_shift(planned, "P3M"), "staff-101")
+        assert _deadline(view, "T8")[0] == policy_shift(planned, "P3Y")  # the ИППСУ review
 
         view = await update(
             CaseWorkflow.reassign_curator,
@@ -106,14 +94,16 @@ async def test_curator_level_and_plan_item_changes_replan_the_right_deadlines(
                 new_level=AccompanimentLevel.L2,
             ),
         )
-        reviewed = await _recorded_at(sessions, case_id, "review_recorded")
+        reviewed = await recorded_at(sessions, case_id, "review_recorded")
         assert (view.stage, view.level) == (Stage.SUPPORT, AccompanimentLevel.L2)
-        assert _deadline(view, "T5")[0] == _shift(contacted, "P15D")  # L2 cadence from now on
-        assert _deadline(view, "T6")[0] == _shift(reviewed, "P1M")
+        assert _deadline(view, "T5")[0] == policy_shift(contacted, "P15D")  # L2 cadence from now on
+        assert _deadline(view, "T6")[0] == policy_shift(reviewed, "P1M")
 
         # The plan item is left undone past its deadline, then given an urgent service.
         due = item.deadline
-        await env.sleep(_shift(due, "1WD") - await env.get_current_time() + timedelta(hours=1))
+        await env.sleep(
+            policy_shift(due, "1WD") - await env.get_current_time() + timedelta(hours=1)
+        )
         view = await update(
             CaseWorkflow.give_urgent_service,
             a.UrgentServiceIn(actor=SPECIALIST, service="food_set"),
@@ -135,9 +125,9 @@ async def test_curator_level_and_plan_item_changes_replan_the_right_deadlines(
         if e.data.get("deadline") == "T10:leg-1"
     ]
     assert item_ladder == [
-        ("reminder", "staff-102", _shift(due, "2WD", backwards=True).isoformat()),
+        ("reminder", "staff-102", policy_shift(due, "2WD", backwards=True).isoformat()),
         ("overdue", "staff-102", due.isoformat()),
-        ("escalation", "supervisor", _shift(due, "1WD").isoformat()),
+        ("escalation", "supervisor", policy_shift(due, "1WD").isoformat()),
     ]
     assert [e.data["service"] for e in events if e.action == "urgent_service_given"] == ["food_set"]
     assert [e.data["curator"] for e in events if e.action == "curator_reassigned"] == ["staff-111"]
