@@ -9,9 +9,9 @@ from temporalio.service import RetryConfig
 from api.errors import install_error_handlers
 from api.routes import actions, cases, health, tasks
 from api.state import AppState
+from infra.temporal_client import connect_temporal
 from models.db import make_async_engine, make_session_factory
 from models.settings import Settings
-from workers.temporal_client import connect_temporal
 
 
 def create_app(settings: Settings) -> FastAPI:

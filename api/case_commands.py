@@ -8,25 +8,21 @@ the update id, so the retry can never apply the action twice.
 
 import asyncio
 from datetime import timedelta
-from typing import Any, TypeVar
+from typing import Any
 
 from temporalio.client import (
     Client,
-    WithStartWorkflowOperation,
     WorkflowUpdateFailedError,
     WorkflowUpdateRPCTimeoutOrCancelledError,
 )
-from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
 from api.errors import ApiError
+from infra import case_client
 from models.payloads.actions import SignalIn
-from models.payloads.case_start import CaseInput, CaseStart, SignalOutcome
-from workflows.case import CaseWorkflow
-from workflows.ids import case_workflow_id
+from models.payloads.case_start import CaseStart, SignalOutcome
 
-Result = TypeVar("Result")
 RETRY_AFTER_SECONDS = 5
 
 
@@ -40,27 +36,17 @@ async def open_or_join(
     key: str,
     wait: timedelta,
 ) -> SignalOutcome:
-    """Open the family's episode, or join its open one: one atomic update-with-start."""
-    operation = WithStartWorkflowOperation(
-        CaseWorkflow.run,
-        CaseInput(start=start),
-        id=case_workflow_id(family_key),
-        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+    """Open the family's episode, or join its open one (infra.case_client), answered in time."""
+    call = case_client.open_or_join(
+        client,
         task_queue=task_queue,
-        # What supervisors read in the Web UI's list: codes only, no personal data.
-        static_summary=f"Family case · {start.municipality}",
-        static_details=f"Case {start.case_id} · policy {start.policy}",
+        family_key=family_key,
+        start=start,
+        signal=signal,
+        key=key,
+        rpc_timeout=wait,
     )
-    outcome: SignalOutcome = await _answer(
-        client.execute_update_with_start_workflow(
-            CaseWorkflow.receive_signal,
-            signal,
-            start_workflow_operation=operation,
-            id=f"receive_signal:{key}",
-            rpc_timeout=wait,
-        ),
-        wait,
-    )
+    outcome: SignalOutcome = await _answer(call, wait)
     return outcome
 
 
@@ -75,12 +61,18 @@ async def act(
     key: str,
     wait: timedelta,
 ) -> Any:
-    """Run one staff action (a Workflow Update) on the workflow; its result. Pinned to the
-    case's own run chain: a family's later episode reuses the workflow id."""
-    handle = client.get_workflow_handle(workflow_id, first_execution_run_id=first_run_id)
-    return await _answer(
-        handle.execute_update(update, command, id=f"{action}:{key}", rpc_timeout=wait), wait
+    """Run one staff action (infra.case_client), answered in time."""
+    call = case_client.send_action(
+        client,
+        workflow_id=workflow_id,
+        first_run_id=first_run_id,
+        update=update,
+        command=command,
+        action=action,
+        key=key,
+        rpc_timeout=wait,
     )
+    return await _answer(call, wait)
 
 
 async def _answer(call: Any, wait: timedelta) -> Any:

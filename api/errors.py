@@ -9,7 +9,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from workers.logs import get_logger
+from infra.logs import get_logger
 
 log = get_logger(__name__)
 

@@ -9,10 +9,10 @@ import pytest
 import pytest_asyncio
 from temporalio.testing import WorkflowEnvironment
 
+from infra.migrate import upgrade_to_head
 from models.db import SessionFactory, make_async_engine, make_session_factory
 from tests.support.temporal import start_dev_server, start_time_skipping
-from workers.embedded_postgres import EmbeddedPostgres, ensure_database
-from workers.migrate import upgrade_to_head
+from workers.devstack.embedded_postgres import EmbeddedPostgres, ensure_database
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

@@ -9,9 +9,9 @@ from typing import Annotated
 import typer
 import uvicorn
 
+from infra.logs import configure_logging, get_logger
 from models.payloads.vocabulary import StaffRole
 from models.settings import Settings, SettingsError, get_settings
-from workers.logs import configure_logging, get_logger
 
 log = get_logger(__name__)
 
@@ -48,7 +48,7 @@ def dev() -> None:
     Data stays in KURATOR_DATA_DIR (default .kurator/) between runs. Set KURATOR_DATABASE_URL or
     KURATOR_TEMPORAL_ADDRESS to use servers of your own instead. Ctrl-C stops everything.
     """
-    from workers.devstack import DevStack
+    from workers.devstack.stack import DevStack
 
     raise typer.Exit(asyncio.run(DevStack(_settings()).run()))
 
@@ -105,7 +105,7 @@ def token(
     specialist --municipality berdsk)" http://127.0.0.1:8000/api/v1/tasks`.
     """
     from api.auth import TokenError, issue_token
-    from workers.dev_secrets import stored_dev_secret
+    from workers.devstack.secrets import stored_dev_secret
 
     settings = _settings()
     secret = (
@@ -147,7 +147,7 @@ def demo(
 
     Each run adds new families (registry ids DEMO-<run>-0001...); earlier ones are untouched.
     """
-    from workers.demo import run_demo
+    from workers.demo.driver import run_demo
 
     settings = _settings()
     raise typer.Exit(
@@ -174,7 +174,7 @@ def bench(
 ) -> None:
     """Measure Kurator against bare Temporal on one dev server, in one run: throughput and
     p50/p99 of a step, as ratios (`make bench`)."""
-    from workers.bench import BenchOptions, main
+    from workers.bench.runner import BenchOptions, main
 
     main(BenchOptions(cases, steps, concurrency, max_seconds, warmup, api_process, rounds))
 
@@ -182,7 +182,7 @@ def bench(
 @app.command()
 def migrate() -> None:
     """Apply the database migrations (alembic upgrade head) to KURATOR_DATABASE_URL and exit."""
-    from workers.migrate import upgrade_to_head
+    from infra.migrate import upgrade_to_head
 
     settings = _settings()
     try:

@@ -8,10 +8,10 @@ from temporalio.worker import Worker
 
 from activities.case_records import CaseRecordActivities
 from activities.policy_context import PolicyActivities
+from infra.logs import get_logger
+from infra.temporal_client import connect_temporal
 from models.db import SessionFactory, make_async_engine, make_session_factory
 from models.settings import Settings
-from workers.logs import get_logger
-from workers.temporal_client import connect_temporal
 from workflows.case import CaseWorkflow
 from workflows.follow_up import CaseFollowUpWorkflow
 

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Response, status
 from pydantic import BaseModel, Field
 
 from api.deps import State
-from api.probes import probe_postgres, probe_temporal, probe_worker
+from infra.probes import probe_postgres, probe_temporal, probe_worker
 
 router = APIRouter(tags=["health"])
 
@@ -27,7 +27,13 @@ class Health(BaseModel):
 )
 async def health(state: State, response: Response) -> Health:
     postgres, temporal, worker = await asyncio.gather(
-        probe_postgres(state), probe_temporal(state), probe_worker(state)
+        probe_postgres(state.engine),
+        probe_temporal(state.temporal),
+        probe_worker(
+            state.temporal,
+            namespace=state.settings.temporal_namespace,
+            task_queue=state.settings.task_queue,
+        ),
     )
     if temporal is not None:
         worker = "unknown: Temporal is unreachable"

@@ -11,6 +11,7 @@ import pytest_asyncio
 from temporalio.testing import ActivityEnvironment
 
 from activities.case_records import CaseRecordActivities
+from infra.migrate import upgrade_to_head
 from models.crud.case_events import list_events
 from models.crud.case_projections import get_view, list_views, save_view
 from models.crud.notifications import enqueue, list_for_case, mark_sent, pending
@@ -20,7 +21,6 @@ from models.payloads.events import CaseEventDraft
 from models.payloads.vocabulary import NotificationKind, Stage
 from models.policy.codes import AccompanimentLevel, DeadlineCode
 from models.tables.case_projection import CaseProjection
-from workers.migrate import upgrade_to_head
 
 OPENED = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 

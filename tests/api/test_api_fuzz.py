@@ -29,11 +29,11 @@ from schemathesis.specs.openapi.checks import (
 from temporalio.testing import WorkflowEnvironment
 
 from api.app import create_app
+from infra.temporal_client import connect_temporal
 from models.db import make_async_engine, make_session_factory
 from models.payloads.vocabulary import StaffRole
 from models.settings import Settings
 from tests.support.api import api_settings, bearer, post_headers, synthetic_family
-from workers.temporal_client import connect_temporal
 from workers.worker import build_worker
 
 # Per operation. The coverage phase (every boundary of every field: ~1,500 requests) is off to

@@ -4,11 +4,12 @@ import importlib.util
 import tomllib
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from types import ModuleType
 
-import pytest
 from google.protobuf.timestamp_pb2 import Timestamp
 from temporalio.api.taskqueue.v1 import PollerInfo
+
+from infra import probes
+from infra.probes import polling_recently
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCKERFILE = (ROOT / "Dockerfile").read_text()
@@ -45,27 +46,27 @@ def test_image_holds_the_worker_healthcheck_compose_runs() -> None:
     assert f'"python", "{target}"' in compose
 
 
-@pytest.fixture(scope="module")
-def healthcheck() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("worker_healthcheck", ROOT / HEALTHCHECK_SCRIPT)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def poller(identity: str, seen: datetime) -> PollerInfo:
     last_access = Timestamp()
     last_access.FromDatetime(seen)
     return PollerInfo(identity=identity, last_access_time=last_access)
 
 
-def test_worker_healthcheck_wants_a_fresh_poller_from_this_host(healthcheck: ModuleType) -> None:
+def test_worker_healthcheck_wants_a_fresh_poller_from_this_host() -> None:
     now = datetime.now(UTC)
     stale = now - timedelta(minutes=5)
-    assert healthcheck.polling_from_host([poller("7@abc123", now)], "abc123", now)
-    assert not healthcheck.polling_from_host([], "abc123", now)
-    assert not healthcheck.polling_from_host([poller("7@other", now)], "abc123", now)
-    assert not healthcheck.polling_from_host([poller("7@abc123", stale)], "abc123", now)
-    assert not healthcheck.polling_from_host([poller("7@xabc123", now)], "abc123", now)
+    assert polling_recently([poller("7@abc123", now)], now, host="abc123")
+    assert not polling_recently([], now, host="abc123")
+    assert not polling_recently([poller("7@other", now)], now, host="abc123")
+    assert not polling_recently([poller("7@abc123", stale)], now, host="abc123")
+    assert not polling_recently([poller("7@xabc123", now)], now, host="abc123")
+    assert polling_recently([poller("7@other", now)], now, host=None)
+
+
+def test_worker_healthcheck_asks_the_probe_health_asks() -> None:
+    spec = importlib.util.spec_from_file_location("worker_healthcheck", ROOT / HEALTHCHECK_SCRIPT)
+    assert spec is not None
+    assert spec.loader is not None
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    assert script.probe_worker is probes.probe_worker

@@ -6,8 +6,8 @@ from sqlalchemy import inspect
 from sqlmodel import SQLModel
 
 import models.tables  # noqa: F401  (registers the tables on the metadata)
+from infra.migrate import current_revision, head_revision, upgrade_to_head
 from models.db import make_sync_engine
-from workers.migrate import current_revision, head_revision, upgrade_to_head
 
 
 def test_migrations_apply_to_an_empty_database_and_reach_head(empty_database_url: str) -> None:

@@ -7,7 +7,7 @@ from uuid import UUID
 
 from temporalio.client import Client, WorkflowHandle
 
-from api.case_commands import open_or_join
+from infra.case_client import open_or_join
 from models.crud.case_events import list_events
 from models.db import SessionFactory
 from models.payloads.actions import Actor, SignalIn
@@ -57,7 +57,7 @@ async def open_case(
             child_safety_indicators=child_safety,
         ),
         key=uuid.uuid4().hex,
-        wait=timedelta(seconds=60),
+        rpc_timeout=timedelta(seconds=60),
     )
     handle = client.get_workflow_handle_for(
         CaseWorkflow.run,

@@ -7,7 +7,7 @@ from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
-from workers.temporal_dev import find_binary
+from workers.devstack.temporal_dev import find_binary
 from workflows.search_attributes import ALL_SEARCH_ATTRIBUTES
 
 

@@ -31,6 +31,8 @@ from temporalio.api.testservice.v1 import LockTimeSkippingRequest, UnlockTimeSki
 from temporalio.client import Client, WorkflowHandle, WorkflowHistory
 from temporalio.testing import WorkflowEnvironment
 
+from infra.logs import configure_logging, get_logger
+from infra.migrate import upgrade_to_head
 from models.crud.case_projections import get_view
 from models.db import SessionFactory, make_async_engine, make_session_factory
 from models.payloads import actions as act
@@ -48,9 +50,7 @@ from models.payloads.vocabulary import (
 from models.policy import AccompanimentLevel, ClosureReason
 from tests.support.cases import open_case, specialist, supervisor
 from tests.support.temporal import start_dev_server, start_time_skipping
-from workers.embedded_postgres import EmbeddedPostgres, ensure_database
-from workers.logs import configure_logging, get_logger
-from workers.migrate import upgrade_to_head
+from workers.devstack.embedded_postgres import EmbeddedPostgres, ensure_database
 from workers.worker import build_worker
 from workflows.case import CaseWorkflow
 from workflows.follow_up import CaseFollowUpWorkflow

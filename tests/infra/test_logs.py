@@ -3,7 +3,7 @@
 import json
 import logging
 
-from workers.logs import build_formatter
+from infra.logs import build_formatter
 
 
 def _record(**extra: object) -> logging.LogRecord:

@@ -16,7 +16,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from tests.support.cases import open_case
 from tests.support.devstack import RunningDev, start_dev
-from workers.temporal_dev import find_binary
+from workers.devstack.temporal_dev import find_binary
 from workflows.search_attributes import ALL_SEARCH_ATTRIBUTES
 
 pytestmark = pytest.mark.slow

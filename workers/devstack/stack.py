@@ -16,14 +16,18 @@ from pathlib import Path
 
 import httpx
 
+from infra.logs import get_logger
+from infra.migrate import upgrade_to_head
+from infra.temporal_client import connect_temporal
 from models.settings import Settings
-from workers.dev_secrets import dev_secrets
-from workers.embedded_postgres import EmbeddedPostgres, EmbeddedPostgresError, ensure_database
-from workers.logs import get_logger
-from workers.migrate import upgrade_to_head
-from workers.processes import Child, port_problem, spawn
-from workers.temporal_client import connect_temporal
-from workers.temporal_dev import dev_server_command
+from workers.devstack.embedded_postgres import (
+    EmbeddedPostgres,
+    EmbeddedPostgresError,
+    ensure_database,
+)
+from workers.devstack.processes import Child, port_problem, spawn
+from workers.devstack.secrets import dev_secrets
+from workers.devstack.temporal_dev import dev_server_command
 
 log = get_logger(__name__)
 

@@ -2,7 +2,7 @@
 
 One Temporal dev server and one embedded PostgreSQL serve two workloads of the same shape:
 
-- bare: `BareWorkflow` (workers/bench_workflow.py), opened by an update-with-start whose
+- bare: `BareWorkflow` (workers/bench/bare_workflow.py), opened by an update-with-start whose
   handler runs an activity (after the run's own first activity), then K updates, each running
   one no-op activity, driven through the Temporal client;
 - Kurator: the real worker (`build_worker`) and the real API (uvicorn on a free port, in this
@@ -12,7 +12,7 @@ One Temporal dev server and one embedded PostgreSQL serve two workloads of the s
   PostgreSQL in one transaction). The default policy: no deadline fires during the run.
 
 Both workers live in this process beside the driver. Kurator's driver speaks plain HTTP/1.1
-(workers/bench_http.py): httpx cost this process about 5 ms of CPU a call, as much as the API
+(workers/bench/http.py): httpx cost this process about 5 ms of CPU a call, as much as the API
 itself, a caller's cost the bare side does not carry. Each side keeps `concurrency` cases in
 flight, each case's steps in order, in rounds that alternate the sides so that the machine's
 changing load falls on both alike. Reported: steps per second over the side's wall time,
@@ -26,7 +26,6 @@ import compileall
 import logging
 import math
 import os
-import socket
 import sys
 import tempfile
 import uuid
@@ -50,12 +49,15 @@ from temporalio.worker import Worker
 import workflows
 from api.app import create_app
 from api.auth import issue_token
+from infra.logs import configure_logging
+from infra.migrate import upgrade_to_head
 from models.db import make_async_engine, make_session_factory
 from models.payloads.vocabulary import StaffRole
 from models.settings import Settings
-from workers import bench_workflow
-from workers.bench_http import HttpError, LeanHttp, lean_http
-from workers.bench_measure import (
+from workers.bench import bare_workflow
+from workers.bench.bare_workflow import BareWorkflow, bare_noop
+from workers.bench.http import HttpError, LeanHttp, lean_http
+from workers.bench.measure import (
     ActivityTimer,
     CpuMeter,
     Load,
@@ -66,11 +68,9 @@ from workers.bench_measure import (
     measured,
     percentile,
 )
-from workers.bench_workflow import BareWorkflow, bare_noop
-from workers.embedded_postgres import EmbeddedPostgres, ensure_database
-from workers.logs import configure_logging
-from workers.migrate import upgrade_to_head
-from workers.temporal_dev import find_binary
+from workers.devstack.embedded_postgres import EmbeddedPostgres, ensure_database
+from workers.devstack.processes import free_port
+from workers.devstack.temporal_dev import find_binary
 from workers.worker import build_worker
 from workflows.search_attributes import ALL_SEARCH_ATTRIBUTES
 
@@ -158,16 +158,10 @@ def _family(registry_id: str) -> dict[str, Any]:
     }
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @asynccontextmanager
 async def _api(settings: Settings, *, in_process: bool) -> AsyncIterator[str]:
     """The API on a free port: uvicorn in this event loop, or `kurator api` in a child."""
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}"
     if in_process:
         config = uvicorn.Config(
@@ -232,7 +226,7 @@ def _compile_workflow_code(scratch: Path) -> None:
         return  # Python writes and reuses __pycache__ beside the sources itself
     sys.pycache_prefix = str(scratch / "pycache")
     compileall.compile_dir(Path(workflows.__file__).parent, quiet=1)
-    compileall.compile_file(bench_workflow.__file__, quiet=1)
+    compileall.compile_file(bare_workflow.__file__, quiet=1)
 
 
 async def run_bench(options: BenchOptions, console: Console) -> tuple[Side, Side]:

@@ -80,3 +80,10 @@ def port_problem(host: str, port: int) -> str | None:
         except OSError as error:
             return os.strerror(error.errno) if error.errno else str(error)
     return None
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A port on `host` that nothing listens on now (the OS picks it)."""
+    with socket.socket() as probe:
+        probe.bind((host, 0))
+        return int(probe.getsockname()[1])

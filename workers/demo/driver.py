@@ -28,8 +28,8 @@ from rich.table import Table
 from api.auth import issue_token
 from models.payloads.vocabulary import StaffRole, Stage
 from models.settings import Settings
-from workers.demo_scenarios import DemoFamily, Step, make_families
-from workers.dev_secrets import stored_dev_secret
+from workers.demo.scenarios import DemoFamily, Step, make_families
+from workers.devstack.secrets import stored_dev_secret
 
 POLICY = "compressed"
 CONCURRENCY = 6  # families seeded at once; each family's steps run in order

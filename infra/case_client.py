@@ -1,0 +1,64 @@
+"""How a client addresses case workflows: the intake (an update-with-start) and staff actions
+(updates), each with an update id made from the caller's idempotency key, so a retried request
+can never take effect twice. The API turns Temporal's answers into HTTP ones (api/case_commands);
+tests and tools call these directly.
+"""
+
+from collections.abc import Awaitable
+from datetime import timedelta
+from typing import Any
+
+from temporalio.client import Client, WithStartWorkflowOperation
+from temporalio.common import WorkflowIDConflictPolicy
+
+from models.payloads.actions import SignalIn
+from models.payloads.case_start import CaseInput, CaseStart, SignalOutcome
+from workflows.case import CaseWorkflow
+from workflows.ids import case_workflow_id
+
+
+def open_or_join(
+    client: Client,
+    *,
+    task_queue: str,
+    family_key: str,
+    start: CaseStart,
+    signal: SignalIn,
+    key: str,
+    rpc_timeout: timedelta,
+) -> Awaitable[SignalOutcome]:
+    """Open the family's episode, or join its open one: one atomic update-with-start."""
+    operation = WithStartWorkflowOperation(
+        CaseWorkflow.run,
+        CaseInput(start=start),
+        id=case_workflow_id(family_key),
+        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+        task_queue=task_queue,
+        # What supervisors read in the Web UI's list: codes only, no personal data.
+        static_summary=f"Family case · {start.municipality}",
+        static_details=f"Case {start.case_id} · policy {start.policy}",
+    )
+    return client.execute_update_with_start_workflow(
+        CaseWorkflow.receive_signal,
+        signal,
+        start_workflow_operation=operation,
+        id=f"receive_signal:{key}",
+        rpc_timeout=rpc_timeout,
+    )
+
+
+def send_action(
+    client: Client,
+    *,
+    workflow_id: str,
+    first_run_id: str | None,
+    update: Any,
+    command: Any,
+    action: str,
+    key: str,
+    rpc_timeout: timedelta,
+) -> Awaitable[Any]:
+    """One staff action (a Workflow Update) on the workflow. Pinned to the case's own run
+    chain: a family's later episode reuses the workflow id."""
+    handle = client.get_workflow_handle(workflow_id, first_execution_run_id=first_run_id)
+    return handle.execute_update(update, command, id=f"{action}:{key}", rpc_timeout=rpc_timeout)

@@ -1,0 +1,1 @@
+"""`kurator demo`: fills a running stack with synthetic families, through the API."""
