@@ -20,10 +20,14 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from api.errors import ApiError
 from infra import case_client
-from models.payloads.actions import SignalIn
+from models.payloads.actions import StaffAction
 from models.payloads.case_start import CaseStart, SignalOutcome
 
 RETRY_AFTER_SECONDS = 5
+# The follow-up workflow a closure starts exists within milliseconds of the closure's answer.
+STARTING_GRACE = timedelta(seconds=2)
+STARTING_POLL = timedelta(milliseconds=100)
+CASE_CLOSED = "case_closed"
 
 
 async def open_or_join(
@@ -32,7 +36,7 @@ async def open_or_join(
     task_queue: str,
     family_key: str,
     start: CaseStart,
-    signal: SignalIn,
+    signal: StaffAction,
     key: str,
     wait: timedelta,
 ) -> SignalOutcome:
@@ -60,19 +64,31 @@ async def act(
     action: str,
     key: str,
     wait: timedelta,
+    may_be_starting: bool = False,
 ) -> Any:
-    """Run one staff action (infra.case_client), answered in time."""
-    call = case_client.send_action(
-        client,
-        workflow_id=workflow_id,
-        first_run_id=first_run_id,
-        update=update,
-        command=command,
-        action=action,
-        key=key,
-        rpc_timeout=wait,
-    )
-    return await _answer(call, wait)
+    """Run one staff action (infra.case_client), answered in time. `may_be_starting`: the
+    workflow may not exist yet for a moment (a closed case's follow-ups start just after the
+    closure is answered), so "not found" is asked again until `STARTING_GRACE` has passed."""
+    started = asyncio.get_running_loop().time()
+    while True:
+        call = case_client.send_action(
+            client,
+            workflow_id=workflow_id,
+            first_run_id=first_run_id,
+            update=update,
+            command=command,
+            action=action,
+            key=key,
+            rpc_timeout=wait,
+        )
+        try:
+            return await _answer(call, wait)
+        except ApiError as error:
+            waited = asyncio.get_running_loop().time() - started
+            starting = may_be_starting and waited < STARTING_GRACE.total_seconds()
+            if error.code != CASE_CLOSED or not starting:
+                raise
+        await asyncio.sleep(STARTING_POLL.total_seconds())
 
 
 async def _answer(call: Any, wait: timedelta) -> Any:
@@ -119,5 +135,5 @@ def _rpc_answer(error: RPCError) -> ApiError:
             headers={"Retry-After": "1"},
         )
     if error.status == RPCStatusCode.NOT_FOUND:
-        return ApiError(409, "case_closed", "the case is closed and takes no more actions")
+        return ApiError(409, CASE_CLOSED, "the case is closed and takes no more actions")
     return _unknown_outcome()

@@ -4,6 +4,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from models.family_records import FamilyIn
 from models.payloads.case_view import CaseView
+from models.payloads.fields import FreeText, MunicipalityCode
 from models.payloads.vocabulary import SignalSource
 
 
@@ -16,19 +17,13 @@ class IntakeRequest(BaseModel):
         description="Источник сигнала / self_request (запрос семьи), agency_referral "
         "(сигнал ведомства) or proactive (проактивное выявление)."
     )
-    municipality: str = Field(
-        pattern=r"^[a-z0-9_]{1,32}$", description="Муниципалитет / the municipality code."
-    )
+    municipality: MunicipalityCode = Field(description="Муниципалитет / the municipality code.")
     family: FamilyIn = Field(description="Семья / the family: kept in PostgreSQL only.")
     child_safety_indicators: bool = Field(
         False, description="Признаки угрозы ребёнку / signs of a threat to a child."
     )
-    comment: str | None = Field(
-        None,
-        max_length=2000,
-        # PostgreSQL text cannot hold NUL: such a comment would never be stored.
-        pattern=r"^[^\x00]*$",
-        description="Причины обращения / reasons.",
+    comment: FreeText | None = Field(
+        None, max_length=2000, description="Причины обращения / reasons."
     )
     policy: str | None = Field(
         None,

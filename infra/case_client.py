@@ -11,7 +11,7 @@ from typing import Any
 from temporalio.client import Client, WithStartWorkflowOperation
 from temporalio.common import WorkflowIDConflictPolicy
 
-from models.payloads.actions import SignalIn
+from models.payloads.actions import StaffAction
 from models.payloads.case_start import CaseInput, CaseStart, SignalOutcome
 from workflows.case import CaseWorkflow
 from workflows.ids import case_workflow_id
@@ -23,7 +23,7 @@ def open_or_join(
     task_queue: str,
     family_key: str,
     start: CaseStart,
-    signal: SignalIn,
+    signal: StaffAction,
     key: str,
     rpc_timeout: timedelta,
 ) -> Awaitable[SignalOutcome]:

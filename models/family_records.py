@@ -16,16 +16,13 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from models.identity import normalise_registry_id
+from models.payloads.fields import NO_NUL_PATTERN
 
 # "Today" for a birth date is the oblast's today (UTC+7, no daylight saving since 2016), so a
 # child born this morning in Novosibirsk is not "in the future" while UTC is still yesterday.
 OBLAST_TIMEZONE = timezone(timedelta(hours=7), "Asia/Novosibirsk")
 EARLIEST_BIRTH_DATE = date(1900, 1, 1)
 MAX_MEMBERS = 20
-
-
-# PostgreSQL text cannot hold NUL.
-NO_NUL = r"^[^\x00]*$"
 
 
 class FamilyRole(StrEnum):
@@ -53,7 +50,7 @@ class FamilyMemberIn(BaseModel):
     full_name: str = Field(
         min_length=1,
         max_length=200,
-        pattern=NO_NUL,
+        pattern=NO_NUL_PATTERN,
         description="ФИО / full name (surname, name, patronymic).",
     )
     birth_date: date = Field(
@@ -92,7 +89,7 @@ class FamilyIn(BaseModel):
         None,
         min_length=1,
         max_length=300,
-        pattern=NO_NUL,
+        pattern=NO_NUL_PATTERN,
         description="Адрес проживания / the address where the family lives.",
     )
     phone: str | None = Field(

@@ -22,7 +22,9 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 
-CODE_PATTERN = re.compile(r"^[a-z0-9_]{1,32}$")
+from models.payloads.fields import MUNICIPALITY_CODE_PATTERN
+
+CODE_PATTERN = re.compile(MUNICIPALITY_CODE_PATTERN)
 
 
 class MunicipalityKind(StrEnum):

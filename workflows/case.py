@@ -13,20 +13,44 @@ from temporalio.workflow import ParentClosePolicy
 
 with workflow.unsafe.imports_passed_through():
     from activities.policy_context import PolicyActivities
+    from models.lifecycle.actions import Action
     from models.lifecycle.state import CaseState
-    from models.payloads.case_start import CaseInput, CaseOutcome, FollowUpInput
+    from models.payloads.case_start import CaseInput, CaseOutcome, FollowUpInput, SignalOutcome
+    from models.payloads.case_view import CaseView
     from models.payloads.policy_context import CasePolicyRequest
     from models.payloads.vocabulary import Stage
 
-from workflows.case_actions import CaseActions
+from workflows.case_runtime import CaseRuntime
 from workflows.follow_up import CaseFollowUpWorkflow
 from workflows.ids import follow_up_workflow_id
+from workflows.staff_updates import staff_update, staff_update_answering
 
 POLICY_TIMEOUT = timedelta(seconds=30)
 
 
+def _signal_outcome(state: CaseState, view: CaseView) -> SignalOutcome:
+    return SignalOutcome(view=view, joined=state.signals > 1)
+
+
 @workflow.defn
-class CaseWorkflow(CaseActions):
+class CaseWorkflow(CaseRuntime):
+    # The staff actions, one Workflow Update each, from the catalogue's rows.
+    receive_signal = staff_update_answering(Action.RECEIVE_SIGNAL, SignalOutcome, _signal_outcome)
+    register_intake = staff_update(Action.REGISTER_INTAKE)
+    record_assessment = staff_update(Action.RECORD_ASSESSMENT)
+    set_route = staff_update(Action.SET_ROUTE)
+    name_team = staff_update(Action.NAME_TEAM)
+    approve_plan = staff_update(Action.APPROVE_PLAN)
+    complete_plan_item = staff_update(Action.COMPLETE_PLAN_ITEM)
+    record_contact = staff_update(Action.RECORD_CONTACT)
+    record_review = staff_update(Action.RECORD_REVIEW)
+    decide_prolongation = staff_update(Action.DECIDE_PROLONGATION)
+    request_closure = staff_update(Action.REQUEST_CLOSURE)
+    approve_closure = staff_update(Action.APPROVE_CLOSURE)
+    give_urgent_service = staff_update(Action.GIVE_URGENT_SERVICE)
+    raise_child_safety_alert = staff_update(Action.RAISE_CHILD_SAFETY_ALERT)
+    reassign_curator = staff_update(Action.REASSIGN_CURATOR)
+
     @workflow.init
     def __init__(self, case: CaseInput) -> None:
         super().__init__(case.state)

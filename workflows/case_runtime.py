@@ -13,7 +13,7 @@ from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from activities.case_records import CaseRecordActivities
-    from models.lifecycle.actions import Action, refusal
+    from models.lifecycle.actions import Action, StaffActionSpec, refusal
     from models.lifecycle.state import CaseState
     from models.lifecycle.steps import StepLog
     from models.lifecycle.timers import advance_clock, next_wake_at
@@ -56,45 +56,38 @@ class CaseRuntime:
         assert self._state is not None
         return self._state
 
-    def _problem(self, action: Action, command: StaffAction) -> str | None:
-        """Why `command` cannot be applied now, or None. Validators and the re-check under the
-        lock both ask this; workflows add their action-specific preconditions."""
-        return self._refusal(action, command)
+    def _problem(self, spec: StaffActionSpec[Any], command: StaffAction) -> str | None:
+        """Why `command` cannot be applied now, or None: territory, stage and role, then the
+        action's precondition. Validators and the re-check under the lock both ask this."""
+        state = self._state
+        if state is None:
+            opening = spec.action is Action.RECEIVE_SIGNAL
+            return None if opening else "the case is still opening"
+        if state.municipality not in command.actor.municipalities:
+            return "the case belongs to a municipality outside the actor's territory"
+        return refusal(spec.action, state.stage, command.actor.role) or spec.precondition(
+            state, command
+        )
 
-    def _validate(self, action: Action, command: StaffAction) -> None:
-        problem = self._problem(action, command)
+    def _validate(self, spec: StaffActionSpec[Any], command: StaffAction) -> None:
+        problem = self._problem(spec, command)
         if problem is not None:
             raise rejected(problem)
 
-    def _refusal(self, action: Action, command: StaffAction) -> str | None:
-        state = self._state
-        if state is None:
-            return None if action is Action.RECEIVE_SIGNAL else "the case is still opening"
-        if state.municipality not in command.actor.municipalities:
-            return "the case belongs to a municipality outside the actor's territory"
-        return refusal(action, state.stage, command.actor.role)
-
-    async def _act(
-        self, action: Action, command: StaffAction, apply: Callable[[CaseState, StepLog], None]
-    ) -> CaseState:
-        """Apply a validated action as one step: re-checked under the lock (an earlier update
-        may have moved the case since validation), persisted, then published."""
-        state, _ = await self._act_viewed(action, command, apply)
-        return state
-
-    async def _act_viewed(
-        self, action: Action, command: StaffAction, apply: Callable[[CaseState, StepLog], None]
+    async def _take(
+        self, spec: StaffActionSpec[Any], command: StaffAction
     ) -> tuple[CaseState, CaseView]:
-        """`_act`, and the new state's view for the update's answer: the view the step
-        persisted (nothing changes the state between the two: every change holds the lock),
-        so it is built once, not again."""
+        """Apply a validated action as one step: re-checked under the lock (an earlier update
+        may have moved the case since validation), persisted, then published. With the new
+        state, its view for the update's answer: the view the step persisted (nothing changes
+        the state between the two: every change holds the lock), so it is built once."""
         async with self._lock:
             state = await self._ready()
-            problem = self._problem(action, command)
+            problem = self._problem(spec, command)
             if problem is not None:
                 raise rejected(problem)
             log = StepLog(state, workflow.now(), command.actor.staff_id, command.actor.role)
-            apply(state, log)
+            spec.transition(state, command, log)
             persisted = await self._persist(log)
             self._changed = True
             return state, state.view() if persisted is None else persisted

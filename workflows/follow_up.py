@@ -9,15 +9,13 @@ from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from models.lifecycle.actions import Action
-    from models.lifecycle.planning import arm, done
     from models.lifecycle.state import CaseState
     from models.lifecycle.steps import StepLog
-    from models.payloads.actions import FollowUpIn, StaffAction
+    from models.lifecycle.transitions import plan_follow_ups
     from models.payloads.case_start import FollowUpInput
-    from models.payloads.case_view import CaseView
-    from models.policy import DeadlineCode
 
 from workflows.case_runtime import CaseRuntime
+from workflows.staff_updates import staff_update
 
 
 def _all_settled(state: CaseState) -> bool:
@@ -27,34 +25,39 @@ def _all_settled(state: CaseState) -> bool:
 
 @workflow.defn
 class CaseFollowUpWorkflow(CaseRuntime):
+    record_follow_up = staff_update(Action.RECORD_FOLLOW_UP)
+
     @workflow.init
     def __init__(self, follow_up: FollowUpInput) -> None:
         super().__init__(follow_up.state)
         self._planned = follow_up.planned
+        # Armed here, before any handler or validator runs: a follow-up recorded the moment
+        # the case closes must find its deadline open, not wait for run() to arm it. The step
+        # is persisted by run(); handlers wait for that (`_ready`), so events stay in order.
+        self._planning: StepLog | None = None
+        if not self._planned:
+            state = follow_up.state
+            self._planning = StepLog.system(state, workflow.now())
+            plan_follow_ups(state, self._planning)
+            self._planning.event(
+                "follow_ups_planned",
+                stage_before=state.stage,
+                data={"due": [d.due_at.isoformat() for d in state.deadlines.values()]},
+            )
+
+    async def _ready(self) -> CaseState:
+        await workflow.wait_condition(lambda: self._planned)
+        return await super()._ready()
 
     @workflow.run
     async def run(self, follow_up: FollowUpInput) -> None:
+        if self._planning is not None:
+            # Not under the lock: a handler may hold it while it waits for `_planned`. Nothing
+            # else changes the state until then, since every change waits for `_planned` too.
+            await self._persist(self._planning)
+            self._planning = None
+            self._planned = True
         state = await self._ready()
-        if not self._planned:
-            async with self._lock:
-                log = StepLog.system(state, workflow.now())
-                assert state.closed_at is not None
-                for number, after in enumerate(state.policy.follow_ups, start=1):
-                    arm(
-                        state,
-                        f"T9:{number}",
-                        DeadlineCode.T9,
-                        start=state.closed_at,
-                        due=after.value,
-                        now=log.now,
-                    )
-                log.event(
-                    "follow_ups_planned",
-                    stage_before=state.stage,
-                    data={"due": [d.due_at.isoformat() for d in state.deadlines.values()]},
-                )
-                await self._persist(log)
-                self._planned = True
         await self._run_clock(_all_settled)
         await self._end(state)
 
@@ -74,33 +77,6 @@ class CaseFollowUpWorkflow(CaseRuntime):
                 reason="follow-ups not recorded after the whole escalation ladder",
             )
             await self._persist(log)
-
-    @workflow.update
-    async def record_follow_up(self, command: FollowUpIn) -> CaseView:
-        def apply(state: CaseState, log: StepLog) -> None:
-            done(state, f"T9:{command.number}")
-            log.event(
-                "follow_up_recorded",
-                stage_before=state.stage,
-                reason=command.comment,
-                data={"number": command.number, "reached": command.reached},
-            )
-
-        state = await self._act(Action.RECORD_FOLLOW_UP, command, apply)
-        return state.view()
-
-    @record_follow_up.validator
-    def _check_record_follow_up(self, command: FollowUpIn) -> None:
-        self._validate(Action.RECORD_FOLLOW_UP, command)
-
-    def _problem(self, action: Action, command: StaffAction) -> str | None:
-        problem = self._refusal(action, command)
-        state = self._state
-        if problem is not None or state is None or not isinstance(command, FollowUpIn):
-            return problem
-        if f"T9:{command.number}" not in state.deadlines:
-            return f"follow-up {command.number} is not open"
-        return None
 
     def _continue_as_new(self, state: CaseState) -> None:
         workflow.continue_as_new(FollowUpInput(state=state, planned=True))

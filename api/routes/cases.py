@@ -15,9 +15,10 @@ from models.crud.case_projections import list_views
 from models.crud.families import locate_family, save_family
 from models.identity import family_key
 from models.lifecycle.actions import allowed_actions
-from models.payloads.actions import Actor, SignalIn
+from models.payloads.actions import Actor, SignalBody
 from models.payloads.case_start import CaseStart
 from models.payloads.case_view import CaseView
+from models.payloads.fields import MUNICIPALITY_CODE_PATTERN
 from models.payloads.vocabulary import StaffRole, Stage
 from models.policy import AccompanimentLevel
 from models.policy.loader import PolicyFileError, load_policy
@@ -90,12 +91,11 @@ async def intake(
             municipality=body.municipality,
             policy=body.policy or state.settings.case_policy,
         ),
-        signal=SignalIn(
-            actor=actor,
+        signal=SignalBody(
             source=body.source,
             comment=body.comment,
             child_safety_indicators=body.child_safety_indicators,
-        ),
+        ).by(actor),
         key=key,
         wait=timedelta(seconds=state.settings.update_timeout_seconds),
     )
@@ -119,7 +119,7 @@ async def list_cases(
     state: State,
     stage: Stage | None = None,
     level: AccompanimentLevel | None = None,
-    municipality: Annotated[str | None, Query(pattern=r"^[a-z0-9_]{1,32}$")] = None,
+    municipality: Annotated[str | None, Query(pattern=MUNICIPALITY_CODE_PATTERN)] = None,
     overdue: bool | None = None,
     curator: Annotated[str | None, Query(max_length=64)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,

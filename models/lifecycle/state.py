@@ -6,7 +6,6 @@ from uuid import UUID
 
 from pydantic import BaseModel, Field
 
-from models.lifecycle.actions import allowed_actions
 from models.lifecycle.deadline_book import OpenDeadline
 from models.payloads.case_view import CaseView, DeadlineView, PlanItemView
 from models.payloads.vocabulary import Stage
@@ -86,7 +85,6 @@ class CaseState(BaseModel):
             opened_at=self.opened_at,
             term_ends_at=self.term_ends_at,
             closed_at=self.closed_at,
-            allowed_actions=allowed_actions(self.stage),
             details={"route": self.route, "child_safety": self.child_safety},
         )
 

@@ -1,7 +1,8 @@
 """What each staff action does to a case: pure functions over `CaseState`.
 
-Each records its events on the step log; the workflow validates stage and role before calling
-(`models.lifecycle.actions`), and persists the step after.
+Each records its events on the step log; the workflow checks stage, role and the action's
+precondition before calling (the catalogue, `models.lifecycle.actions`), and persists the step
+after.
 """
 
 from datetime import UTC, datetime, time, timedelta
@@ -29,7 +30,7 @@ from models.policy import AccompanimentLevel, ClosureReason, DeadlineCode, Durat
 _MANAGERS = {StaffRole.SUPERVISOR, StaffRole.HEAD}
 
 
-def receive_signal(state: CaseState, signal: inputs.SignalIn, log: StepLog) -> None:
+def receive_signal(state: CaseState, signal: inputs.SignalBody, log: StepLog) -> None:
     first = state.signals == 0
     state.signals += 1
     if signal.child_safety_indicators:
@@ -58,7 +59,7 @@ def receive_signal(state: CaseState, signal: inputs.SignalIn, log: StepLog) -> N
         )
 
 
-def register_intake(state: CaseState, intake: inputs.IntakeIn, log: StepLog) -> None:
+def register_intake(state: CaseState, intake: inputs.IntakeBody, log: StepLog) -> None:
     before = state.stage
     local_day = intake.application_date
     if local_day is None:
@@ -85,12 +86,12 @@ def register_intake(state: CaseState, intake: inputs.IntakeIn, log: StepLog) -> 
             start=counts_from,
             due=state.policy.deadlines[code].due,
             now=log.now,
-            responsible=intake.actor.staff_id,
+            responsible=log.actor_id,
         )
     state.programme_due_at = state.deadlines["T3"].due_at
 
 
-def record_assessment(state: CaseState, assessment: inputs.AssessmentIn, log: StepLog) -> None:
+def record_assessment(state: CaseState, assessment: inputs.AssessmentBody, log: StepLog) -> None:
     before = state.stage
     done(state, "T2")
     data: dict[str, object] = {
@@ -107,7 +108,7 @@ def record_assessment(state: CaseState, assessment: inputs.AssessmentIn, log: St
             if assessment.decision is NeedDecision.NO_NEED
             else ClosureReason.WRITTEN_REFUSAL
         )
-        request_closure(state, inputs.ClosureRequestIn(actor=assessment.actor, reason=reason), log)
+        request_closure(state, inputs.ClosureRequestBody(reason=reason), log)
         return
     # Acute risk overrides the assessor's level: a crisis case, and an alert at once.
     state.level = AccompanimentLevel.L3 if assessment.acute_risks else assessment.level
@@ -128,7 +129,7 @@ def record_assessment(state: CaseState, assessment: inputs.AssessmentIn, log: St
             start=log.now,
             due=state.programme_due_at,
             now=log.now,
-            responsible=assessment.actor.staff_id,
+            responsible=log.actor_id,
         )
     t4 = state.policy.deadlines[DeadlineCode.T4]
     arm(
@@ -152,7 +153,7 @@ def record_assessment(state: CaseState, assessment: inputs.AssessmentIn, log: St
     )
 
 
-def set_route(state: CaseState, route: inputs.RouteIn, log: StepLog) -> None:
+def set_route(state: CaseState, route: inputs.RouteBody, log: StepLog) -> None:
     before = state.stage
     state.route = {
         "routes": [r.value for r in route.routes],
@@ -163,7 +164,7 @@ def set_route(state: CaseState, route: inputs.RouteIn, log: StepLog) -> None:
     log.event("route_set", stage_before=before, reason=route.comment, data=dict(state.route))
 
 
-def name_team(state: CaseState, team: inputs.TeamIn, log: StepLog) -> None:
+def name_team(state: CaseState, team: inputs.TeamBody, log: StepLog) -> None:
     before = state.stage
     state.curator = team.curator
     state.team = [team.curator, *[m for m in team.members if m != team.curator]]
@@ -178,7 +179,7 @@ def name_team(state: CaseState, team: inputs.TeamIn, log: StepLog) -> None:
     _readdress_to_curator(state, log.now)
 
 
-def approve_plan(state: CaseState, plan: inputs.PlanIn, log: StepLog) -> None:
+def approve_plan(state: CaseState, plan: inputs.PlanBody, log: StepLog) -> None:
     before = state.stage
     assert state.level is not None
     now = log.now
@@ -232,7 +233,7 @@ def approve_plan(state: CaseState, plan: inputs.PlanIn, log: StepLog) -> None:
         )
 
 
-def complete_plan_item(state: CaseState, item: inputs.PlanItemDoneIn, log: StepLog) -> None:
+def complete_plan_item(state: CaseState, item: inputs.PlanItemDoneBody, log: StepLog) -> None:
     current = state.plan_items[item.item_id]
     state.plan_items[item.item_id] = current.model_copy(update={"done_at": log.now})
     done(state, f"T10:{item.item_id}")
@@ -244,7 +245,7 @@ def complete_plan_item(state: CaseState, item: inputs.PlanItemDoneIn, log: StepL
     )
 
 
-def record_contact(state: CaseState, contact: inputs.ContactIn, log: StepLog) -> None:
+def record_contact(state: CaseState, contact: inputs.ContactBody, log: StepLog) -> None:
     log.event(
         "contact_recorded",
         stage_before=state.stage,
@@ -259,7 +260,7 @@ def record_contact(state: CaseState, contact: inputs.ContactIn, log: StepLog) ->
         arm_contact_cadence(state, start=log.now, now=log.now, first=False)
 
 
-def record_review(state: CaseState, review: inputs.ReviewIn, log: StepLog) -> None:
+def record_review(state: CaseState, review: inputs.ReviewBody, log: StepLog) -> None:
     before = state.stage
     now = log.now
     data: dict[str, object] = {"outcome": review.outcome}
@@ -292,12 +293,10 @@ def record_review(state: CaseState, review: inputs.ReviewIn, log: StepLog) -> No
         )
     if review.outcome is ReviewOutcome.PROPOSE_CLOSURE:
         assert review.closure_reason is not None
-        request_closure(
-            state, inputs.ClosureRequestIn(actor=review.actor, reason=review.closure_reason), log
-        )
+        request_closure(state, inputs.ClosureRequestBody(reason=review.closure_reason), log)
 
 
-def prolongation_refusal(state: CaseState, decision: inputs.ProlongationIn) -> str | None:
+def prolongation_refusal(state: CaseState, decision: inputs.ProlongationBody) -> str | None:
     """Why this prolongation cannot be approved as asked, or None."""
     if not decision.approve:
         return None
@@ -329,7 +328,7 @@ def prolonged_term_end(state: CaseState, extend_by: Duration | None) -> datetime
     return min(proposed, state.cap_at)
 
 
-def decide_prolongation(state: CaseState, decision: inputs.ProlongationIn, log: StepLog) -> None:
+def decide_prolongation(state: CaseState, decision: inputs.ProlongationBody, log: StepLog) -> None:
     before = state.stage
     if not decision.approve:
         log.event("prolongation_refused", stage_before=before, reason=decision.comment)
@@ -346,11 +345,11 @@ def decide_prolongation(state: CaseState, decision: inputs.ProlongationIn, log: 
     arm_term_end(state, now=log.now)
 
 
-def request_closure(state: CaseState, request: inputs.ClosureRequestIn, log: StepLog) -> None:
+def request_closure(state: CaseState, request: inputs.ClosureRequestBody, log: StepLog) -> None:
     """Close now, or ask a supervisor first when the policy says this reason needs approval
     (a supervisor's or head's own request is its approval)."""
     needs_approval = state.policy.needs_approval(request.reason)
-    if needs_approval and request.actor.role not in _MANAGERS:
+    if needs_approval and log.actor_role not in _MANAGERS:
         state.closure_requested = request.reason
         seq = log.event(
             "closure_requested",
@@ -369,7 +368,7 @@ def request_closure(state: CaseState, request: inputs.ClosureRequestIn, log: Ste
     close(state, request.reason, log, comment=request.comment)
 
 
-def approve_closure(state: CaseState, approval: inputs.ClosureApprovalIn, log: StepLog) -> None:
+def approve_closure(state: CaseState, approval: inputs.ClosureApprovalBody, log: StepLog) -> None:
     reason = state.closure_requested
     assert reason is not None
     if approval.approve:
@@ -403,7 +402,7 @@ def close(
     )
 
 
-def give_urgent_service(state: CaseState, service: inputs.UrgentServiceIn, log: StepLog) -> None:
+def give_urgent_service(state: CaseState, service: inputs.UrgentServiceBody, log: StepLog) -> None:
     log.event(
         "urgent_service_given",
         stage_before=state.stage,
@@ -413,7 +412,7 @@ def give_urgent_service(state: CaseState, service: inputs.UrgentServiceIn, log: 
 
 
 def raise_child_safety_alert(
-    state: CaseState, alert: inputs.ChildSafetyAlertIn, log: StepLog
+    state: CaseState, alert: inputs.ChildSafetyAlertBody, log: StepLog
 ) -> None:
     state.child_safety = True
     seq = log.event(
@@ -425,7 +424,7 @@ def raise_child_safety_alert(
     _alert(state, log, seq, [i.value for i in alert.indicators], record=False)
 
 
-def reassign_curator(state: CaseState, change: inputs.ReassignCuratorIn, log: StepLog) -> None:
+def reassign_curator(state: CaseState, change: inputs.ReassignCuratorBody, log: StepLog) -> None:
     previous = state.curator
     state.curator = change.curator
     state.team = [change.curator, *[m for m in state.team if m not in (previous, change.curator)]]
@@ -470,3 +469,27 @@ def _readdress_to_curator(state: CaseState, now: datetime, previous: str | None 
                 if alarm.recipient == deadline.responsible:
                     alarm.recipient, alarm.recipient_is_role = state.curator, False
             state.deadlines[key] = readdressed
+
+
+def plan_follow_ups(state: CaseState, log: StepLog) -> None:
+    """Arm the post-closure follow-ups (T9), each counted from the closure."""
+    assert state.closed_at is not None
+    for number, after in enumerate(state.policy.follow_ups, start=1):
+        arm(
+            state,
+            f"T9:{number}",
+            DeadlineCode.T9,
+            start=state.closed_at,
+            due=after.value,
+            now=log.now,
+        )
+
+
+def record_follow_up(state: CaseState, follow_up: inputs.FollowUpBody, log: StepLog) -> None:
+    done(state, f"T9:{follow_up.number}")
+    log.event(
+        "follow_up_recorded",
+        stage_before=state.stage,
+        reason=follow_up.comment,
+        data={"number": follow_up.number, "reached": follow_up.reached},
+    )

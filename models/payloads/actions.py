@@ -1,11 +1,14 @@
-"""The inputs of staff actions (Workflow Updates). Each carries its actor and an optional
-comment; pydantic validates shape here, the workflow's validators check stage and role."""
+"""What staff send for each action (the HTTP bodies), and the commands the workflows receive:
+the body with who acts (`body.by(actor)`). Pydantic validates shape here; the workflow's
+validators check stage, role and preconditions (models/lifecycle/actions.py)."""
 
-from datetime import date, datetime
-from typing import Annotated, Self
+from datetime import date
+from functools import cache
+from typing import Annotated, Self, cast
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, create_model, model_validator
 
+from models.payloads.fields import AwareDatetime, FreeText, ItemId, MunicipalityCode, StaffId
 from models.payloads.vocabulary import (
     AccompanimentChannel,
     AcuteRisk,
@@ -20,20 +23,6 @@ from models.payloads.vocabulary import (
 from models.policy.codes import AccompanimentLevel, ClosureReason, SocialContractDirection
 from models.policy.durations import Duration
 
-StaffId = Annotated[str, Field(pattern=r"^[A-Za-z0-9._-]{1,64}$", description="Staff id.")]
-Code = Annotated[str, Field(pattern=r"^[a-z0-9_]{1,32}$")]
-# Free text may be anything but NUL, which PostgreSQL's text type cannot store.
-NO_NUL = r"^[^\x00]*$"
-
-
-def _aware(moment: datetime) -> datetime:
-    if moment.tzinfo is None:
-        raise ValueError("must include a timezone, e.g. 2026-05-12T10:00:00+07:00")
-    return moment
-
-
-AwareDatetime = Annotated[datetime, AfterValidator(_aware)]
-
 
 class Actor(BaseModel):
     """Who acts: taken from the caller's token, never from the request body."""
@@ -42,7 +31,7 @@ class Actor(BaseModel):
 
     staff_id: StaffId
     role: StaffRole
-    municipalities: tuple[Code, ...] = Field(min_length=1)
+    municipalities: tuple[MunicipalityCode, ...] = Field(min_length=1)
 
 
 class ActionBody(BaseModel):
@@ -50,18 +39,29 @@ class ActionBody(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    comment: str | None = Field(
-        None,
-        max_length=2000,
-        pattern=NO_NUL,
-        description="Основание или комментарий / reason or comment.",
+    comment: FreeText | None = Field(
+        None, max_length=2000, description="Основание или комментарий / reason or comment."
     )
+
+    def by(self, actor: Actor) -> "StaffAction":
+        """This body as the command a workflow receives: the same fields, and who acts."""
+        return command_type(type(self)).model_validate({**self.model_dump(), "actor": actor})
 
 
 class StaffAction(ActionBody):
-    """An action as the workflow receives it: the body and who acts."""
+    """An action as the workflow receives it: the body and who acts (from the token)."""
 
     actor: Actor
+
+
+@cache
+def command_type(body: type[ActionBody]) -> type[StaffAction]:
+    """The command type of a body: its fields and `actor`, in the same flat JSON shape as the
+    body (the committed histories hold it so). Built once per body, the same way for all."""
+    name = body.__name__.removesuffix("Body") + "In"
+    # Typed as the first base's class; it is a subclass of both.
+    command = create_model(name, __base__=(body, StaffAction), __module__=__name__)
+    return cast(type[StaffAction], command)
 
 
 class SignalBody(ActionBody):
@@ -133,7 +133,7 @@ class RouteBody(ActionBody):
         description="Маршрут / own_services, other_providers (карта ресурсов), commission "
         "(КДН и ЗП), social_contract (социальный контракт).",
     )
-    providers: list[Annotated[str, Field(min_length=1, max_length=200, pattern=NO_NUL)]] = Field(
+    providers: list[Annotated[FreeText, Field(min_length=1, max_length=200)]] = Field(
         default_factory=list, max_length=20
     )
     social_contract: SocialContractDirection | None = Field(
@@ -160,16 +160,14 @@ class TeamBody(ActionBody):
 class PlanItemIn(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    item_id: Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,32}$")]
+    item_id: ItemId
     service_type: ServiceType | None = Field(
         None, description="Вид социальной услуги / a social service (442-ФЗ ст. 20)."
     )
     channel: AccompanimentChannel | None = Field(
         None, description="Вид сопровождения / an accompaniment measure (442-ФЗ ст. 22)."
     )
-    provider: str = Field(
-        min_length=1, max_length=200, pattern=NO_NUL, description="Исполнитель / provider."
-    )
+    provider: FreeText = Field(min_length=1, max_length=200, description="Исполнитель / provider.")
     responsible: StaffId = Field(description="Ответственный / the responsible staff id.")
     deadline: AwareDatetime = Field(description="Срок / the item's deadline (T10).")
 
@@ -196,7 +194,7 @@ class PlanBody(ActionBody):
 
 
 class PlanItemDoneBody(ActionBody):
-    item_id: Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,32}$")]
+    item_id: ItemId
 
 
 class ContactBody(ActionBody):
@@ -263,70 +261,3 @@ class ReassignCuratorBody(ActionBody):
 class FollowUpBody(ActionBody):
     number: int = Field(ge=1, le=12, description="Which post-closure follow-up (1, 2, ...).")
     reached: bool = True
-
-
-# The workflow inputs: each body with its actor.
-
-
-class SignalIn(SignalBody, StaffAction):
-    pass
-
-
-class IntakeIn(IntakeBody, StaffAction):
-    pass
-
-
-class AssessmentIn(AssessmentBody, StaffAction):
-    pass
-
-
-class RouteIn(RouteBody, StaffAction):
-    pass
-
-
-class TeamIn(TeamBody, StaffAction):
-    pass
-
-
-class PlanIn(PlanBody, StaffAction):
-    pass
-
-
-class PlanItemDoneIn(PlanItemDoneBody, StaffAction):
-    pass
-
-
-class ContactIn(ContactBody, StaffAction):
-    pass
-
-
-class ReviewIn(ReviewBody, StaffAction):
-    pass
-
-
-class ProlongationIn(ProlongationBody, StaffAction):
-    pass
-
-
-class ClosureRequestIn(ClosureRequestBody, StaffAction):
-    pass
-
-
-class ClosureApprovalIn(ClosureApprovalBody, StaffAction):
-    pass
-
-
-class UrgentServiceIn(UrgentServiceBody, StaffAction):
-    pass
-
-
-class ChildSafetyAlertIn(ChildSafetyAlertBody, StaffAction):
-    pass
-
-
-class ReassignCuratorIn(ReassignCuratorBody, StaffAction):
-    pass
-
-
-class FollowUpIn(FollowUpBody, StaffAction):
-    pass

@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from models.lifecycle.state import CaseState
 from models.payloads.case_view import CaseView
+from models.payloads.fields import MunicipalityCode
 from models.policy import ClosureReason
 
 
@@ -15,7 +16,7 @@ class CaseStart(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     case_id: UUID
-    municipality: str = Field(pattern=r"^[a-z0-9_]{1,32}$", description="Municipality code.")
+    municipality: MunicipalityCode
     policy: str = Field("default", description="Policy name (a packaged file) or path.")
 
 

@@ -5,7 +5,7 @@ from datetime import UTC, date, datetime, time, timedelta, timezone
 
 import pytest
 
-from models.lifecycle.actions import RULES, Action, allowed_actions, refusal
+from models.lifecycle.actions import ACTIONS, Action, allowed_actions, refusal
 from models.lifecycle.deadline_book import (
     OpenDeadline,
     fire_due_alarms,
@@ -88,7 +88,7 @@ def test_a_closed_case_takes_only_follow_ups() -> None:
 def test_the_ministry_never_acts(action: Action, stage: Stage) -> None:
     reason = refusal(action, stage, StaffRole.MINISTRY)
     assert reason is not None
-    if stage in RULES[action].stages:
+    if stage in ACTIONS[action].stages:
         assert reason.startswith(f"role ministry may not {action} ")
     else:
         assert reason.endswith(f"in stage {stage} a ministry may: nothing")
@@ -98,7 +98,7 @@ def test_the_ministry_never_acts(action: Action, stage: Stage) -> None:
 def test_managers_may_do_all_that_staff_may_and_specialists_all_but_approvals(
     action: Action,
 ) -> None:
-    for stage in RULES[action].stages:
+    for stage in ACTIONS[action].stages:
         assert refusal(action, stage, StaffRole.SUPERVISOR) is None
         assert refusal(action, stage, StaffRole.HEAD) is None
         allowed_for_specialist = refusal(action, stage, StaffRole.SPECIALIST) is None
@@ -107,7 +107,7 @@ def test_managers_may_do_all_that_staff_may_and_specialists_all_but_approvals(
 
 def test_actions_open_at_any_stage_are_open_exactly_while_the_case_is() -> None:
     for action in ANY_OPEN_STAGE:
-        assert RULES[action].stages == OPEN_STAGES
+        assert ACTIONS[action].stages == OPEN_STAGES
     assert set(Stage) - OPEN_STAGES == {Stage.CLOSED}
 
 
@@ -146,7 +146,7 @@ def test_allowed_actions_per_stage_and_role(
     assert allowed_actions(stage, StaffRole.HEAD) == for_supervisor
     # Without a role: what anyone may do, in the declaration order of the rules.
     assert allowed_actions(stage) == for_supervisor
-    assert for_supervisor == [a.value for a in RULES if a.value in set(for_supervisor)]
+    assert for_supervisor == [a.value for a in ACTIONS if a.value in set(for_supervisor)]
 
 
 def test_a_closed_case_allows_only_follow_ups() -> None:

@@ -33,9 +33,8 @@ def _log(state: CaseState, at: datetime, staff: a.Actor | None = None) -> StepLo
     return StepLog(state, at, actor.staff_id, actor.role)
 
 
-def _recognised(level: AccompanimentLevel) -> a.AssessmentIn:
-    return a.AssessmentIn(
-        actor=specialist(),
+def _recognised(level: AccompanimentLevel) -> a.AssessmentBody:
+    return a.AssessmentBody(
         decision=NeedDecision.NEED_RECOGNISED,
         circumstances=[NeedCircumstance.NO_WORK_NO_MEANS],
         level=level,
@@ -44,13 +43,11 @@ def _recognised(level: AccompanimentLevel) -> a.AssessmentIn:
 
 def test_a_refusal_stops_the_programme_deadline_until_need_is_recognised_again() -> None:
     state = _case()
-    t.receive_signal(
-        state, a.SignalIn(actor=specialist(), source=SignalSource.SELF_REQUEST), _log(state, START)
-    )
-    t.register_intake(state, a.IntakeIn(actor=specialist()), _log(state, START))
+    t.receive_signal(state, a.SignalBody(source=SignalSource.SELF_REQUEST), _log(state, START))
+    t.register_intake(state, a.IntakeBody(), _log(state, START))
     programme_due = state.deadlines["T3"].due_at
 
-    refused = a.AssessmentIn(actor=specialist(), decision=NeedDecision.REFUSED)
+    refused = a.AssessmentBody(decision=NeedDecision.REFUSED)
     t.record_assessment(state, refused, _log(state, START + timedelta(hours=1)))
     assert state.closure_requested is not None
     assert "T2" not in state.deadlines
@@ -61,7 +58,7 @@ def test_a_refusal_stops_the_programme_deadline_until_need_is_recognised_again()
 
     t.approve_closure(
         state,
-        a.ClosureApprovalIn(actor=supervisor(), approve=False),
+        a.ClosureApprovalBody(approve=False),
         _log(state, START + timedelta(hours=2), supervisor()),
     )
     t.record_assessment(
@@ -72,17 +69,13 @@ def test_a_refusal_stops_the_programme_deadline_until_need_is_recognised_again()
 
 def test_a_move_to_crisis_wants_a_contact_the_same_day() -> None:
     state = _case()
-    t.receive_signal(
-        state, a.SignalIn(actor=specialist(), source=SignalSource.SELF_REQUEST), _log(state, START)
-    )
-    t.record_contact(state, a.ContactIn(actor=specialist()), _log(state, START))
-    t.register_intake(state, a.IntakeIn(actor=specialist()), _log(state, START))
+    t.receive_signal(state, a.SignalBody(source=SignalSource.SELF_REQUEST), _log(state, START))
+    t.record_contact(state, a.ContactBody(), _log(state, START))
+    t.register_intake(state, a.IntakeBody(), _log(state, START))
     t.record_assessment(state, _recognised(AccompanimentLevel.L1), _log(state, START))
     state.stage = state.stage.SUPPORT  # the plan's details do not matter here
     later = START + timedelta(days=10, hours=1)
-    review = a.ReviewIn(
-        actor=specialist(), outcome=ReviewOutcome.CHANGE_LEVEL, new_level=AccompanimentLevel.L3
-    )
+    review = a.ReviewBody(outcome=ReviewOutcome.CHANGE_LEVEL, new_level=AccompanimentLevel.L3)
     t.record_review(state, review, _log(state, later))
     end_of_today = shift(later, Duration.parse("0WD"), state.calendar, POLICY.utc_offset)
     assert state.deadlines["T5"].due_at == end_of_today
@@ -90,10 +83,8 @@ def test_a_move_to_crisis_wants_a_contact_the_same_day() -> None:
 
 def test_child_safety_signs_bring_first_contact_forward_but_never_refire_an_escalation() -> None:
     state = _case()
-    plain = a.SignalIn(actor=specialist(), source=SignalSource.SELF_REQUEST)
-    urgent = a.SignalIn(
-        actor=specialist(), source=SignalSource.AGENCY_REFERRAL, child_safety_indicators=True
-    )
+    plain = a.SignalBody(source=SignalSource.SELF_REQUEST)
+    urgent = a.SignalBody(source=SignalSource.AGENCY_REFERRAL, child_safety_indicators=True)
     t.receive_signal(state, plain, _log(state, START))
     one_working_day = state.deadlines["T1"].due_at
     t.receive_signal(state, urgent, _log(state, START + timedelta(hours=1)))

@@ -10,7 +10,7 @@ from temporalio.client import Client, WorkflowHandle
 from infra.case_client import open_or_join
 from models.crud.case_events import list_events
 from models.db import SessionFactory
-from models.payloads.actions import Actor, SignalIn
+from models.payloads.actions import Actor, SignalBody
 from models.payloads.case_start import CaseOutcome, CaseStart, SignalOutcome
 from models.payloads.vocabulary import SignalSource, StaffRole
 from models.policy import Duration, shift
@@ -51,11 +51,9 @@ async def open_case(
         task_queue=task_queue,
         family_key=family_key,
         start=CaseStart(case_id=uuid.uuid4(), municipality=MUNICIPALITY, policy=policy),
-        signal=SignalIn(
-            actor=actor or specialist(),
-            source=SignalSource.SELF_REQUEST,
-            child_safety_indicators=child_safety,
-        ),
+        signal=SignalBody(
+            source=SignalSource.SELF_REQUEST, child_safety_indicators=child_safety
+        ).by(actor or specialist()),
         key=uuid.uuid4().hex,
         rpc_timeout=timedelta(seconds=60),
     )

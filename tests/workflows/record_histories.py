@@ -96,37 +96,34 @@ async def _to_support(
     """Signal, intake, first contact, an L2 assessment, route, team and an approved plan."""
     handle, outcome = await open_case(client, task_queue, policy=policy)
     staff = specialist(CURATOR_ID)
-    await handle.execute_update(CaseWorkflow.register_intake, act.IntakeIn(actor=staff))
-    await handle.execute_update(CaseWorkflow.record_contact, act.ContactIn(actor=staff))
+    await handle.execute_update(CaseWorkflow.register_intake, act.IntakeBody().by(staff))
+    await handle.execute_update(CaseWorkflow.record_contact, act.ContactBody().by(staff))
     await handle.execute_update(
         CaseWorkflow.record_assessment,
-        act.AssessmentIn(
-            actor=staff,
+        act.AssessmentBody(
             decision=NeedDecision.NEED_RECOGNISED,
             circumstances=[
                 NeedCircumstance.NO_WORK_NO_MEANS,
                 NeedCircumstance.CHILD_ADAPTATION_DIFFICULTY,
             ],
             level=AccompanimentLevel.L2,
-        ),
+        ).by(staff),
     )
     await handle.execute_update(
         CaseWorkflow.set_route,
-        act.RouteIn(
-            actor=staff,
+        act.RouteBody(
             routes=[RouteKind.OWN_SERVICES, RouteKind.OTHER_PROVIDERS],
             providers=["employment-centre"],
-        ),
+        ).by(staff),
     )
     await handle.execute_update(
         CaseWorkflow.name_team,
-        act.TeamIn(actor=staff, curator=CURATOR_ID, members=["staff-102"]),
+        act.TeamBody(curator=CURATOR_ID, members=["staff-102"]).by(staff),
     )
     due = outcome.view.opened_at + item_deadline
     view = await handle.execute_update(
         CaseWorkflow.approve_plan,
-        act.PlanIn(
-            actor=supervisor(),
+        act.PlanBody(
             items=[
                 act.PlanItemIn(
                     item_id="labour-1",
@@ -142,8 +139,8 @@ async def _to_support(
                     responsible="staff-102",
                     deadline=due + item_deadline,
                 ),
-            ],
-        ),
+            ]
+        ).by(supervisor()),
     )
     return handle, view
 
@@ -158,22 +155,22 @@ async def _l2_closed_with_follow_ups(
     )
     staff = specialist(CURATOR_ID)
     await handle.execute_update(
-        CaseWorkflow.complete_plan_item, act.PlanItemDoneIn(actor=staff, item_id="labour-1")
+        CaseWorkflow.complete_plan_item, act.PlanItemDoneBody(item_id="labour-1").by(staff)
     )
     await env.sleep(timedelta(days=30))  # the contact cadence and the review fall overdue
-    await handle.execute_update(CaseWorkflow.record_contact, act.ContactIn(actor=staff))
+    await handle.execute_update(CaseWorkflow.record_contact, act.ContactBody().by(staff))
     await handle.execute_update(
-        CaseWorkflow.record_review, act.ReviewIn(actor=staff, outcome=ReviewOutcome.CONTINUE)
+        CaseWorkflow.record_review, act.ReviewBody(outcome=ReviewOutcome.CONTINUE).by(staff)
     )
     await handle.execute_update(
-        CaseWorkflow.complete_plan_item, act.PlanItemDoneIn(actor=staff, item_id="ped-1")
+        CaseWorkflow.complete_plan_item, act.PlanItemDoneBody(item_id="ped-1").by(staff)
     )
     await handle.execute_update(
         CaseWorkflow.request_closure,
-        act.ClosureRequestIn(actor=staff, reason=ClosureReason.GOALS_ACHIEVED),
+        act.ClosureRequestBody(reason=ClosureReason.GOALS_ACHIEVED).by(staff),
     )
     await handle.execute_update(
-        CaseWorkflow.approve_closure, act.ClosureApprovalIn(actor=supervisor(), approve=True)
+        CaseWorkflow.approve_closure, act.ClosureApprovalBody(approve=True).by(supervisor())
     )
     await _finished(env, handle)
     outcome = await handle.result()
@@ -185,7 +182,7 @@ async def _l2_closed_with_follow_ups(
     first_due = min(d.due_at for d in planned.deadlines)
     await _advance_to(env, first_due - timedelta(days=1))
     await follow_up.execute_update(
-        CaseFollowUpWorkflow.record_follow_up, act.FollowUpIn(actor=staff, number=1)
+        CaseFollowUpWorkflow.record_follow_up, act.FollowUpBody(number=1).by(staff)
     )
     await _finished(env, follow_up)
     return {
@@ -201,15 +198,15 @@ async def _refused_at_assessment(
     waits for a supervisor while the first contact, never made, escalates."""
     handle, _ = await open_case(env.client, task_queue, policy="compressed")
     staff = specialist(CURATOR_ID)
-    await handle.execute_update(CaseWorkflow.register_intake, act.IntakeIn(actor=staff))
+    await handle.execute_update(CaseWorkflow.register_intake, act.IntakeBody().by(staff))
     view = await handle.execute_update(
         CaseWorkflow.record_assessment,
-        act.AssessmentIn(actor=staff, decision=NeedDecision.REFUSED, comment="written refusal"),
+        act.AssessmentBody(decision=NeedDecision.REFUSED, comment="written refusal").by(staff),
     )
     assert view.closure_requested is ClosureReason.WRITTEN_REFUSAL
     await env.sleep(timedelta(seconds=150))
     await handle.execute_update(
-        CaseWorkflow.approve_closure, act.ClosureApprovalIn(actor=supervisor(), approve=True)
+        CaseWorkflow.approve_closure, act.ClosureApprovalBody(approve=True).by(supervisor())
     )
     await _finished(env, handle)
     return {"case_refused_at_assessment": await handle.fetch_history()}
@@ -223,41 +220,38 @@ async def _l3_acute_risk(
     the child is placed (default policy)."""
     handle, _ = await open_case(env.client, task_queue, policy="default", child_safety=True)
     staff = specialist(CURATOR_ID)
-    await handle.execute_update(CaseWorkflow.register_intake, act.IntakeIn(actor=staff))
+    await handle.execute_update(CaseWorkflow.register_intake, act.IntakeBody().by(staff))
     view = await handle.execute_update(
         CaseWorkflow.record_assessment,
-        act.AssessmentIn(
-            actor=staff,
+        act.AssessmentBody(
             decision=NeedDecision.NEED_RECOGNISED,
             circumstances=[NeedCircumstance.FAMILY_CONFLICT_OR_VIOLENCE],
             acute_risks=[AcuteRisk.VIOLENCE, AcuteRisk.CHILD_UNDER_10_ALONE],
-        ),
+        ).by(staff),
     )
     assert view.level is AccompanimentLevel.L3
     await handle.execute_update(
         CaseWorkflow.give_urgent_service,
-        act.UrgentServiceIn(actor=staff, service="temporary_housing"),
+        act.UrgentServiceBody(service="temporary_housing").by(staff),
     )
     await env.sleep(timedelta(days=4))  # T1, T4 and the first contact escalate
     await handle.execute_update(
         CaseWorkflow.raise_child_safety_alert,
-        act.ChildSafetyAlertIn(actor=staff, indicators=[AcuteRisk.PARENT_INTOXICATED]),
+        act.ChildSafetyAlertBody(indicators=[AcuteRisk.PARENT_INTOXICATED]).by(staff),
     )
-    await handle.execute_update(CaseWorkflow.record_contact, act.ContactIn(actor=staff))
+    await handle.execute_update(CaseWorkflow.record_contact, act.ContactBody().by(staff))
     await handle.execute_update(
-        CaseWorkflow.set_route, act.RouteIn(actor=staff, routes=[RouteKind.COMMISSION])
+        CaseWorkflow.set_route, act.RouteBody(routes=[RouteKind.COMMISSION]).by(staff)
     )
-    await handle.execute_update(
-        CaseWorkflow.name_team, act.TeamIn(actor=staff, curator="staff-103")
-    )
+    await handle.execute_update(CaseWorkflow.name_team, act.TeamBody(curator="staff-103").by(staff))
     await handle.execute_update(
         CaseWorkflow.reassign_curator,
-        act.ReassignCuratorIn(actor=supervisor(), curator=CURATOR_ID),
+        act.ReassignCuratorBody(curator=CURATOR_ID).by(supervisor()),
     )
     await env.sleep(timedelta(days=8))  # the weekly contact falls overdue
     await handle.execute_update(
         CaseWorkflow.request_closure,
-        act.ClosureRequestIn(actor=supervisor(), reason=ClosureReason.CHILD_PLACED),
+        act.ClosureRequestBody(reason=ClosureReason.CHILD_PLACED).by(supervisor()),
     )
     await _finished(env, handle)
     return {"case_l3_acute_risk_child_placed": await handle.fetch_history()}
@@ -280,19 +274,19 @@ async def _continued_as_new(
         if number % 2:
             await handle.execute_update(
                 CaseWorkflow.give_urgent_service,
-                act.UrgentServiceIn(actor=staff, service="food_set"),
+                act.UrgentServiceBody(service="food_set").by(staff),
             )
         else:
             await handle.execute_update(
-                CaseWorkflow.record_contact, act.ContactIn(actor=staff, reached=False)
+                CaseWorkflow.record_contact, act.ContactBody(reached=False).by(staff)
             )
     else:
         raise RuntimeError("the case never continued as new")
     second_run = (await handle.describe()).run_id
-    await handle.execute_update(CaseWorkflow.record_contact, act.ContactIn(actor=staff))
+    await handle.execute_update(CaseWorkflow.record_contact, act.ContactBody().by(staff))
     await handle.execute_update(
         CaseWorkflow.request_closure,
-        act.ClosureRequestIn(actor=supervisor(), reason=ClosureReason.TRANSFERRED),
+        act.ClosureRequestBody(reason=ClosureReason.TRANSFERRED).by(supervisor()),
     )
     await asyncio.wait_for(handle.result(), timeout=60)
     return {

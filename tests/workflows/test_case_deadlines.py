@@ -245,9 +245,9 @@ async def test_missed_t2_across_may_holidays_escalates_to_the_ministry_once(
     async with cases_worker(env, task_queue, sessions) as cases:
         handle, opened = await cases.open()
         case_id = opened.view.case_id
-        await handle.execute_update(CaseWorkflow.record_contact, a.ContactIn(actor=SPECIALIST))
+        await handle.execute_update(CaseWorkflow.record_contact, a.ContactBody().by(SPECIALIST))
         view = await handle.execute_update(
-            CaseWorkflow.register_intake, a.IntakeIn(actor=SPECIALIST, application_date=applied)
+            CaseWorkflow.register_intake, a.IntakeBody(application_date=applied).by(SPECIALIST)
         )
         assert view.stage is Stage.ASSESSMENT
         assert due_of(view, "T2") == due
@@ -294,12 +294,11 @@ async def test_missed_t2_across_may_holidays_escalates_to_the_ministry_once(
         # The decision, late: T2 stops, the flag clears.
         view = await handle.execute_update(
             CaseWorkflow.record_assessment,
-            a.AssessmentIn(
-                actor=SPECIALIST,
+            a.AssessmentBody(
                 decision=NeedDecision.NEED_RECOGNISED,
                 circumstances=[NeedCircumstance.NO_WORK_NO_MEANS],
                 level=AccompanimentLevel.L1,
-            ),
+            ).by(SPECIALIST),
         )
         assert "T2" not in {d.key for d in view.deadlines}
         assert (view.overdue, view.escalation_level) == (False, 0)
@@ -333,19 +332,18 @@ async def test_acute_risk_forces_l3_an_alert_at_once_and_same_day_deadlines(
         handle, opened = await cases.open()
         case_id = opened.view.case_id
         # The family was reached on the day of the signal, before anyone saw the risk.
-        await handle.execute_update(CaseWorkflow.record_contact, a.ContactIn(actor=SPECIALIST))
-        await handle.execute_update(CaseWorkflow.register_intake, a.IntakeIn(actor=SPECIALIST))
+        await handle.execute_update(CaseWorkflow.record_contact, a.ContactBody().by(SPECIALIST))
+        await handle.execute_update(CaseWorkflow.register_intake, a.IntakeBody().by(SPECIALIST))
 
         assessed_on = await next_working_morning(env)
         view = await handle.execute_update(
             CaseWorkflow.record_assessment,
-            a.AssessmentIn(
-                actor=SPECIALIST,
+            a.AssessmentBody(
                 decision=NeedDecision.NEED_RECOGNISED,
                 circumstances=[NeedCircumstance.FAMILY_CONFLICT_OR_VIOLENCE],
-                level=AccompanimentLevel.L1,  # the assessor's level; the risks override it
+                level=AccompanimentLevel.L1,
                 acute_risks=[AcuteRisk.VIOLENCE, AcuteRisk.CHILD_UNDER_10_ALONE],
-            ),
+            ).by(SPECIALIST),
         )
         assert (view.stage, view.level) == (Stage.ROUTING, AccompanimentLevel.L3)
         assert view.details["child_safety"] is True
@@ -379,7 +377,7 @@ async def test_acute_risk_forces_l3_an_alert_at_once_and_same_day_deadlines(
         # The first contact in time; from then on the L3 cadence: every 7 days.
         await env.sleep(timedelta(hours=2))
         view = await handle.execute_update(
-            CaseWorkflow.record_contact, a.ContactIn(actor=SPECIALIST)
+            CaseWorkflow.record_contact, a.ContactBody().by(SPECIALIST)
         )
         events, _, _ = await history(sessions, case_id)
         contacted_at = [e for e in events if e.action == "contact_recorded"][-1].occurred_at
@@ -388,12 +386,12 @@ async def test_acute_risk_forces_l3_an_alert_at_once_and_same_day_deadlines(
 
         # A later alert, in another stage: notified at once, the stage stays.
         view = await handle.execute_update(
-            CaseWorkflow.set_route, a.RouteIn(actor=SPECIALIST, routes=[RouteKind.COMMISSION])
+            CaseWorkflow.set_route, a.RouteBody(routes=[RouteKind.COMMISSION]).by(SPECIALIST)
         )
         assert view.stage is Stage.TEAM
         view = await handle.execute_update(
             CaseWorkflow.raise_child_safety_alert,
-            a.ChildSafetyAlertIn(actor=SUPERVISOR, indicators=[AcuteRisk.NO_FOOD_OR_MEDICINE]),
+            a.ChildSafetyAlertBody(indicators=[AcuteRisk.NO_FOOD_OR_MEDICINE]).by(SUPERVISOR),
         )
         assert view.stage is Stage.TEAM
         events, notes, stored = await history(sessions, case_id)
@@ -464,7 +462,7 @@ async def test_t1_first_contact_is_due_next_working_day_or_today_with_child_safe
         await env.sleep(timedelta(hours=3))
         for handle in (ordinary, urgent, raised):
             view = await handle.execute_update(
-                CaseWorkflow.record_contact, a.ContactIn(actor=SPECIALIST)
+                CaseWorkflow.record_contact, a.ContactBody().by(SPECIALIST)
             )
             assert view.deadlines == []
             assert not view.overdue

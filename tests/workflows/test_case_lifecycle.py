@@ -61,11 +61,11 @@ async def _accompany_for_six_months(
             if item.done_at is None and now >= item.deadline - 5 * DAY:
                 view = await handle.execute_update(
                     CaseWorkflow.complete_plan_item,
-                    a.PlanItemDoneIn(actor=SPECIALIST, item_id=item.item_id),
+                    a.PlanItemDoneBody(item_id=item.item_id).by(SPECIALIST),
                 )
         if now - last_contact >= 14 * DAY:
             view = await handle.execute_update(
-                CaseWorkflow.record_contact, a.ContactIn(actor=SPECIALIST)
+                CaseWorkflow.record_contact, a.ContactBody().by(SPECIALIST)
             )
             contacted = await recorded_at(sessions, view.case_id, "contact_recorded")
             contacts.append(contacted)
@@ -79,7 +79,7 @@ async def _accompany_for_six_months(
                 return stored, contacts, reviews
             view = await handle.execute_update(
                 CaseWorkflow.record_review,
-                a.ReviewIn(actor=SPECIALIST, outcome=ReviewOutcome.CONTINUE),
+                a.ReviewBody(outcome=ReviewOutcome.CONTINUE).by(SPECIALIST),
             )
             reviewed = await recorded_at(sessions, view.case_id, "review_recorded")
             reviews.append(reviewed)
@@ -104,11 +104,11 @@ async def test_l2_family_from_signal_to_closure_and_follow_ups(
 
         await env.sleep(timedelta(hours=2))
         view = await handle.execute_update(
-            CaseWorkflow.record_contact, a.ContactIn(actor=SPECIALIST)
+            CaseWorkflow.record_contact, a.ContactBody().by(SPECIALIST)
         )
         assert "T1" not in {d.key for d in view.deadlines}
         view = await handle.execute_update(
-            CaseWorkflow.register_intake, a.IntakeIn(actor=SPECIALIST)
+            CaseWorkflow.register_intake, a.IntakeBody().by(SPECIALIST)
         )
         applied = await recorded_at(sessions, view.case_id, "intake_registered")
         assert _due(view, "T2") == policy_shift(applied, "5WD")
@@ -117,23 +117,22 @@ async def test_l2_family_from_signal_to_closure_and_follow_ups(
         await env.sleep(DAY)
         view = await handle.execute_update(
             CaseWorkflow.record_assessment,
-            a.AssessmentIn(
-                actor=SPECIALIST,
+            a.AssessmentBody(
                 decision=NeedDecision.NEED_RECOGNISED,
                 circumstances=[NeedCircumstance.CHILD_ADAPTATION_DIFFICULTY],
                 level=AccompanimentLevel.L2,
-            ),
+            ).by(SPECIALIST),
         )
         assessed = await recorded_at(sessions, view.case_id, "assessment_recorded")
         assert (view.stage, view.level) == (Stage.ROUTING, AccompanimentLevel.L2)
         assert _due(view, "T4") == policy_shift(assessed, "3WD")
         view = await handle.execute_update(
-            CaseWorkflow.set_route, a.RouteIn(actor=SPECIALIST, routes=[RouteKind.OWN_SERVICES])
+            CaseWorkflow.set_route, a.RouteBody(routes=[RouteKind.OWN_SERVICES]).by(SPECIALIST)
         )
         assert view.stage is Stage.TEAM
         view = await handle.execute_update(
             CaseWorkflow.name_team,
-            a.TeamIn(actor=SPECIALIST, curator="staff-101", members=["staff-102", "staff-103"]),
+            a.TeamBody(curator="staff-101", members=["staff-102", "staff-103"]).by(SPECIALIST),
         )
         assert (view.stage, view.curator) == (Stage.PLANNING, "staff-101")
 
@@ -156,7 +155,7 @@ async def test_l2_family_from_signal_to_closure_and_follow_ups(
             ),
         ]
         view = await handle.execute_update(
-            CaseWorkflow.approve_plan, a.PlanIn(actor=SUPERVISOR, items=items)
+            CaseWorkflow.approve_plan, a.PlanBody(items=items).by(SUPERVISOR)
         )
         planned = await recorded_at(sessions, view.case_id, "plan_approved")
         assert view.stage is Stage.SUPPORT
@@ -170,15 +169,13 @@ async def test_l2_family_from_signal_to_closure_and_follow_ups(
 
         view = await handle.execute_update(
             CaseWorkflow.record_review,
-            a.ReviewIn(
-                actor=SPECIALIST,
-                outcome=ReviewOutcome.PROPOSE_CLOSURE,
-                closure_reason=ClosureReason.GOALS_ACHIEVED,
-            ),
+            a.ReviewBody(
+                outcome=ReviewOutcome.PROPOSE_CLOSURE, closure_reason=ClosureReason.GOALS_ACHIEVED
+            ).by(SPECIALIST),
         )
         assert view.closure_requested is ClosureReason.GOALS_ACHIEVED
         view = await handle.execute_update(
-            CaseWorkflow.approve_closure, a.ClosureApprovalIn(actor=SUPERVISOR, approve=True)
+            CaseWorkflow.approve_closure, a.ClosureApprovalBody(approve=True).by(SUPERVISOR)
         )
         assert (view.stage, view.closure_reason) == (Stage.CLOSED, ClosureReason.GOALS_ACHIEVED)
         outcome = await handle.result()
@@ -192,7 +189,7 @@ async def test_l2_family_from_signal_to_closure_and_follow_ups(
         for number, after in ((1, "P3M"), (2, "P6M")):
             await env.sleep(policy_shift(closed_at, after) - await env.get_current_time() - DAY)
             await follow_up.execute_update(
-                CaseFollowUpWorkflow.record_follow_up, a.FollowUpIn(actor=SPECIALIST, number=number)
+                CaseFollowUpWorkflow.record_follow_up, a.FollowUpBody(number=number).by(SPECIALIST)
             )
         await follow_up.result()
 

@@ -28,17 +28,17 @@ from models.crud.case_projections import get_view
 from models.crud.notifications import list_for_case
 from models.db import SessionFactory
 from models.payloads.actions import (
-    AssessmentIn,
-    ContactIn,
-    FollowUpIn,
-    IntakeIn,
-    PlanIn,
+    AssessmentBody,
+    ContactBody,
+    FollowUpBody,
+    IntakeBody,
+    PlanBody,
     PlanItemIn,
-    ProlongationIn,
-    ReviewIn,
-    RouteIn,
-    TeamIn,
-    UrgentServiceIn,
+    ProlongationBody,
+    ReviewBody,
+    RouteBody,
+    TeamBody,
+    UrgentServiceBody,
 )
 from models.payloads.case_start import CaseOutcome
 from models.payloads.case_view import CaseView
@@ -150,34 +150,32 @@ async def _open_supported_case(
     handle, outcome = await open_case(client, task_queue, policy=policy)
     assert outcome.view.stage is Stage.IDENTIFIED
     staff = specialist(CURATOR_ID)
-    view = await handle.execute_update(CaseWorkflow.register_intake, IntakeIn(actor=staff))
+    view = await handle.execute_update(CaseWorkflow.register_intake, IntakeBody().by(staff))
     assert view.stage is Stage.ASSESSMENT
     view = await handle.execute_update(
-        CaseWorkflow.record_contact, ContactIn(actor=staff, comment="first visit")
+        CaseWorkflow.record_contact, ContactBody(comment="first visit").by(staff)
     )
     view = await handle.execute_update(
         CaseWorkflow.record_assessment,
-        AssessmentIn(
-            actor=staff,
+        AssessmentBody(
             decision=NeedDecision.NEED_RECOGNISED,
             circumstances=[NeedCircumstance.NO_WORK_NO_MEANS],
             level=level,
-        ),
+        ).by(staff),
     )
     assert (view.stage, view.level) == (Stage.ROUTING, level)
     view = await handle.execute_update(
-        CaseWorkflow.set_route, RouteIn(actor=staff, routes=[RouteKind.OWN_SERVICES])
+        CaseWorkflow.set_route, RouteBody(routes=[RouteKind.OWN_SERVICES]).by(staff)
     )
     assert view.stage is Stage.TEAM
     view = await handle.execute_update(
-        CaseWorkflow.name_team, TeamIn(actor=staff, curator=CURATOR_ID, members=["staff-102"])
+        CaseWorkflow.name_team, TeamBody(curator=CURATOR_ID, members=["staff-102"]).by(staff)
     )
     assert (view.stage, view.curator) == (Stage.PLANNING, CURATOR_ID)
     due = view.opened_at + item_deadline
     view = await handle.execute_update(
         CaseWorkflow.approve_plan,
-        PlanIn(
-            actor=supervisor(),
+        PlanBody(
             items=[
                 PlanItemIn(
                     item_id="psy-1",
@@ -193,8 +191,8 @@ async def _open_supported_case(
                     responsible=CURATOR_ID,
                     deadline=due + timedelta(days=1),
                 ),
-            ],
-        ),
+            ]
+        ).by(supervisor()),
     )
     assert view.stage is Stage.SUPPORT
     return handle, view
@@ -207,7 +205,7 @@ async def _prolongation_requested(
     is asked for the (consilium) decision, due at the term's end."""
     view = await handle.execute_update(
         CaseWorkflow.record_review,
-        ReviewIn(actor=specialist(CURATOR_ID), outcome=ReviewOutcome.REQUEST_PROLONGATION),
+        ReviewBody(outcome=ReviewOutcome.REQUEST_PROLONGATION).by(specialist(CURATOR_ID)),
     )
     assert view.stage is Stage.PROLONGATION
     requested = [
@@ -257,13 +255,13 @@ async def test_prolongations_up_to_the_24_month_cap_then_forced_closure_and_foll
         message = await _rejection(
             handle.execute_update(
                 CaseWorkflow.decide_prolongation,
-                ProlongationIn(actor=specialist(CURATOR_ID), approve=True),
+                ProlongationBody(approve=True).by(specialist(CURATOR_ID)),
             )
         )
         assert "specialist may not decide_prolongation" in message
         assert len(await _events(sessions, case_id)) == before  # a rejection writes nothing
         view = await handle.execute_update(
-            CaseWorkflow.decide_prolongation, ProlongationIn(actor=supervisor(), approve=True)
+            CaseWorkflow.decide_prolongation, ProlongationBody(approve=True).by(supervisor())
         )
         second_term_end = _months(first_term_end, 6)  # the level's initial term again
         assert (view.stage, view.term_ends_at) == (Stage.SUPPORT, second_term_end)
@@ -276,15 +274,15 @@ async def test_prolongations_up_to_the_24_month_cap_then_forced_closure_and_foll
         before = len(await _events(sessions, case_id))
         message = await _rejection(
             handle.execute_update(
-                CaseWorkflow.decide_prolongation, ProlongationIn(actor=supervisor(), approve=True)
+                CaseWorkflow.decide_prolongation, ProlongationBody(approve=True).by(supervisor())
             )
         )
         assert "consilium" in message
         assert len(await _events(sessions, case_id)) == before
         view = await handle.execute_update(
             CaseWorkflow.decide_prolongation,
-            ProlongationIn(
-                actor=supervisor(), approve=True, consilium=True, extend_by=Duration.parse("P18M")
+            ProlongationBody(approve=True, consilium=True, extend_by=Duration.parse("P18M")).by(
+                supervisor()
             ),
         )
         # 12 + 18 months asked; 24 months at most.
@@ -342,7 +340,7 @@ async def test_prolongations_up_to_the_24_month_cap_then_forced_closure_and_foll
         await _advance_to(env, first_due - timedelta(days=1))
         view = await follow_up.execute_update(
             CaseFollowUpWorkflow.record_follow_up,
-            FollowUpIn(actor=specialist(CURATOR_ID), number=1, comment="family doing well"),
+            FollowUpBody(number=1, comment="family doing well").by(specialist(CURATOR_ID)),
         )
         assert [d.key for d in view.deadlines] == ["T9:2"]
         await _finished(env, follow_up)
@@ -417,7 +415,7 @@ async def test_continue_as_new_loses_nothing(sessions: SessionFactory, task_queu
             staff = specialist(CURATOR_ID)
             # The T5 clock restarts now: its reminder is due 27 s from here.
             contacted = await handle.execute_update(
-                CaseWorkflow.record_contact, ContactIn(actor=staff)
+                CaseWorkflow.record_contact, ContactBody().by(staff)
             )
             assert {d.key for d in contacted.deadlines} == {
                 "T5",
@@ -437,12 +435,12 @@ async def test_continue_as_new_loses_nothing(sessions: SessionFactory, task_queu
                 if number % 2:
                     view = await handle.execute_update(
                         CaseWorkflow.give_urgent_service,
-                        UrgentServiceIn(actor=staff, service="food_set"),
+                        UrgentServiceBody(service="food_set").by(staff),
                     )
                 else:
                     view = await handle.execute_update(
                         CaseWorkflow.record_contact,
-                        ContactIn(actor=staff, reached=False, comment="no answer"),
+                        ContactBody(reached=False, comment="no answer").by(staff),
                     )
                 views.append(view)
                 runs.append(await _run_id(handle))

@@ -127,21 +127,20 @@ def by_staff(events: Sequence[CaseEvent]) -> list[CaseEvent]:
 
 async def to_planning(handle: CaseHandle) -> CaseView:
     """Signal -> intake -> assessment (L2) -> route -> team: the plan awaits approval."""
-    await handle.execute_update(CaseWorkflow.register_intake, a.IntakeIn(actor=SPECIALIST))
+    await handle.execute_update(CaseWorkflow.register_intake, a.IntakeBody().by(SPECIALIST))
     await handle.execute_update(
         CaseWorkflow.record_assessment,
-        a.AssessmentIn(
-            actor=SPECIALIST,
+        a.AssessmentBody(
             decision=NeedDecision.NEED_RECOGNISED,
             circumstances=[NeedCircumstance.CHILD_ADAPTATION_DIFFICULTY],
             level=AccompanimentLevel.L2,
-        ),
+        ).by(SPECIALIST),
     )
     await handle.execute_update(
-        CaseWorkflow.set_route, a.RouteIn(actor=SPECIALIST, routes=[RouteKind.OWN_SERVICES])
+        CaseWorkflow.set_route, a.RouteBody(routes=[RouteKind.OWN_SERVICES]).by(SPECIALIST)
     )
     return await handle.execute_update(
-        CaseWorkflow.name_team, a.TeamIn(actor=SPECIALIST, curator="staff-102")
+        CaseWorkflow.name_team, a.TeamBody(curator="staff-102").by(SPECIALIST)
     )
 
 
@@ -158,8 +157,7 @@ async def test_wrong_stage_role_or_territory_is_refused_with_its_reason_and_writ
     async with cases_worker(env, task_queue, sessions) as cases:
         handle, opened = await cases.open()
         case_id = opened.view.case_id
-        plan = a.PlanIn(
-            actor=SUPERVISOR,
+        plan = a.PlanBody(
             items=[
                 a.PlanItemIn(
                     item_id="item-1",
@@ -168,8 +166,8 @@ async def test_wrong_stage_role_or_territory_is_refused_with_its_reason_and_writ
                     responsible="staff-102",
                     deadline=opened.view.opened_at + timedelta(days=30),
                 )
-            ],
-        )
+            ]
+        ).by(SUPERVISOR)
 
         # In stage identified.
         events_before, notes_before, _ = await history(sessions, case_id)
@@ -177,10 +175,10 @@ async def test_wrong_stage_role_or_territory_is_refused_with_its_reason_and_writ
         reasons = [
             await rejection(handle.execute_update(CaseWorkflow.approve_plan, plan)),
             await rejection(
-                handle.execute_update(CaseWorkflow.register_intake, a.IntakeIn(actor=MINISTRY))
+                handle.execute_update(CaseWorkflow.register_intake, a.IntakeBody().by(MINISTRY))
             ),
             await rejection(
-                handle.execute_update(CaseWorkflow.record_contact, a.ContactIn(actor=MINISTRY))
+                handle.execute_update(CaseWorkflow.record_contact, a.ContactBody().by(MINISTRY))
             ),
             await rejection(
                 handle.execute_update(
@@ -188,12 +186,12 @@ async def test_wrong_stage_role_or_territory_is_refused_with_its_reason_and_writ
                 )
             ),
             await rejection(
-                handle.execute_update(CaseWorkflow.register_intake, a.IntakeIn(actor=OUTSIDER))
+                handle.execute_update(CaseWorkflow.register_intake, a.IntakeBody().by(OUTSIDER))
             ),
             await rejection(
                 handle.execute_update(
                     CaseWorkflow.approve_closure,
-                    a.ClosureApprovalIn(actor=SUPERVISOR, approve=True),
+                    a.ClosureApprovalBody(approve=True).by(SUPERVISOR),
                 )
             ),
         ]
@@ -227,18 +225,18 @@ async def test_wrong_stage_role_or_territory_is_refused_with_its_reason_and_writ
                 )
             ),
             await rejection(
-                handle.execute_update(CaseWorkflow.register_intake, a.IntakeIn(actor=SPECIALIST))
+                handle.execute_update(CaseWorkflow.register_intake, a.IntakeBody().by(SPECIALIST))
             ),
             await rejection(
                 handle.execute_update(
                     CaseWorkflow.complete_plan_item,
-                    a.PlanItemDoneIn(actor=SPECIALIST, item_id="item-1"),
+                    a.PlanItemDoneBody(item_id="item-1").by(SPECIALIST),
                 )
             ),
             await rejection(
                 handle.execute_update(
                     CaseWorkflow.reassign_curator,
-                    a.ReassignCuratorIn(actor=SPECIALIST, curator="staff-103"),
+                    a.ReassignCuratorBody(curator="staff-103").by(SPECIALIST),
                 )
             ),
             await rejection(
@@ -282,7 +280,7 @@ async def test_an_update_repeated_with_the_same_id_takes_effect_once(
     env = time_skipping_env
     async with cases_worker(env, task_queue, sessions) as cases:
         handle, opened = await cases.open()
-        contact = a.ContactIn(actor=SPECIALIST, comment="reached by phone")
+        contact = a.ContactBody(comment="reached by phone").by(SPECIALIST)
         first = await handle.execute_update(CaseWorkflow.record_contact, contact, id="same-key")
         await env.sleep(timedelta(minutes=5))  # a retry, later
         again = await handle.execute_update(CaseWorkflow.record_contact, contact, id="same-key")
@@ -315,16 +313,14 @@ async def test_written_refusal_at_assessment_closes_with_approval_and_starts_fol
     async with cases_worker(env, task_queue, sessions) as cases:
         handle, opened = await cases.open()
         case_id = opened.view.case_id
-        await handle.execute_update(CaseWorkflow.record_contact, a.ContactIn(actor=SPECIALIST))
-        await handle.execute_update(CaseWorkflow.register_intake, a.IntakeIn(actor=SPECIALIST))
+        await handle.execute_update(CaseWorkflow.record_contact, a.ContactBody().by(SPECIALIST))
+        await handle.execute_update(CaseWorkflow.register_intake, a.IntakeBody().by(SPECIALIST))
 
         view = await handle.execute_update(
             CaseWorkflow.record_assessment,
-            a.AssessmentIn(
-                actor=SPECIALIST,
-                decision=NeedDecision.REFUSED,
-                comment="the family refused in writing",
-            ),
+            a.AssessmentBody(
+                decision=NeedDecision.REFUSED, comment="the family refused in writing"
+            ).by(SPECIALIST),
         )
         assert view.stage is Stage.ASSESSMENT
         assert view.closure_requested is ClosureReason.WRITTEN_REFUSAL
@@ -351,13 +347,13 @@ async def test_written_refusal_at_assessment_closes_with_approval_and_starts_fol
         # Only a supervisor (or head) approves.
         reason = await rejection(
             handle.execute_update(
-                CaseWorkflow.approve_closure, a.ClosureApprovalIn(actor=SPECIALIST, approve=True)
+                CaseWorkflow.approve_closure, a.ClosureApprovalBody(approve=True).by(SPECIALIST)
             )
         )
         assert reason == "role specialist may not approve_closure (allowed for: head, supervisor)"
         view = await handle.execute_update(
             CaseWorkflow.approve_closure,
-            a.ClosureApprovalIn(actor=SUPERVISOR, approve=True, comment="refusal on file"),
+            a.ClosureApprovalBody(approve=True, comment="refusal on file").by(SUPERVISOR),
         )
         assert (view.stage, view.closure_reason, view.closure_requested) == (
             Stage.CLOSED,
@@ -433,7 +429,7 @@ async def test_one_open_episode_per_family(
         # The family moves away: a supervisor's own request closes at once.
         view = await first.execute_update(
             CaseWorkflow.request_closure,
-            a.ClosureRequestIn(actor=SUPERVISOR, reason=ClosureReason.RELOCATED),
+            a.ClosureRequestBody(reason=ClosureReason.RELOCATED).by(SUPERVISOR),
         )
         assert view.stage is Stage.CLOSED
         cases.follow_up(case_id)

@@ -44,24 +44,23 @@ async def test_curator_level_and_plan_item_changes_replan_the_right_deadlines(
         handle, opened = await open_case(env.client, task_queue, policy="default")
         case_id = opened.view.case_id
         update = handle.execute_update
-        await update(CaseWorkflow.record_contact, a.ContactIn(actor=SPECIALIST))
+        await update(CaseWorkflow.record_contact, a.ContactBody().by(SPECIALIST))
         contacted = await recorded_at(sessions, case_id, "contact_recorded")
-        await update(CaseWorkflow.register_intake, a.IntakeIn(actor=SPECIALIST))
+        await update(CaseWorkflow.register_intake, a.IntakeBody().by(SPECIALIST))
         await update(
             CaseWorkflow.record_assessment,
-            a.AssessmentIn(
-                actor=SPECIALIST,
+            a.AssessmentBody(
                 decision=NeedDecision.NEED_RECOGNISED,
                 circumstances=[NeedCircumstance.FAMILY_CONFLICT_OR_VIOLENCE],
                 level=AccompanimentLevel.L1,
-            ),
+            ).by(SPECIALIST),
         )
         await update(
-            CaseWorkflow.set_route, a.RouteIn(actor=SPECIALIST, routes=[RouteKind.OWN_SERVICES])
+            CaseWorkflow.set_route, a.RouteBody(routes=[RouteKind.OWN_SERVICES]).by(SPECIALIST)
         )
         await update(
             CaseWorkflow.name_team,
-            a.TeamIn(actor=SPECIALIST, curator="staff-101", members=["staff-102"]),
+            a.TeamBody(curator="staff-101", members=["staff-102"]).by(SPECIALIST),
         )
         now = await env.get_current_time()
         item = a.PlanItemIn(
@@ -71,7 +70,7 @@ async def test_curator_level_and_plan_item_changes_replan_the_right_deadlines(
             responsible="staff-102",
             deadline=now + 5 * DAY,
         )
-        view = await update(CaseWorkflow.approve_plan, a.PlanIn(actor=SUPERVISOR, items=[item]))
+        view = await update(CaseWorkflow.approve_plan, a.PlanBody(items=[item]).by(SUPERVISOR))
         planned = await recorded_at(sessions, case_id, "plan_approved")
         assert _deadline(view, "T5") == (policy_shift(contacted, "P30D"), "staff-101")  # L1 cadence
         assert _deadline(view, "T6") == (policy_shift(planned, "P3M"), "staff-101")
@@ -79,7 +78,7 @@ async def test_curator_level_and_plan_item_changes_replan_the_right_deadlines(
 
         view = await update(
             CaseWorkflow.reassign_curator,
-            a.ReassignCuratorIn(actor=SUPERVISOR, curator="staff-111"),
+            a.ReassignCuratorBody(curator="staff-111").by(SUPERVISOR),
         )
         assert (view.curator, view.team[0]) == ("staff-111", "staff-111")
         assert _deadline(view, "T5")[1] == "staff-111"  # the curator's steps follow the curator
@@ -88,10 +87,8 @@ async def test_curator_level_and_plan_item_changes_replan_the_right_deadlines(
 
         view = await update(
             CaseWorkflow.record_review,
-            a.ReviewIn(
-                actor=SPECIALIST,
-                outcome=ReviewOutcome.CHANGE_LEVEL,
-                new_level=AccompanimentLevel.L2,
+            a.ReviewBody(outcome=ReviewOutcome.CHANGE_LEVEL, new_level=AccompanimentLevel.L2).by(
+                SPECIALIST
             ),
         )
         reviewed = await recorded_at(sessions, case_id, "review_recorded")
@@ -106,11 +103,11 @@ async def test_curator_level_and_plan_item_changes_replan_the_right_deadlines(
         )
         view = await update(
             CaseWorkflow.give_urgent_service,
-            a.UrgentServiceIn(actor=SPECIALIST, service="food_set"),
+            a.UrgentServiceBody(service="food_set").by(SPECIALIST),
         )
         assert (view.overdue, view.escalation_level) == (True, 2)
         view = await update(
-            CaseWorkflow.complete_plan_item, a.PlanItemDoneIn(actor=SPECIALIST, item_id="leg-1")
+            CaseWorkflow.complete_plan_item, a.PlanItemDoneBody(item_id="leg-1").by(SPECIALIST)
         )
         assert "T10:leg-1" not in {d.key for d in view.deadlines}
         assert not view.overdue

@@ -6,7 +6,7 @@ from temporalio.testing import WorkflowEnvironment
 from models.crud.case_events import list_events
 from models.crud.case_projections import get_view
 from models.db import SessionFactory
-from models.payloads.actions import ClosureRequestIn
+from models.payloads.actions import ClosureRequestBody
 from models.payloads.vocabulary import Stage
 from models.policy import ClosureReason
 from tests.support.cases import MUNICIPALITY, open_case, specialist
@@ -48,7 +48,7 @@ async def test_closed_case_shows_closed_and_no_next_deadline(
         handle, _ = await open_case(dev_env.client, task_queue)
         view = await handle.execute_update(
             CaseWorkflow.request_closure,
-            ClosureRequestIn(actor=specialist(), reason=ClosureReason.DUPLICATE),
+            ClosureRequestBody(reason=ClosureReason.DUPLICATE).by(specialist()),
         )
         outcome = await handle.result()
         attributes = (await handle.describe()).typed_search_attributes
