@@ -7,11 +7,11 @@ the update id, so the retry can never apply the action twice.
 """
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from temporalio.client import (
-    Client,
     WorkflowUpdateFailedError,
     WorkflowUpdateRPCTimeoutOrCancelledError,
 )
@@ -19,10 +19,8 @@ from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
 from api.errors import ApiError
-from infra import case_client
-from models.payloads.actions import StaffAction
-from models.payloads.case_start import CaseStart, SignalOutcome
 
+Result = TypeVar("Result")
 RETRY_AFTER_SECONDS = 5
 # The follow-up workflow a closure starts exists within milliseconds of the closure's answer.
 STARTING_GRACE = timedelta(seconds=2)
@@ -30,59 +28,18 @@ STARTING_POLL = timedelta(milliseconds=100)
 CASE_CLOSED = "case_closed"
 
 
-async def open_or_join(
-    client: Client,
-    *,
-    task_queue: str,
-    family_key: str,
-    start: CaseStart,
-    signal: StaffAction,
-    key: str,
-    wait: timedelta,
-) -> SignalOutcome:
-    """Open the family's episode, or join its open one (infra.case_client), answered in time."""
-    call = case_client.open_or_join(
-        client,
-        task_queue=task_queue,
-        family_key=family_key,
-        start=start,
-        signal=signal,
-        key=key,
-        rpc_timeout=wait,
-    )
-    outcome: SignalOutcome = await _answer(call, wait)
-    return outcome
-
-
-async def act(
-    client: Client,
-    *,
-    workflow_id: str,
-    first_run_id: str | None,
-    update: Any,
-    command: Any,
-    action: str,
-    key: str,
-    wait: timedelta,
-    may_be_starting: bool = False,
-) -> Any:
-    """Run one staff action (infra.case_client), answered in time. `may_be_starting`: the
-    workflow may not exist yet for a moment (a closed case's follow-ups start just after the
-    closure is answered), so "not found" is asked again until `STARTING_GRACE` has passed."""
+async def answered(
+    send: Callable[[], Awaitable[Result]], wait: timedelta, *, may_be_starting: bool = False
+) -> Result:
+    """The answer of `send()` (a call of infra.case_client) within `wait`, or the ApiError
+    that says what happened. `may_be_starting`: the workflow may not exist yet for a moment
+    (a closed case's follow-ups start just after the closure is answered), so "not found" is
+    asked again until `STARTING_GRACE` has passed."""
     started = asyncio.get_running_loop().time()
     while True:
-        call = case_client.send_action(
-            client,
-            workflow_id=workflow_id,
-            first_run_id=first_run_id,
-            update=update,
-            command=command,
-            action=action,
-            key=key,
-            rpc_timeout=wait,
-        )
         try:
-            return await _answer(call, wait)
+            answer: Result = await _answer(send(), wait)
+            return answer
         except ApiError as error:
             waited = asyncio.get_running_loop().time() - started
             starting = may_be_starting and waited < STARTING_GRACE.total_seconds()

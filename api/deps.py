@@ -4,7 +4,7 @@ and a case the caller may see (its whole state, or only where its actions go).
 `get_state` and `current_actor` are `async def` although they never await: FastAPI runs a plain
 `def` dependency in a worker thread, a hop per request that cost more than their work."""
 
-from typing import Annotated, cast
+from typing import Annotated, Protocol, TypeVar, cast
 from uuid import UUID
 
 from fastapi import Depends, Header, Path, Request
@@ -70,9 +70,7 @@ async def visible_case(
     404 exactly like a missing one: its existence is not disclosed."""
     async with state.reads() as session:
         view = await get_view(session, case_id=case_id)
-    if view is None or not sees(actor, view.municipality):
-        raise ApiError(404, "not_found", f"no case {case_id}")
-    return view
+    return _in_territory(view, actor, case_id)
 
 
 VisibleCase = Annotated[CaseView, Depends(visible_case)]
@@ -87,9 +85,23 @@ async def addressed_case(
     exactly as `visible_case` does, from three columns of the row instead of the whole view."""
     async with state.reads() as session:
         address = await get_address(session, case_id=case_id)
-    if address is None or not sees(actor, address.municipality):
-        raise ApiError(404, "not_found", f"no case {case_id}")
-    return address
+    return _in_territory(address, actor, case_id)
 
 
 AddressedCase = Annotated[CaseAddress, Depends(addressed_case)]
+
+
+class _OfMunicipality(Protocol):
+    @property
+    def municipality(self) -> str: ...
+
+
+Found = TypeVar("Found", bound=_OfMunicipality)
+
+
+def _in_territory(found: Found | None, actor: Actor, case_id: UUID) -> Found:
+    """`found`, if it exists and lies in the caller's territory; else 404, the same answer
+    either way, so a case elsewhere is not disclosed."""
+    if found is None or not sees(actor, found.municipality):
+        raise ApiError(404, "not_found", f"no case {case_id}")
+    return found

@@ -11,10 +11,11 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from api.case_commands import act
+from api.case_commands import answered
 from api.deps import AddressedCase, CurrentActor, IdempotencyKey, State
 from api.errors import ApiError, error_responses
 from api.routes.cases import for_caller
+from infra.case_client import send_action
 from models.lifecycle.actions import ACTIONS, StaffActionSpec, TakenBy
 from models.payloads.case_start import SignalOutcome
 from models.payloads.case_view import CaseView
@@ -54,15 +55,20 @@ def _endpoint(spec: StaffActionSpec[Any]) -> Callable[..., Awaitable[CaseView]]:
         refusal = spec.role_refusal(actor.role)
         if refusal is not None:
             raise ApiError(403, "forbidden", refusal)
-        result = await act(
-            state.temporal,
-            workflow_id=follow_up_workflow_id(case.case_id) if follow_up else case.workflow_id,
-            first_run_id=None if follow_up else case.first_run_id,
-            update=update,
-            command=body.by(actor),
-            action=spec.action,
-            key=key,
-            wait=timedelta(seconds=state.settings.update_timeout_seconds),
+        wait = timedelta(seconds=state.settings.update_timeout_seconds)
+        command = body.by(actor)
+        result = await answered(
+            lambda: send_action(
+                state.temporal,
+                workflow_id=follow_up_workflow_id(case.case_id) if follow_up else case.workflow_id,
+                first_run_id=None if follow_up else case.first_run_id,
+                update=update,
+                command=command,
+                action=spec.action,
+                key=key,
+                rpc_timeout=wait,
+            ),
+            wait,
             may_be_starting=follow_up,
         )
         view: CaseView = result.view if isinstance(result, SignalOutcome) else result

@@ -6,10 +6,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
 
-from api.case_commands import open_or_join
+from api.case_commands import answered
 from api.deps import AddressedCase, CurrentActor, IdempotencyKey, State, VisibleCase, sees
 from api.errors import ApiError, error_responses
 from api.schemas import CaseCreated, CasePage, IntakeRequest
+from infra.case_client import open_or_join
 from models.crud.case_events import list_events
 from models.crud.case_projections import list_views
 from models.crud.families import locate_family, save_family
@@ -82,22 +83,28 @@ async def intake(
             role=actor.role,
             purpose="intake of a signal",
         )
-    outcome = await open_or_join(
-        state.temporal,
-        task_queue=state.settings.task_queue,
-        family_key=pseudonym,
-        start=CaseStart(
-            case_id=uuid.uuid5(uuid.NAMESPACE_URL, f"kurator:{pseudonym}:{key}"),
-            municipality=body.municipality,
-            policy=body.policy or state.settings.case_policy,
+    wait = timedelta(seconds=state.settings.update_timeout_seconds)
+    start = CaseStart(
+        case_id=uuid.uuid5(uuid.NAMESPACE_URL, f"kurator:{pseudonym}:{key}"),
+        municipality=body.municipality,
+        policy=body.policy or state.settings.case_policy,
+    )
+    signal = SignalBody(
+        source=body.source,
+        comment=body.comment,
+        child_safety_indicators=body.child_safety_indicators,
+    ).by(actor)
+    outcome = await answered(
+        lambda: open_or_join(
+            state.temporal,
+            task_queue=state.settings.task_queue,
+            family_key=pseudonym,
+            start=start,
+            signal=signal,
+            key=key,
+            rpc_timeout=wait,
         ),
-        signal=SignalBody(
-            source=body.source,
-            comment=body.comment,
-            child_safety_indicators=body.child_safety_indicators,
-        ).by(actor),
-        key=key,
-        wait=timedelta(seconds=state.settings.update_timeout_seconds),
+        wait,
     )
     if outcome.joined:
         response.status_code = status.HTTP_200_OK

@@ -1,28 +1,17 @@
 """Writing and reading the case history."""
 
 from collections.abc import Sequence
-from typing import cast
 from uuid import UUID
 
-from sqlalchemy import Table
-from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from models.crud.inserts import insert_new, table_of
 from models.payloads.events import CaseEventDraft
 from models.tables.case_event import CaseEvent
 
-_EVENTS = cast(Table, CaseEvent.__table__)  # type: ignore[attr-defined]
-# Built once, with the rows passed at execution: SQLAlchemy then compiles it once per process,
-# where a statement with `.values(...)` was rebuilt and cache-keyed value by value on every call
-# (with the ORM's bulk-insert path, half of `persist_step`'s CPU). On the table, not the class,
-# it runs as plain Core.
-_APPEND = (
-    insert(_EVENTS)
-    .on_conflict_do_nothing(constraint="uq_case_events_case_seq")
-    # rowcount is -1 for this insert with psycopg: RETURNING tells new from duplicate.
-    .returning(_EVENTS.c.id)
-)
+_EVENTS = table_of(CaseEvent)
+_APPEND = insert_new(_EVENTS, unique="uq_case_events_case_seq")
 
 
 async def append_events(session: AsyncSession, *, drafts: Sequence[CaseEventDraft]) -> int:

@@ -2,21 +2,22 @@
 
 from collections.abc import Collection
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, Table, bindparam, func
+from sqlalchemy import ColumnElement, bindparam, func
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.sql.dml import ReturningInsert
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from models.crud.inserts import table_of
 from models.payloads.case_view import CaseView
 from models.payloads.vocabulary import Stage
 from models.policy.codes import AccompanimentLevel
 from models.tables.case_projection import CaseProjection
 
-_PROJECTIONS = cast(Table, CaseProjection.__table__)  # type: ignore[attr-defined]
+_PROJECTIONS = table_of(CaseProjection)
 
 
 def _save_statement() -> ReturningInsert[tuple[UUID]]:

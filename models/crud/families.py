@@ -7,15 +7,16 @@ read whose transaction is not committed leaves no log row, so always commit afte
 Territory checks are the caller's: use `locate_family` first, which touches no personal data.
 """
 
-from typing import Any, cast
+from typing import Any
 from uuid import UUID, uuid4
 
-from sqlalchemy import Boolean, Table, bindparam, func, literal_column
+from sqlalchemy import Boolean, bindparam, func, literal_column
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.sql.dml import ReturningInsert
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from models.crud.inserts import table_of
 from models.family_records import (
     FamilyAccessAction,
     FamilyIn,
@@ -30,8 +31,8 @@ from models.tables.family_access import FamilyAccess, FamilyAccessPublic
 # updating transaction's id in xmax, a freshly inserted one carries 0 (a PostgreSQL idiom).
 _INSERTED = literal_column("(xmax = 0)", type_=Boolean)
 
-_FAMILIES = cast(Table, Family.__table__)  # type: ignore[attr-defined]
-_ACCESS_LOG = cast(Table, FamilyAccess.__table__)  # type: ignore[attr-defined]
+_FAMILIES = table_of(Family)
+_ACCESS_LOG = table_of(FamilyAccess)
 
 
 def _save_statement() -> ReturningInsert[tuple[UUID, bool]]:

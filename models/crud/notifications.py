@@ -2,25 +2,18 @@
 
 from collections.abc import Collection, Sequence
 from datetime import datetime
-from typing import cast
 from uuid import UUID
 
-from sqlalchemy import Table, update
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from models.crud.inserts import insert_new, table_of
 from models.payloads.case_view import NotificationDraft
 from models.tables.notification import Notification
 
-_OUTBOX = cast(Table, Notification.__table__)  # type: ignore[attr-defined]
-# Built once, the rows passed at execution (see models/crud/case_events.py for why).
-_ENQUEUE = (
-    insert(_OUTBOX)
-    .on_conflict_do_nothing(constraint="uq_notifications_step")
-    # RETURNING, not rowcount: SQLAlchemy reports no rowcount for an INSERT (-1) by default.
-    .returning(_OUTBOX.c.id)
-)
+_OUTBOX = table_of(Notification)
+_ENQUEUE = insert_new(_OUTBOX, unique="uq_notifications_step")
 
 
 async def enqueue(session: AsyncSession, *, drafts: Sequence[NotificationDraft]) -> int:

@@ -49,6 +49,7 @@ from temporalio.worker import Worker
 import workflows
 from api.app import create_app
 from api.auth import issue_token
+from infra.errors import errors_of
 from infra.logs import configure_logging
 from infra.migrate import upgrade_to_head
 from models.db import make_async_engine, make_session_factory
@@ -437,7 +438,7 @@ def _bench(options: BenchOptions) -> int:
     try:
         bare, kurator = asyncio.run(run_bench(options, console))
     except (BenchError, ExceptionGroup) as error:
-        problems = _bench_errors(error)
+        problems = errors_of(error, BenchError)
         if not problems:
             raise
         for problem in problems:
@@ -445,11 +446,3 @@ def _bench(options: BenchOptions) -> int:
         return 1
     report(bare, kurator, options, console)
     return 0
-
-
-def _bench_errors(error: BaseException) -> list[BenchError]:
-    if isinstance(error, BenchError):
-        return [error]
-    if isinstance(error, BaseExceptionGroup):
-        return [found for inner in error.exceptions for found in _bench_errors(inner)]
-    return []

@@ -26,6 +26,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from api.auth import issue_token
+from infra.errors import errors_of
 from models.payloads.vocabulary import StaffRole, Stage
 from models.settings import Settings
 from workers.demo.scenarios import DemoFamily, Step, make_families
@@ -292,7 +293,7 @@ def run_demo(
             )
         )
     except (DemoError, ExceptionGroup) as error:
-        problems = _demo_errors(error)
+        problems = errors_of(error, DemoError)
         if not problems:
             raise
         for problem in problems:
@@ -300,12 +301,3 @@ def run_demo(
         return 1
     summary(views, settings, api_url.rstrip("/"), console)
     return 0
-
-
-def _demo_errors(error: BaseException) -> list[DemoError]:
-    """The DemoErrors in `error` (the task group gathers the families' errors in a group)."""
-    if isinstance(error, DemoError):
-        return [error]
-    if isinstance(error, BaseExceptionGroup):
-        return [found for inner in error.exceptions for found in _demo_errors(inner)]
-    return []
