@@ -6,7 +6,8 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from temporalio.service import RetryConfig
 
-from api.errors import install_error_handlers
+from api.body_limit import install_body_limit
+from api.errors import error_responses, install_error_handlers
 from api.routes import actions, cases, health, tasks
 from api.state import AppState
 from models.db import make_async_engine, make_session_factory
@@ -53,8 +54,10 @@ def create_app(settings: Settings) -> FastAPI:
         lifespan=lifespan,
     )
     install_error_handlers(app)
+    install_body_limit(app, max_bytes=settings.max_body_bytes)
     app.include_router(health.router)
-    app.include_router(cases.router)
-    app.include_router(actions.router)
+    # Documented here for every route of the router: the body limit answers before any route.
+    app.include_router(cases.router, responses=error_responses(413))
+    app.include_router(actions.router, responses=error_responses(413))
     app.include_router(tasks.router)
     return app
