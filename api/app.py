@@ -6,18 +6,26 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from temporalio.service import RetryConfig
 
-from api.errors import install_error_handlers
+from api.body_limit import install_body_limit
+from api.database_errors import install_database_error_handlers
+from api.errors import error_responses, install_error_handlers
 from api.routes import actions, cases, health, tasks
 from api.state import AppState
 from infra.temporal_client import connect_temporal
 from models.db import make_async_engine, make_session_factory
 from models.settings import Settings
 
+# A PostgreSQL that accepts connections and then says nothing (frozen, or a half-open network
+# path) would hold each request for psycopg's default of 130 s before the 503.
+DATABASE_CONNECT_TIMEOUT_SECONDS = 3
+
 
 def create_app(settings: Settings) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        engine = make_async_engine(settings.require_database_url())
+        engine = make_async_engine(
+            settings.require_database_url(), connect_timeout=DATABASE_CONNECT_TIMEOUT_SECONDS
+        )
         # Lazy: the API starts, serves reads and reports health while Temporal is down.
         temporal = await connect_temporal(
             settings.require_temporal_address(),
@@ -53,8 +61,12 @@ def create_app(settings: Settings) -> FastAPI:
         lifespan=lifespan,
     )
     install_error_handlers(app)
+    install_database_error_handlers(app)
+    install_body_limit(app, max_bytes=settings.max_body_bytes)
     app.include_router(health.router)
-    app.include_router(cases.router)
-    app.include_router(actions.router)
-    app.include_router(tasks.router)
+    # Documented for every route of these routers: the body limit answers before any route,
+    # and each route reads PostgreSQL, which may be unavailable (503).
+    app.include_router(cases.router, responses=error_responses(413, 503))
+    app.include_router(actions.router, responses=error_responses(413, 503))
+    app.include_router(tasks.router, responses=error_responses(503))
     return app

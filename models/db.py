@@ -13,10 +13,21 @@ def sqlalchemy_url(database_url: str) -> str:
     return f"postgresql+psycopg://{rest}"
 
 
-def make_async_engine(database_url: str, *, pool_size: int = 5) -> AsyncEngine:
-    """The engine the worker's activities and the API share within one process."""
+def make_async_engine(
+    database_url: str, *, pool_size: int = 5, connect_timeout: int | None = None
+) -> AsyncEngine:
+    """The engine the worker's activities and the API share within one process.
+
+    `connect_timeout` (seconds, at least 2) bounds each connection attempt unless the URL sets
+    its own; psycopg's default is 130 s."""
+    url = sqlalchemy_url(database_url)
+    connect_args = (
+        {"connect_timeout": connect_timeout}
+        if connect_timeout is not None and "connect_timeout=" not in url
+        else {}
+    )
     return create_async_engine(
-        sqlalchemy_url(database_url), pool_size=pool_size, pool_pre_ping=True
+        url, pool_size=pool_size, pool_pre_ping=True, connect_args=connect_args
     )
 
 

@@ -55,6 +55,13 @@ class Settings(BaseSettings):
     update_timeout_seconds: float = Field(
         10, gt=0, le=120, description="How long the API waits for a workflow to answer."
     )
+    max_body_bytes: int = Field(
+        256 * 1024,
+        ge=1024,
+        le=64 * 1024 * 1024,
+        description="The largest request body the API reads; larger ones get 413 unread. The "
+        "largest real action (a plan of many items) is a few KiB.",
+    )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         "INFO", description="Least severe level logged."
     )
