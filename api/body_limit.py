@@ -20,7 +20,7 @@ from fastapi import FastAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.errors import ErrorBody
-from workers.logs import get_logger
+from infra.logs import get_logger
 
 log = get_logger(__name__)
 

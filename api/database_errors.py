@@ -17,7 +17,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import exc
 
 from api.errors import ErrorBody
-from workers.logs import get_logger
+from infra.logs import get_logger
 
 log = get_logger(__name__)
 

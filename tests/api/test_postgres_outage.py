@@ -18,12 +18,12 @@ import pytest_asyncio
 from temporalio.testing import WorkflowEnvironment
 
 from api.app import DATABASE_CONNECT_TIMEOUT_SECONDS
+from infra.migrate import upgrade_to_head
 from models.db import make_async_engine, make_session_factory
 from models.payloads.vocabulary import StaffRole
 from tests.support.api import api_client, api_settings, bearer, post_headers, synthetic_family
 from tests.support.polling import eventually
-from workers.embedded_postgres import EmbeddedPostgres, ensure_database
-from workers.migrate import upgrade_to_head
+from workers.devstack.embedded_postgres import EmbeddedPostgres, ensure_database
 from workers.worker import build_worker
 
 CASES = "/api/v1/cases"
