@@ -39,13 +39,12 @@ class CaseActions(CaseRuntime):
             return "no closure has been requested"
         if action is Action.REQUEST_CLOSURE and state.closure_requested is not None:
             return f"a closure ({state.closure_requested}) already awaits approval"
-        if isinstance(command, inputs.IntakeIn) and command.application_date is not None:
-            calendar = state.calendar
-            if not calendar.covers(command.application_date):
-                return (
-                    f"application_date {command.application_date} is outside the case's "
-                    f"working calendar ({calendar.first_day}..{calendar.last_day})"
-                )
+        day = command.application_date if isinstance(command, inputs.IntakeIn) else None
+        if day is not None and (day.year < state.opened_at.year - 1 or day.year > 2100):
+            return (
+                f"application_date {day} is not between the year before the case opened "
+                f"({state.opened_at.year - 1}) and 2100"
+            )
         if isinstance(command, inputs.ProlongationIn):
             return t.prolongation_refusal(state, command)
         return None
