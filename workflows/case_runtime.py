@@ -156,12 +156,17 @@ class CaseRuntime:
                     await workflow.wait_condition(lambda: self._changed, timeout=timeout)
             self._changed = False
             async with self._lock:
+                await self._refresh_calendar(state)
                 log = StepLog.system(state, workflow.now())
                 advance_clock(state, log)
                 await self._persist(log)
             if workflow.info().is_continue_as_new_suggested() and not until(state):
                 await workflow.wait_condition(workflow.all_handlers_finished)
                 self._continue_as_new(state)
+
+    async def _refresh_calendar(self, state: CaseState) -> None:
+        """Read the published production calendar again if the state's is stale; a workflow
+        that computes no more deadlines (the follow-ups) leaves this as it is."""
 
     def _continue_as_new(self, state: CaseState) -> None:
         raise NotImplementedError
