@@ -1,7 +1,14 @@
 """The inputs of staff actions (Workflow Updates). Each carries its actor and an optional
-comment; pydantic validates shape here, the workflow's validators check stage and role."""
+comment; pydantic validates shape here, the workflow's validators check stage and role.
 
-from datetime import date, datetime
+Dates and durations are bounded here, statically, so that none can take the workflow's date
+arithmetic out of range (a failed workflow task, retried for ever, leaves the case unable to
+answer). What depends on "now" or on the case (a deadline already past, an application date
+in the future) is the workflow's to refuse (`models.lifecycle.preconditions`): these models
+are also validated inside the workflow sandbox, where the wall clock must not be read.
+"""
+
+from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Self
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
@@ -17,6 +24,7 @@ from models.payloads.vocabulary import (
     SignalSource,
     StaffRole,
 )
+from models.policy.calendar import FIRST_YEAR, LAST_YEAR
 from models.policy.codes import AccompanimentLevel, ClosureReason, SocialContractDirection
 from models.policy.durations import Duration
 
@@ -26,12 +34,49 @@ Code = Annotated[str, Field(pattern=r"^[a-z0-9_]{1,32}$")]
 NO_NUL = r"^[^\x00]*$"
 
 
+_YEARS = f"must be in the years {FIRST_YEAR}..{LAST_YEAR}"
+# The longest extension a decision may ask for: the default policy's 24-month maximum term
+# (an extension longer than the whole term is a typo). Months count as 31 days here, so at
+# most 744 days in all, and no mix of months and days passes that is much longer.
+_LONGEST_SPAN = timedelta(days=31 * 24).total_seconds()
+_MOST_WORKING_DAYS = 500  # about two years of working days (some 247 a year)
+
+
+def _in_calendar_years(day: date) -> date:
+    if not FIRST_YEAR <= day.year <= LAST_YEAR:
+        raise ValueError(f"{_YEARS}, got {day.isoformat()}")
+    return day
+
+
 def _aware(moment: datetime) -> datetime:
     if moment.tzinfo is None:
         raise ValueError("must include a timezone, e.g. 2026-05-12T10:00:00+07:00")
+    # The local year first: converting year 1 or 9999 to UTC may not even be possible.
+    if not FIRST_YEAR <= moment.year <= LAST_YEAR or not (
+        FIRST_YEAR <= moment.astimezone(UTC).year <= LAST_YEAR
+    ):
+        raise ValueError(f"{_YEARS}, got {moment.isoformat()}")
     return moment
 
 
+def _sane_extension(extension: Duration) -> Duration:
+    if extension.working_days is not None:
+        too_long = extension.working_days > _MOST_WORKING_DAYS
+    else:  # in plain integers: a timedelta of a huge count would overflow
+        days = 31 * extension.calendar_months + 7 * extension.weeks + extension.days
+        seconds = 3600 * extension.hours + 60 * extension.minutes + extension.seconds
+        too_long = 86400 * days + seconds > _LONGEST_SPAN
+    if too_long:
+        raise ValueError(
+            f"an extension of {extension} is too long: at most 24 months "
+            f"(P24M, P744D, {_MOST_WORKING_DAYS}WD)"
+        )
+    return extension
+
+
+# A calendar date in the years the working-day calendar answers for.
+CaseDate = Annotated[date, AfterValidator(_in_calendar_years)]
+# A moment with its time zone, in those years both locally and in UTC.
 AwareDatetime = Annotated[datetime, AfterValidator(_aware)]
 
 
@@ -81,10 +126,11 @@ class SignalBody(ActionBody):
 class IntakeBody(ActionBody):
     """The intake is registered: the application counts T2 and T3 from its date."""
 
-    application_date: date | None = Field(
+    application_date: CaseDate | None = Field(
         None,
         description="Дата заявления / the application's date (local); T2 and T3 count from it. "
-        "Defaults to today.",
+        "Defaults to today; not in the future, nor more than a year before the case opened "
+        f"(years {FIRST_YEAR}..{LAST_YEAR}).",
     )
 
 
@@ -171,7 +217,10 @@ class PlanItemIn(BaseModel):
         min_length=1, max_length=200, pattern=NO_NUL, description="Исполнитель / provider."
     )
     responsible: StaffId = Field(description="Ответственный / the responsible staff id.")
-    deadline: AwareDatetime = Field(description="Срок / the item's deadline (T10).")
+    deadline: AwareDatetime = Field(
+        description="Срок / the item's deadline (T10), with its time zone: after the plan's "
+        "approval and within the case's maximum term (24 months)."
+    )
 
     @model_validator(mode="after")
     def _one_kind(self) -> Self:
@@ -228,7 +277,9 @@ class ProlongationBody(ActionBody):
     """A supervisor's (consilium's) decision on a prolongation request."""
 
     approve: bool = Field(description="Решение / true to prolong, false to refuse (closes).")
-    extend_by: Duration | None = Field(None, description="Default: the level's initial term.")
+    extend_by: Annotated[Duration, AfterValidator(_sane_extension)] | None = Field(
+        None, description="Default: the level's initial term. At most 24 months (P24M, 500WD)."
+    )
     consilium: bool = Field(
         False, description="Decided by a consilium: required beyond the 12-month total."
     )

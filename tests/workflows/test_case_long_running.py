@@ -186,7 +186,8 @@ async def _open_supported_case(
                     channel=AccompanimentChannel.LEGAL,
                     provider="legal aid",
                     responsible=CURATOR_ID,
-                    deadline=due + timedelta(days=1),
+                    # A minute later: within even the compressed policy's 24-minute term.
+                    deadline=due + timedelta(minutes=1),
                 ),
             ],
         ),

@@ -1,0 +1,62 @@
+"""The dates of a staff action checked against the moment and the case: what the payload's own
+validation cannot know, since it must not read the clock (it also runs in the workflow sandbox).
+
+Pure: the workflow passes `workflow.now()`. A refusal is a reason for the caller (409), given
+before anything is applied, so no date an action brings can fail a workflow task later.
+"""
+
+from datetime import date, datetime, timezone
+
+from models.lifecycle.state import CaseState
+from models.payloads import actions as inputs
+from models.policy import shift
+
+
+def date_problem(state: CaseState, command: inputs.StaffAction, now: datetime) -> str | None:
+    """Why the dates `command` brings cannot be taken at `now`, or None."""
+    if isinstance(command, inputs.IntakeIn) and command.application_date is not None:
+        return application_date_problem(state, command.application_date, now)
+    if isinstance(command, inputs.PlanIn):
+        return plan_deadline_problem(state, command, now)
+    return None
+
+
+def application_date_problem(state: CaseState, day: date, now: datetime) -> str | None:
+    """An application is dated today or earlier (local time), and not more than a year before
+    the case opened: T2 and T3 count from it, and an older date is a typo that would fire every
+    rung of both ladders at once."""
+    local = timezone(state.policy.utc_offset)
+    today = now.astimezone(local).date()
+    if day > today:
+        return f"application_date {day} is in the future (today is {today})"
+    opened = state.opened_at.astimezone(local).date()
+    earliest = _a_year_before(opened)
+    if day < earliest:
+        return (
+            f"application_date {day} is more than a year before the case was opened "
+            f"({opened}): the earliest accepted is {earliest}"
+        )
+    return None
+
+
+def plan_deadline_problem(state: CaseState, plan: inputs.PlanIn, now: datetime) -> str | None:
+    """A plan item is due after the plan's approval and no later than the end of the case's
+    maximum term, which the approval starts: the case is closed at that end whatever is left."""
+    policy = state.policy
+    cap = shift(now, policy.max_total_term.value, state.calendar, policy.utc_offset)
+    for item in plan.items:
+        if item.deadline <= now:
+            return f"plan item {item.item_id}: its deadline {item.deadline.isoformat()} is past"
+        if item.deadline > cap:
+            return (
+                f"plan item {item.item_id}: its deadline {item.deadline.isoformat()} is after "
+                f"the maximum term ({policy.max_total_term.value}) ends, {cap.isoformat()}"
+            )
+    return None
+
+
+def _a_year_before(day: date) -> date:
+    try:
+        return day.replace(year=day.year - 1)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year - 1, day=28)
