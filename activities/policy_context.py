@@ -1,50 +1,47 @@
-"""The activity that gives a new case its policy and its working-day calendar.
+"""The activities that give a case its policy and its working-day calendar, and later read the
+production calendar again for a running case.
 
-Both are read once, here, and kept in the workflow's state: policy files and the `holidays`
-library change between releases, and replay must see the values the case started with.
+Both are read here, never in workflow code, and reach the case as activity results, so they are
+in its history: the policy is kept from start to end (policy files change between releases and
+replay must see the values the case started with), and the calendar's published years are
+refreshed as decrees are published (see `models.policy.calendar` for when and why).
 """
 
 import re
+from datetime import date
 from functools import lru_cache
+from pathlib import Path
 
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from models.payloads.policy_context import CasePolicyContext, CasePolicyRequest
+from models.payloads.policy_context import CalendarRequest, CasePolicyContext, CasePolicyRequest
 from models.policy import Policy, WorkingCalendar
-from models.policy.loader import PolicyFileError, build_calendar, load_policy
+from models.policy.loader import PolicyFileError, load_calendar, load_policy
 
 INVALID_POLICY = "InvalidPolicy"
-# Years the calendar covers after the start year: the longest clock a case runs is the
-# ИППСУ review (T8, 3 years); total accompaniment is at most 24 months.
-CALENDAR_YEARS_AHEAD = 3
+INVALID_CALENDAR = "InvalidCalendar"
 # Only shipped policies: a name from a payload must never become a path on the worker's disk.
 _POLICY_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")
 
 
 class PolicyActivities:
-    """Reads policy files and the production calendar; the worker registers the bound method."""
+    """Reads policy files and the production calendar; the worker registers the bound methods.
+
+    `calendar_file` is the production calendar's data file: by default the shipped one (tests
+    give another, to publish a year while a case runs).
+    """
+
+    def __init__(self, calendar_file: Path | None = None) -> None:
+        self._calendar_file = calendar_file
 
     @activity.defn
     async def load_case_policy(self, request: CasePolicyRequest) -> CasePolicyContext:
-        """The named shipped policy, and the calendar from 1 January of the year before
-        `start_year` (an application may be dated last December) to 31 December three years
-        after it.
+        """The named shipped policy, and the calendar with the published years from the year
+        before `start_year` (an application may be dated last December) on.
 
-        An unknown or invalid policy fails at once (non-retryable `InvalidPolicy`): retrying
-        does not fix a file.
-
-        Years the installed `holidays` release has no decrees for yet (with holidays 0.109:
-        2028 on) still get a calendar, never an error: Saturdays and Sundays are days off, and
-        so are the fixed public holidays of the Labour Code (ст. 112 ч. 1). Missing are the
-        government's transfers of days off and the statutory move of a holiday that falls on a
-        weekend to the next working day (ст. 112 ч. 2): on those few days the calendar says
-        "working" where the official one will say "day off". We keep that rather than guess the
-        decrees, because the error points the safe way: a deadline counted in working days comes
-        out a day early, never late, so a legal deadline (T2, T3) is not missed unseen. The
-        exception is a Saturday a future decree makes a working day, which this calendar treats
-        as a day off. A case keeps its calendar for its whole life, so a later `holidays`
-        release corrects new cases only.
+        An unknown or invalid policy, or an invalid calendar file, fails at once
+        (non-retryable): retrying does not fix a file.
         """
         if not _POLICY_NAME.fullmatch(request.policy):
             raise ApplicationError(
@@ -56,18 +53,25 @@ class PolicyActivities:
             policy = _load_policy(request.policy)
         except PolicyFileError as error:
             raise ApplicationError(str(error), type=INVALID_POLICY, non_retryable=True) from error
-        calendar = _build_calendar(request.start_year)
+        calendar = self._calendar(request.start_year - 1, request.today)
         return CasePolicyContext(policy=policy, calendar=calendar)
 
+    @activity.defn
+    async def refresh_calendar(self, request: CalendarRequest) -> WorkingCalendar:
+        """The published years from `from_year` on, as the data file has them now, marked as
+        read on `today`. The workflow merges them into the calendar it holds."""
+        return self._calendar(request.from_year, request.today)
 
-# Every new case asks for the same few policies and years: parse and build each once per worker
-# process. Both values are immutable; a new policy file or holidays release needs a restart.
+    def _calendar(self, from_year: int, today: date | None) -> WorkingCalendar:
+        # The file is read each time (a new decree may have been deployed since), parsed once.
+        try:
+            return load_calendar(self._calendar_file, from_year=from_year, checked_on=today)
+        except PolicyFileError as error:
+            raise ApplicationError(str(error), type=INVALID_CALENDAR, non_retryable=True) from error
+
+
+# Every case asks for the same few policies: parse each once per worker process. The values
+# are immutable; a new policy file comes with a deploy, which restarts the process.
 @lru_cache(maxsize=16)
 def _load_policy(name: str) -> Policy:
     return load_policy(name)
-
-
-@lru_cache(maxsize=16)
-def _build_calendar(start_year: int) -> WorkingCalendar:
-    # From the year before: an application dated in December may be registered in January.
-    return build_calendar(start_year - 1, start_year + CALENDAR_YEARS_AHEAD)

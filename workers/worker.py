@@ -2,6 +2,7 @@
 
 import asyncio
 import signal
+from pathlib import Path
 
 from temporalio.client import Client
 from temporalio.worker import Worker
@@ -18,15 +19,25 @@ from workflows.follow_up import CaseFollowUpWorkflow
 log = get_logger(__name__)
 
 
-def build_worker(client: Client, *, task_queue: str, sessions: SessionFactory) -> Worker:
-    """The worker with every Kurator workflow and activity; tests use it as production does."""
+def build_worker(
+    client: Client,
+    *,
+    task_queue: str,
+    sessions: SessionFactory,
+    calendar_file: Path | None = None,
+    max_cached_workflows: int = 1000,
+) -> Worker:
+    """The worker with every Kurator workflow and activity; tests use it as production does.
+    `calendar_file` replaces the shipped production calendar (tests publish a year with it);
+    `max_cached_workflows=0` replays every task from its history, as after a restart."""
     records = CaseRecordActivities(sessions)
-    policies = PolicyActivities()
+    policies = PolicyActivities(calendar_file)
     return Worker(
         client,
         task_queue=task_queue,
         workflows=[CaseWorkflow, CaseFollowUpWorkflow],
-        activities=[records.persist_step, policies.load_case_policy],
+        max_cached_workflows=max_cached_workflows,
+        activities=[records.persist_step, policies.load_case_policy, policies.refresh_calendar],
     )
 
 

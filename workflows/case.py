@@ -20,6 +20,7 @@ with workflow.unsafe.imports_passed_through():
     from models.payloads.policy_context import CasePolicyRequest
     from models.payloads.vocabulary import Stage
 
+from workflows.calendar_refresh import CalendarRefresher
 from workflows.case_runtime import CaseRuntime
 from workflows.follow_up import CaseFollowUpWorkflow
 from workflows.ids import follow_up_workflow_id
@@ -55,15 +56,21 @@ class CaseWorkflow(CaseRuntime):
     def __init__(self, case: CaseInput) -> None:
         super().__init__(case.state)
         self._start = case.start
+        self._calendar = CalendarRefresher()
 
     @workflow.run
     async def run(self, case: CaseInput) -> CaseOutcome:
         if self._state is None:
             # The policy and calendar become part of the history: the case keeps the policy
-            # version it started under, and replay never depends on today's files.
+            # version it started under, and replay never depends on today's files. The
+            # calendar's published years are read again as decrees come (_refresh_calendar).
             context = await workflow.execute_activity_method(
                 PolicyActivities.load_case_policy,
-                CasePolicyRequest(policy=case.start.policy, start_year=workflow.now().year),
+                CasePolicyRequest(
+                    policy=case.start.policy,
+                    start_year=workflow.now().year,
+                    today=workflow.now().date(),
+                ),
                 start_to_close_timeout=POLICY_TIMEOUT,
             )
             self._state = CaseState(
@@ -93,6 +100,9 @@ class CaseWorkflow(CaseRuntime):
             closed_at=state.closed_at,
             follow_up_workflow_id=follow_up_id,
         )
+
+    async def _refresh_calendar(self, state: CaseState) -> None:
+        await self._calendar.refresh_if_stale(state)
 
     def _continue_as_new(self, state: CaseState) -> None:
         workflow.continue_as_new(CaseInput(start=self._start, state=state))

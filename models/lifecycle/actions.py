@@ -109,7 +109,6 @@ _SPECS: tuple[StaffActionSpec[Any], ...] = (
         _only(Stage.IDENTIFIED),
         _STAFF,
         t.register_intake,
-        pre.application_date_in_calendar,
     ),
     StaffActionSpec(
         Action.RECORD_ASSESSMENT,

@@ -1,9 +1,20 @@
 """What an action needs of the case beyond its stage, role and territory: pure functions, each
 `(state, body) -> reason | None`, named in the action catalogue (models/lifecycle/actions.py).
-The workflow asks them in the update's validator and again under its lock."""
+The workflow asks them in the update's validator and again under its lock.
+
+Apart from these, `date_problem` checks the dates an action brings against the moment: what
+the payload's own validation cannot know, since it must not read the clock (it also runs in
+the workflow sandbox). The workflow passes `workflow.now()` and asks it in the validator only
+(validators do not run on replay, so a history that took an action before this check existed
+replays as it ran). A refusal is a reason for the caller (409), given before anything is
+applied, so no date an action brings can fail a workflow task later.
+"""
+
+from datetime import date, datetime, timezone
 
 from models.lifecycle.state import CaseState
 from models.payloads import actions as inputs
+from models.policy import shift
 
 
 def plan_item_open(state: CaseState, body: inputs.PlanItemDoneBody) -> str | None:
@@ -25,18 +36,57 @@ def no_closure_pending(state: CaseState, body: inputs.ClosureRequestBody) -> str
     return None
 
 
-def application_date_in_calendar(state: CaseState, body: inputs.IntakeBody) -> str | None:
-    day = body.application_date
-    calendar = state.calendar
-    if day is not None and not calendar.covers(day):
-        return (
-            f"application_date {day} is outside the case's working calendar "
-            f"({calendar.first_day}..{calendar.last_day})"
-        )
-    return None
-
-
 def follow_up_open(state: CaseState, body: inputs.FollowUpBody) -> str | None:
     if f"T9:{body.number}" not in state.deadlines:
         return f"follow-up {body.number} is not open"
     return None
+
+
+def date_problem(state: CaseState, command: inputs.ActionBody, now: datetime) -> str | None:
+    """Why the dates `command` brings cannot be taken at `now`, or None."""
+    if isinstance(command, inputs.IntakeBody) and command.application_date is not None:
+        return application_date_problem(state, command.application_date, now)
+    if isinstance(command, inputs.PlanBody):
+        return plan_deadline_problem(state, command, now)
+    return None
+
+
+def application_date_problem(state: CaseState, day: date, now: datetime) -> str | None:
+    """An application is dated today or earlier (local time), and not more than a year before
+    the case opened: T2 and T3 count from it, and an older date is a typo that would fire every
+    rung of both ladders at once."""
+    local = timezone(state.policy.utc_offset)
+    today = now.astimezone(local).date()
+    if day > today:
+        return f"application_date {day} is in the future (today is {today})"
+    opened = state.opened_at.astimezone(local).date()
+    earliest = _a_year_before(opened)
+    if day < earliest:
+        return (
+            f"application_date {day} is more than a year before the case was opened "
+            f"({opened}): the earliest accepted is {earliest}"
+        )
+    return None
+
+
+def plan_deadline_problem(state: CaseState, plan: inputs.PlanBody, now: datetime) -> str | None:
+    """A plan item is due after the plan's approval and no later than the end of the case's
+    maximum term, which the approval starts: the case is closed at that end whatever is left."""
+    policy = state.policy
+    cap = shift(now, policy.max_total_term.value, state.calendar, policy.utc_offset)
+    for item in plan.items:
+        if item.deadline <= now:
+            return f"plan item {item.item_id}: its deadline {item.deadline.isoformat()} is past"
+        if item.deadline > cap:
+            return (
+                f"plan item {item.item_id}: its deadline {item.deadline.isoformat()} is after "
+                f"the maximum term ({policy.max_total_term.value}) ends, {cap.isoformat()}"
+            )
+    return None
+
+
+def _a_year_before(day: date) -> date:
+    try:
+        return day.replace(year=day.year - 1)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year - 1, day=28)

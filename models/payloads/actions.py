@@ -1,14 +1,28 @@
 """What staff send for each action (the HTTP bodies), and the commands the workflows receive:
 the body with who acts (`body.by(actor)`). Pydantic validates shape here; the workflow's
-validators check stage, role and preconditions (models/lifecycle/actions.py)."""
+validators check stage, role and preconditions (models/lifecycle/actions.py).
 
-from datetime import date
+Dates and durations are bounded here, statically, so that none can take the workflow's date
+arithmetic out of range (a failed workflow task, retried for ever, leaves the case unable to
+answer). What depends on "now" or on the case (a deadline already past, an application date
+in the future) is the workflow's to refuse (`models.lifecycle.preconditions`): these models
+are also validated inside the workflow sandbox, where the wall clock must not be read.
+"""
+
+from datetime import timedelta
 from functools import cache
 from typing import Annotated, Self, cast
 
-from pydantic import BaseModel, ConfigDict, Field, create_model, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, create_model, model_validator
 
-from models.payloads.fields import AwareDatetime, FreeText, ItemId, MunicipalityCode, StaffId
+from models.payloads.fields import (
+    AwareDatetime,
+    CaseDate,
+    FreeText,
+    ItemId,
+    MunicipalityCode,
+    StaffId,
+)
 from models.payloads.vocabulary import (
     AccompanimentChannel,
     AcuteRisk,
@@ -20,8 +34,30 @@ from models.payloads.vocabulary import (
     SignalSource,
     StaffRole,
 )
+from models.policy.calendar import FIRST_YEAR, LAST_YEAR
 from models.policy.codes import AccompanimentLevel, ClosureReason, SocialContractDirection
 from models.policy.durations import Duration
+
+# The longest extension a decision may ask for: the default policy's 24-month maximum term
+# (an extension longer than the whole term is a typo). Months count as 31 days here, so at
+# most 744 days in all, and no mix of months and days passes that is much longer.
+_LONGEST_SPAN = timedelta(days=31 * 24).total_seconds()
+_MOST_WORKING_DAYS = 500  # about two years of working days (some 247 a year)
+
+
+def _sane_extension(extension: Duration) -> Duration:
+    if extension.working_days is not None:
+        too_long = extension.working_days > _MOST_WORKING_DAYS
+    else:  # in plain integers: a timedelta of a huge count would overflow
+        days = 31 * extension.calendar_months + 7 * extension.weeks + extension.days
+        seconds = 3600 * extension.hours + 60 * extension.minutes + extension.seconds
+        too_long = 86400 * days + seconds > _LONGEST_SPAN
+    if too_long:
+        raise ValueError(
+            f"an extension of {extension} is too long: at most 24 months "
+            f"(P24M, P744D, {_MOST_WORKING_DAYS}WD)"
+        )
+    return extension
 
 
 class Actor(BaseModel):
@@ -81,10 +117,11 @@ class SignalBody(ActionBody):
 class IntakeBody(ActionBody):
     """The intake is registered: the application counts T2 and T3 from its date."""
 
-    application_date: date | None = Field(
+    application_date: CaseDate | None = Field(
         None,
         description="Дата заявления / the application's date (local); T2 and T3 count from it. "
-        "Defaults to today.",
+        "Defaults to today; not in the future, nor more than a year before the case opened "
+        f"(years {FIRST_YEAR}..{LAST_YEAR}).",
     )
 
 
@@ -169,7 +206,10 @@ class PlanItemIn(BaseModel):
     )
     provider: FreeText = Field(min_length=1, max_length=200, description="Исполнитель / provider.")
     responsible: StaffId = Field(description="Ответственный / the responsible staff id.")
-    deadline: AwareDatetime = Field(description="Срок / the item's deadline (T10).")
+    deadline: AwareDatetime = Field(
+        description="Срок / the item's deadline (T10), with its time zone: after the plan's "
+        "approval and within the case's maximum term (24 months)."
+    )
 
     @model_validator(mode="after")
     def _one_kind(self) -> Self:
@@ -226,7 +266,9 @@ class ProlongationBody(ActionBody):
     """A supervisor's (consilium's) decision on a prolongation request."""
 
     approve: bool = Field(description="Решение / true to prolong, false to refuse (closes).")
-    extend_by: Duration | None = Field(None, description="Default: the level's initial term.")
+    extend_by: Annotated[Duration, AfterValidator(_sane_extension)] | None = Field(
+        None, description="Default: the level's initial term. At most 24 months (P24M, 500WD)."
+    )
     consilium: bool = Field(
         False, description="Decided by a consilium: required beyond the 12-month total."
     )

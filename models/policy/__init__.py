@@ -1,8 +1,8 @@
 """Policy as data: deadlines, levels and terms (`Policy`), and working-day arithmetic.
 
 Everything re-exported here is pure (standard library and pydantic only), so workflow code may
-import it inside the Temporal sandbox. `models.policy.loader` (TOML files, the `holidays`
-library) is deliberately not re-exported: only activities import it.
+import it inside the Temporal sandbox. `models.policy.loader` (TOML files: the policies and the
+published production calendar) is deliberately not re-exported: only activities import it.
 """
 
 from models.policy.calendar import WorkingCalendar

@@ -78,7 +78,9 @@ class Duration(BaseModel):
 
     @model_validator(mode="after")
     def _one_kind(self) -> "Duration":
-        if self.working_days is not None and (self.calendar_months or self.fixed_part):
+        # The fields themselves, not `fixed_part`: a timedelta of a huge count would overflow.
+        span = (self.years, self.months, self.weeks, self.days, self.hours, self.minutes)
+        if self.working_days is not None and any((*span, self.seconds)):
             raise ValueError("working days cannot be mixed with a calendar span")
         return self
 

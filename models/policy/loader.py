@@ -1,31 +1,34 @@
-"""Loading a `Policy` from TOML and building a `WorkingCalendar` from `holidays.RU`.
+"""Loading a `Policy` from TOML, and the published years of the production calendar.
 
-The one module of the package that does I/O and imports `holidays`: activities call it, and
-workflow code never imports it (its results reach the workflow as payloads). Errors are
-`PolicyFileError`, a ValueError that names the file and the problem; an activity should treat
-it as non-retryable, since retrying does not fix a file.
+The one module of the package that does I/O: activities call it, and workflow code never
+imports it (its results reach the workflow as payloads). Errors are `PolicyFileError`, a
+ValueError that names the file and the problem; an activity should treat it as non-retryable,
+since retrying does not fix a file.
 """
 
 import re
 import tomllib
-from datetime import date, timedelta
+from datetime import date
+from functools import lru_cache
 from importlib import resources
 from importlib.resources.abc import Traversable
 from pathlib import Path
+from typing import Any
 
-import holidays
 from pydantic import ValidationError
 
-from models.policy.calendar import WorkingCalendar
+from models.policy.calendar import FIRST_YEAR, PublishedYear, WorkingCalendar
 from models.policy.policy import Policy
 
 _PACKAGE = "models.policy"  # where the shipped policy files live (package data)
+# The published production calendar, shipped beside the policies (not a policy itself).
+CALENDAR_FILE = "production_calendar.toml"
 # A bare policy name ("default", "compressed-1"): a file of this package, not a path.
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 
 
 class PolicyFileError(ValueError):
-    """A policy file is missing, is not TOML, or does not describe a valid policy."""
+    """A policy (or production calendar) file is missing, is not TOML, or is not valid."""
 
 
 def load_policy(name_or_path: str | Path) -> Policy:
@@ -35,38 +38,69 @@ def load_policy(name_or_path: str | Path) -> Policy:
     `Path`, a string with a slash or ending in ".toml") is a path to a TOML file.
     """
     source = _resolve(name_or_path)
-    try:
-        data = tomllib.loads(source.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise PolicyFileError(f"{source}: no such policy file{_available()}") from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise PolicyFileError(f"{source}: cannot read: {error}") from error
-    except tomllib.TOMLDecodeError as error:
-        raise PolicyFileError(f"{source}: not valid TOML: {error}") from error
+    data = _read_toml(source)
     try:
         return Policy.model_validate(data)
     except ValidationError as error:
         raise PolicyFileError(f"{source}: invalid policy:\n{_describe(error)}") from error
 
 
-def build_calendar(first_year: int, last_year: int) -> WorkingCalendar:
-    """The Russian production calendar from 1 January `first_year` to 31 December `last_year`.
+def load_calendar(
+    path: str | Path | None = None, *, from_year: int = FIRST_YEAR, checked_on: date | None = None
+) -> WorkingCalendar:
+    """The working-day calendar with the published years from `from_year` on.
 
-    `holidays.RU` knows public holidays, transferred days off and working Saturdays (its
-    `is_working_day` consults `weekend_workdays`). Transfers are decreed a year ahead: for
-    years the installed `holidays` release does not know yet, only fixed holidays and their
-    statutory moves are in the result.
+    `path` is the data file (by default the shipped `production_calendar.toml`); `checked_on`
+    is recorded as the day it was read. Years not in the file follow the rule (see
+    `models.policy.calendar`).
     """
-    if first_year > last_year:
-        raise ValueError(f"first_year {first_year} is after last_year {last_year}")
-    production = holidays.country_holidays("RU", years=range(first_year, last_year + 1))
-    first_day, last_day = date(first_year, 1, 1), date(last_year, 12, 31)
-    days = (first_day + timedelta(days=i) for i in range((last_day - first_day).days + 1))
-    return WorkingCalendar(
-        first_day=first_day,
-        last_day=last_day,
-        non_working_days=tuple(d for d in days if not production.is_working_day(d)),
-    )
+    source = resources.files(_PACKAGE) / CALENDAR_FILE if path is None else Path(path)
+    years = tuple(entry for entry in published_years(source) if entry.year >= from_year)
+    return WorkingCalendar(published=years, checked_on=checked_on)
+
+
+def published_years(source: Traversable | Path) -> tuple[PublishedYear, ...]:
+    """Every year of a production calendar file, in order; PolicyFileError naming the file
+    and the table when it is not one. The file is read at every call (it is small), and
+    parsed once per content: an edited file is seen at once, an unchanged one costs a read."""
+    try:
+        text = source.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise PolicyFileError(f"{source}: no such production calendar file") from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise PolicyFileError(f"{source}: cannot read: {error}") from error
+    return _parse_published_years(text, str(source))
+
+
+@lru_cache(maxsize=8)
+def _parse_published_years(text: str, source: str) -> tuple[PublishedYear, ...]:
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise PolicyFileError(f"{source}: not valid TOML: {error}") from error
+    tables = data.get("years")
+    if not isinstance(tables, dict) or set(data) != {"years"}:
+        raise PolicyFileError(f"{source}: expected only [years.<year>] tables")
+    years = []
+    for key, table in sorted(tables.items()):
+        if not key.isdigit() or not isinstance(table, dict) or "provisional" in table:
+            raise PolicyFileError(f"{source}: years.{key}: expected a table for a year")
+        try:
+            years.append(PublishedYear.model_validate({**table, "year": int(key)}))
+        except ValidationError as error:
+            raise PolicyFileError(f"{source}: years.{key}:\n{_describe(error)}") from error
+    return tuple(years)
+
+
+def _read_toml(source: Traversable | Path) -> dict[str, Any]:
+    try:
+        return tomllib.loads(source.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise PolicyFileError(f"{source}: no such policy file{_available()}") from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise PolicyFileError(f"{source}: cannot read: {error}") from error
+    except tomllib.TOMLDecodeError as error:
+        raise PolicyFileError(f"{source}: not valid TOML: {error}") from error
 
 
 def _resolve(name_or_path: str | Path) -> Traversable:
@@ -80,7 +114,7 @@ def _available() -> str:
     names = sorted(
         entry.name.removesuffix(".toml")
         for entry in resources.files(_PACKAGE).iterdir()
-        if entry.name.endswith(".toml")
+        if entry.name.endswith(".toml") and entry.name != CALENDAR_FILE
     )
     return f" (policies shipped: {', '.join(names)})"
 

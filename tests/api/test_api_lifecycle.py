@@ -169,8 +169,9 @@ async def test_a_family_path_from_intake_to_closure(
             assert read.json()["stage"] == "planning"
             assert set(read.json()["allowed_actions"]) == expected
 
-        # The plan: a specialist may not approve it; a supervisor does.
-        soon = datetime.now(UTC) + timedelta(hours=1)
+        # The plan: a specialist may not approve it; a supervisor does. Its items are due
+        # within the compressed policy's maximum term (24 minutes), and not during the test.
+        soon = datetime.now(UTC) + timedelta(minutes=10)
         plan = {
             "items": [
                 {
@@ -178,7 +179,7 @@ async def test_a_family_path_from_intake_to_closure(
                     "service_type": "psychological",
                     "provider": "КЦСОН (synthetic)",
                     "responsible": staff.curator_id,
-                    "deadline": (soon + timedelta(hours=1)).isoformat(),
+                    "deadline": (soon + timedelta(minutes=5)).isoformat(),
                 },
                 {
                     "item_id": "item-2",

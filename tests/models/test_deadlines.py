@@ -7,7 +7,7 @@ import pytest
 from models.policy.calendar import WorkingCalendar
 from models.policy.deadlines import shift
 from models.policy.durations import Duration
-from models.policy.loader import build_calendar
+from models.policy.loader import load_calendar
 
 NOVOSIBIRSK = timedelta(hours=7)
 LOCAL = timezone(NOVOSIBIRSK)
@@ -15,7 +15,7 @@ LOCAL = timezone(NOVOSIBIRSK)
 
 @pytest.fixture(scope="module")
 def russia() -> WorkingCalendar:
-    return build_calendar(2025, 2026)
+    return load_calendar()
 
 
 def local(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
@@ -151,8 +151,14 @@ def test_naive_moments_are_rejected(russia: WorkingCalendar) -> None:
 
 
 def test_leaving_the_calendar_names_the_day(russia: WorkingCalendar) -> None:
-    with pytest.raises(ValueError, match="2027-01-"):
-        forward(local(2026, 12, 28, 10), "5WD", russia)
+    with pytest.raises(ValueError, match="2101-01-"):
+        forward(local(2100, 12, 28, 10), "5WD", russia)
+
+
+def test_working_days_far_past_the_published_years(russia: WorkingCalendar) -> None:
+    # 27 December 2030 (a Friday), 5WD: 30 and 31 December, then (1-8 January off) Thursday 9,
+    # Friday 10 and Monday 13 January 2031, ending at 24:00 on the 13th.
+    assert forward(local(2030, 12, 27, 10), "5WD", russia) == local(2031, 1, 14)
 
 
 def test_overflow_is_a_value_error(russia: WorkingCalendar) -> None:

@@ -14,7 +14,7 @@ from models.lifecycle.deadline_book import (
 )
 from models.payloads.vocabulary import OPEN_STAGES, NotificationKind, StaffRole, Stage
 from models.policy import DeadlineCode, Duration, Role, WorkingCalendar
-from models.policy.loader import build_calendar, load_policy
+from models.policy.loader import load_calendar, load_policy
 
 POLICY = load_policy("default")
 LOCAL = timezone(POLICY.utc_offset)
@@ -40,7 +40,7 @@ ANY_OPEN_STAGE = {
 
 @pytest.fixture(scope="module")
 def calendar() -> WorkingCalendar:
-    return build_calendar(2027, 2027)
+    return load_calendar()
 
 
 def local(day: date, hour: int = 0) -> datetime:
@@ -192,6 +192,31 @@ def test_t2_alarms_across_the_may_holidays_in_time_order(calendar: WorkingCalend
         ("rung-3", local(date(2027, 5, 14)), "ministry", True, "escalation", 3, False),
     ]
     assert (deadline.fired, deadline.overdue, deadline.escalation_level) == (0, False, 0)
+
+
+def test_t8_three_years_after_a_plan_approved_in_late_2027(calendar: WorkingCalendar) -> None:
+    # Approved on Monday 1 November 2027, 10:00: the ИППСУ review (P3Y) is due on Friday
+    # 1 November 2030, a month's reminder before; the second rung 1WD after the due skips the
+    # weekend and Unity Day (Monday 4 November 2030): the end of Tuesday 5 November.
+    approved = local(date(2027, 11, 1), 10)
+    deadline = plan_deadline(
+        key="T8",
+        code=DeadlineCode.T8,
+        start=approved,
+        due=POLICY.deadlines[DeadlineCode.T8].due or Duration.parse("P3Y"),
+        responsible="supervisor",
+        responsible_is_role=True,
+        curator="staff-101",
+        policy=POLICY,
+        calendar=calendar,
+        now=approved,
+    )
+    assert deadline.due_at == local(date(2030, 11, 1), 10)
+    assert [(a.step, a.at) for a in deadline.alarms] == [
+        ("reminder", local(date(2030, 10, 1), 10)),
+        ("rung-1", local(date(2030, 11, 1), 10)),
+        ("rung-2", local(date(2030, 11, 6))),
+    ]
 
 
 def test_a_reminder_already_past_is_left_out_but_past_rungs_are_kept(
@@ -357,7 +382,7 @@ def test_alarms_fire_in_time_order_across_deadlines_each_exactly_once(
 def test_alarms_at_the_same_moment_fire_in_ladder_order() -> None:
     # A deadline armed after its whole ladder has passed: all rungs are due at once, and fire
     # in the ladder's order, so the level only ever rises.
-    calendar = build_calendar(2027, 2027)
+    calendar = load_calendar()
     late = t2_from(local(date(2027, 4, 30), 10), calendar, now=local(date(2027, 6, 1), 9))
     fired = fire_due_alarms({"T2": late}, local(date(2027, 6, 1), 9))
     assert [(a.step, a.rung_level) for _, a in fired] == [

@@ -10,7 +10,7 @@ from models.lifecycle.steps import StepLog
 from models.payloads import actions as a
 from models.payloads.vocabulary import NeedCircumstance, NeedDecision, ReviewOutcome, SignalSource
 from models.policy import AccompanimentLevel, Duration, shift
-from models.policy.loader import build_calendar, load_policy
+from models.policy.loader import load_calendar, load_policy
 from tests.support.cases import specialist, supervisor
 
 POLICY = load_policy("default")
@@ -23,7 +23,7 @@ def _case() -> CaseState:
         workflow_id="case-test",
         municipality="berdsk",
         policy=POLICY,
-        calendar=build_calendar(2026, 2029),
+        calendar=load_calendar(),
         opened_at=START,
     )
 

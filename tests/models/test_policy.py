@@ -23,7 +23,7 @@ from models.policy import (
     SocialContractDirection,
     WorkingCalendar,
 )
-from models.policy.loader import PolicyFileError, build_calendar, load_policy
+from models.policy.loader import PolicyFileError, load_calendar, load_policy
 
 PACKAGE = Path(models.policy.__file__).parent
 L3 = AccompanimentLevel.L3
@@ -179,7 +179,7 @@ def test_json_round_trip(default: Policy, compressed: Policy) -> None:
 
 def test_temporal_pydantic_converter_round_trip(default: Policy) -> None:
     converter = pydantic_data_converter.payload_converter
-    calendar = build_calendar(2025, 2026)
+    calendar = load_calendar()
     payloads = converter.to_payloads([default, calendar])
     assert converter.from_payloads(payloads, [Policy, WorkingCalendar]) == [default, calendar]
 

@@ -6,15 +6,24 @@ from datetime import datetime, timedelta
 from uuid import UUID
 
 from temporalio.client import Client, WorkflowHandle
+from temporalio.testing import WorkflowEnvironment
 
 from infra.case_client import open_or_join
 from models.crud.case_events import list_events
 from models.db import SessionFactory
+from models.payloads import actions as a
 from models.payloads.actions import Actor, SignalBody
 from models.payloads.case_start import CaseOutcome, CaseStart, SignalOutcome
-from models.payloads.vocabulary import SignalSource, StaffRole
-from models.policy import Duration, shift
-from models.policy.loader import build_calendar, load_policy
+from models.payloads.vocabulary import (
+    NeedCircumstance,
+    NeedDecision,
+    RouteKind,
+    SignalSource,
+    StaffRole,
+    Stage,
+)
+from models.policy import AccompanimentLevel, Duration, shift
+from models.policy.loader import load_calendar, load_policy
 from workflows.case import CaseWorkflow
 from workflows.ids import case_workflow_id
 
@@ -67,7 +76,7 @@ async def open_case(
 
 def policy_shift(moment: datetime, duration: str, *, backwards: bool = False) -> datetime:
     """`moment` shifted by `duration` under the default policy and the RU calendar."""
-    calendar = build_calendar(moment.year - 1, moment.year + 3)
+    calendar = load_calendar()
     return shift(
         moment, Duration.parse(duration), calendar, DEFAULT_POLICY.utc_offset, backwards=backwards
     )
@@ -78,3 +87,33 @@ async def recorded_at(sessions: SessionFactory, case_id: UUID, action: str) -> d
     async with sessions() as session:
         events = await list_events(session, case_id=case_id)
     return next(e.occurred_at for e in reversed(events) if e.action == action)
+
+
+async def case_in_planning(
+    client: Client, task_queue: str
+) -> tuple[WorkflowHandle[CaseWorkflow, CaseOutcome], UUID]:
+    """A new L1 case on the default policy, taken to the planning stage (its first contact
+    made, its curator staff-101): the plan is the next step."""
+    handle, opened = await open_case(client, task_queue, policy="default")
+    update, staff = handle.execute_update, specialist()
+    await update(CaseWorkflow.record_contact, a.ContactBody().by(staff))
+    await update(CaseWorkflow.register_intake, a.IntakeBody().by(staff))
+    await update(
+        CaseWorkflow.record_assessment,
+        a.AssessmentBody(
+            decision=NeedDecision.NEED_RECOGNISED,
+            circumstances=[NeedCircumstance.NO_WORK_NO_MEANS],
+            level=AccompanimentLevel.L1,
+        ).by(staff),
+    )
+    await update(CaseWorkflow.set_route, a.RouteBody(routes=[RouteKind.OWN_SERVICES]).by(staff))
+    view = await update(CaseWorkflow.name_team, a.TeamBody(curator="staff-101").by(staff))
+    assert view.stage is Stage.PLANNING
+    return handle, opened.view.case_id
+
+
+async def sleep_until(env: WorkflowEnvironment, moment: datetime) -> None:
+    """Let the time-skipping server's clock run to `moment`, firing every timer on the way."""
+    now = await env.get_current_time()
+    assert moment > now, f"{moment} is already past (server time {now})"
+    await env.sleep(moment - now)

@@ -262,8 +262,9 @@ async def _continued_as_new(
 ) -> dict[str, WorkflowHistory]:
     """On a dev server that suggests continue-as-new at 200 events (compressed policy): a case
     in support continues as new; its second run is closed by a supervisor (transferred)."""
+    # Both items (10 and 20 minutes on) within the compressed policy's 24-minute term.
     started, _ = await _to_support(
-        env.client, task_queue, policy="compressed", item_deadline=timedelta(minutes=30)
+        env.client, task_queue, policy="compressed", item_deadline=timedelta(minutes=10)
     )
     handle = env.client.get_workflow_handle_for(CaseWorkflow.run, started.id)
     first_run = (await handle.describe()).run_id

@@ -35,7 +35,7 @@ from models.payloads.vocabulary import (
     Stage,
 )
 from models.policy import AccompanimentLevel, DeadlineCode, Duration, WorkingCalendar
-from models.policy.loader import build_calendar, load_policy
+from models.policy.loader import load_calendar, load_policy
 from models.tables.case_event import CaseEvent
 from models.tables.notification import Notification
 from tests.support.cases import open_case as open_signal
@@ -161,7 +161,7 @@ async def sleep_until(env: WorkflowEnvironment, moment: datetime) -> None:
 async def next_working_morning(env: WorkflowEnvironment) -> date:
     """Move the server to 10:00 local of the next working day; that day."""
     now = await env.get_current_time()
-    calendar = build_calendar(now.year, now.year + 1)
+    calendar = load_calendar()
     day = nth_working_day_after(calendar, local_day(now), 1)
     await sleep_until(env, at_local(day, 10))
     return day
@@ -202,7 +202,7 @@ def assert_fired_at(event: CaseEvent, expected: datetime) -> None:
 def _application_day(now: datetime) -> date:
     """The last working day before the May holidays of the first year still ahead."""
     year = now.year if local_day(now) < date(now.year, 4, 20) else now.year + 1
-    calendar = build_calendar(year, year)
+    calendar = load_calendar()
     day = date(year, 4, 30)
     while not calendar.is_working_day(day):
         day -= timedelta(days=1)
@@ -214,7 +214,7 @@ async def test_missed_t2_across_may_holidays_escalates_to_the_ministry_once(
 ) -> None:
     env = time_skipping_env
     applied = _application_day(await env.get_current_time())
-    calendar = build_calendar(applied.year, applied.year)
+    calendar = load_calendar()
     t2 = POLICY.deadlines[DeadlineCode.T2]
     # Five working days after the application day, counted one by one.
     assert t2.due == Duration.working(5)
@@ -419,7 +419,7 @@ async def test_acute_risk_forces_l3_an_alert_at_once_and_same_day_deadlines(
             ("overdue", next_contact.isoformat()),
         ], "the first contact was in time: T5 fired only for the missed second one"
         previous_working_day = local_day(next_contact) - timedelta(days=1)
-        calendar = build_calendar(previous_working_day.year, previous_working_day.year)
+        calendar = load_calendar()
         while not calendar.is_working_day(previous_working_day):
             previous_working_day -= timedelta(days=1)
         assert_fired_at(t5[0], start_of(previous_working_day))  # reminder_before 1WD
@@ -439,7 +439,7 @@ async def test_t1_first_contact_is_due_next_working_day_or_today_with_child_safe
     assert (t1.due, t1.due_child_safety) == (Duration.working(1), Duration.working(0))
     async with cases_worker(env, task_queue, sessions) as cases:
         signal_day = await next_working_morning(env)
-        calendar = build_calendar(signal_day.year, signal_day.year + 1)
+        calendar = load_calendar()
         ordinary, ordinary_opened = await cases.open()
         urgent, urgent_opened = await cases.open(child_safety=True)
         # Nobody reaches this family: its same-day T1 runs out at midnight.

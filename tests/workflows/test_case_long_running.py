@@ -11,7 +11,7 @@ what the workflow returned.
 import asyncio
 from collections import Counter
 from collections.abc import Awaitable, Sequence
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from itertools import pairwise
 from typing import Any, TypeVar
 from uuid import UUID
@@ -115,12 +115,7 @@ async def _finished(env: WorkflowEnvironment, handle: WorkflowHandle[Any, T]) ->
 def _months(moment: datetime, months: int) -> datetime:
     """`moment` plus calendar months, counted as the policies count them (in local time;
     a calendar span never consults the working-day calendar)."""
-    no_days_off = WorkingCalendar(
-        first_day=date(moment.year, 1, 1),
-        last_day=date(moment.year + 4, 12, 31),
-        non_working_days=(),
-    )
-    return shift(moment, Duration.parse(f"P{months}M"), no_days_off, NOVOSIBIRSK)
+    return shift(moment, Duration.parse(f"P{months}M"), WorkingCalendar(), NOVOSIBIRSK)
 
 
 async def _rejection(update: Awaitable[CaseView]) -> str:
@@ -189,7 +184,8 @@ async def _open_supported_case(
                     channel=AccompanimentChannel.LEGAL,
                     provider="legal aid",
                     responsible=CURATOR_ID,
-                    deadline=due + timedelta(days=1),
+                    # A minute later: within even the compressed policy's 24-minute term.
+                    deadline=due + timedelta(minutes=1),
                 ),
             ]
         ).by(supervisor()),
