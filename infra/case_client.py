@@ -4,6 +4,7 @@ can never take effect twice. The API turns Temporal's answers into HTTP ones (ap
 tests and tools call these directly.
 """
 
+import asyncio
 from collections.abc import Awaitable
 from datetime import timedelta
 from typing import Any
@@ -17,7 +18,7 @@ from workflows.case import CaseWorkflow
 from workflows.ids import case_workflow_id
 
 
-def open_or_join(
+async def open_or_join(
     client: Client,
     *,
     task_queue: str,
@@ -26,7 +27,7 @@ def open_or_join(
     signal: StaffAction,
     key: str,
     rpc_timeout: timedelta,
-) -> Awaitable[SignalOutcome]:
+) -> SignalOutcome:
     """Open the family's episode, or join its open one: one atomic update-with-start."""
     operation = WithStartWorkflowOperation(
         CaseWorkflow.run,
@@ -38,13 +39,37 @@ def open_or_join(
         static_summary=f"Family case · {start.municipality}",
         static_details=f"Case {start.case_id} · policy {start.policy}",
     )
-    return client.execute_update_with_start_workflow(
-        CaseWorkflow.receive_signal,
-        signal,
-        start_workflow_operation=operation,
-        id=f"receive_signal:{key}",
-        rpc_timeout=rpc_timeout,
-    )
+    try:
+        return await client.execute_update_with_start_workflow(
+            CaseWorkflow.receive_signal,
+            signal,
+            start_workflow_operation=operation,
+            id=f"receive_signal:{key}",
+            rpc_timeout=rpc_timeout,
+        )
+    except BaseException:
+        await _collect_start_outcome(operation)
+        raise
+
+
+async def _collect_start_outcome(operation: WithStartWorkflowOperation[Any, Any]) -> None:
+    """Retrieve the start's failure from the operation, which the SDK sets when the call fails
+    (an RPC error, or the call cancelled by our deadline) and nobody else awaits: unretrieved,
+    asyncio reports "Future exception was never retrieved" at error level when it is freed.
+    The caller already has the call's own error; this one says the same."""
+    task = asyncio.current_task()
+    cancelling = task.cancelling() if task is not None else 0
+    try:
+        # A set handle answers without yielding; the zero deadline keeps one that is never set
+        # (the call failed before its RPC) from holding us up.
+        async with asyncio.timeout(0):
+            await operation.workflow_handle()
+    except asyncio.CancelledError:
+        # The SDK stores a cancellation as the start's error; one aimed at us goes on.
+        if task is not None and task.cancelling() > cancelling:
+            raise
+    except Exception:  # the start's error (or the zero deadline): the caller raises its own
+        pass
 
 
 def send_action(

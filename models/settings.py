@@ -52,6 +52,9 @@ class Settings(BaseSettings):
     allow_policy_override: bool = Field(
         False, description="Let an intake choose its policy (for demos; `kurator dev` sets it)."
     )
+    # 10 s: a case whose worker was killed answers after the worker's sticky-queue timeout
+    # (3 s, workers/worker.py) plus a replay of its history, so it still answers within this;
+    # longer would keep a staff member waiting at the form when no worker runs at all.
     update_timeout_seconds: float = Field(
         10, gt=0, le=120, description="How long the API waits for a workflow to answer."
     )

@@ -56,8 +56,18 @@ class RunningDev:
         return self.process.stderr.read()
 
 
-def start_dev(data_dir: Path, **settings: str) -> RunningDev:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("KURATOR_")}
+def start_dev(
+    data_dir: Path,
+    *,
+    env: dict[str, str] | None = None,
+    cwd: Path | None = None,
+    **settings: str,
+) -> RunningDev:
+    """`kurator dev` on free ports; `env` (default: this process's, less KURATOR_*) and `cwd`
+    let it run from another checkout."""
+    if env is None:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("KURATOR_")}
+    env = dict(env)
     ports = {"api": free_port(), "temporal": free_port(), "ui": free_port()}
     env.update(
         KURATOR_DATA_DIR=str(data_dir),
@@ -71,6 +81,7 @@ def start_dev(data_dir: Path, **settings: str) -> RunningDev:
     process = subprocess.Popen(
         [sys.executable, "-m", "workers.cli", "dev"],
         env=env,
+        cwd=cwd,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,

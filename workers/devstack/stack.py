@@ -114,7 +114,12 @@ class DevStack:
                 url = ensure_database(self.postgres.start(), DATABASE_NAME)
             except (EmbeddedPostgresError, OSError) as error:
                 raise StartupError(f"PostgreSQL: {error}") from None
-            log.info("embedded PostgreSQL started", data=str(self.postgres.pgdata))
+            log.info(
+                "embedded PostgreSQL started",
+                data=str(self.postgres.pgdata),
+                # As root, from a directory its service user cannot enter: where it runs now.
+                running_from=str(self.postgres.data_dir),
+            )
         try:
             upgrade_to_head(url)
         except Exception as error:  # alembic and driver errors alike: report, then stop

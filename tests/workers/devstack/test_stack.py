@@ -16,6 +16,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from tests.support.cases import open_case
 from tests.support.devstack import RunningDev, start_dev
+from workers.devstack.embedded_postgres import EmbeddedPostgres
 from workers.devstack.temporal_dev import find_binary
 from workflows.search_attributes import ALL_SEARCH_ATTRIBUTES
 
@@ -28,11 +29,16 @@ def _stop_and_check_nothing_is_left(dev: RunningDev) -> None:
     assert dev.interrupt() == 0, dev.output()
     _gone, alive = psutil.wait_procs(children, timeout=10)
     assert alive == [], f"left behind: {alive}"
+    postgres = EmbeddedPostgres(dev.data_dir / "postgres")
+    assert not postgres.is_running(), "PostgreSQL still runs"
     assert not (dev.data_dir / "postgres" / "postmaster.pid").exists(), "PostgreSQL still runs"
+    assert (dev.data_dir / "postgres" / "PG_VERSION").is_file(), "the cluster is not back home"
+    assert postgres.runtime_dir is None or not postgres.runtime_dir.exists(), "runtime dir left"
 
 
 def _case_rows(dev: RunningDev, case_id: str) -> int:
-    url = f"postgresql://postgres@/kurator?host={dev.data_dir / 'postgres'}"
+    # As root the cluster may run from a runtime directory (embedded_postgres); it knows where.
+    url = EmbeddedPostgres(dev.data_dir / "postgres").url("kurator")
     with psycopg.connect(url) as connection:
         row = connection.execute(
             "SELECT count(*) FROM case_events WHERE case_id = %s", (case_id,)
