@@ -7,6 +7,7 @@ from fastapi import FastAPI
 from temporalio.service import RetryConfig
 
 from api.errors import install_error_handlers
+from api.metrics import ApiMetrics
 from api.routes import actions, cases, health, tasks
 from api.state import AppState
 from infra.temporal_client import connect_temporal
@@ -15,6 +16,8 @@ from models.settings import Settings
 
 
 def create_app(settings: Settings) -> FastAPI:
+    metrics = ApiMetrics() if settings.api_metrics_port is not None else None
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine = make_async_engine(settings.require_database_url())
@@ -38,10 +41,17 @@ def create_app(settings: Settings) -> FastAPI:
             jwt_secret=settings.require_secret("jwt_secret"),
             pseudonym_secret=settings.require_secret("pseudonym_secret"),
         )
+        stop_metrics = (
+            metrics.serve(settings.metrics_host, settings.api_metrics_port)
+            if metrics is not None and settings.api_metrics_port is not None
+            else None
+        )
         try:
             yield
         finally:
             await engine.dispose()
+            if stop_metrics is not None:
+                stop_metrics()
 
     app = FastAPI(
         title="Kurator",
@@ -53,6 +63,8 @@ def create_app(settings: Settings) -> FastAPI:
         lifespan=lifespan,
     )
     install_error_handlers(app)
+    if metrics is not None:
+        app.add_middleware(metrics.middleware)
     app.include_router(health.router)
     app.include_router(cases.router)
     app.include_router(actions.router)
