@@ -9,6 +9,7 @@ from temporalio.service import RetryConfig
 from api.body_limit import install_body_limit
 from api.database_errors import install_database_error_handlers
 from api.errors import error_responses, install_error_handlers
+from api.metrics import ApiMetrics
 from api.routes import actions, cases, health, tasks
 from api.state import AppState
 from infra.temporal_client import connect_temporal
@@ -21,6 +22,8 @@ DATABASE_CONNECT_TIMEOUT_SECONDS = 3
 
 
 def create_app(settings: Settings) -> FastAPI:
+    metrics = ApiMetrics() if settings.api_metrics_port is not None else None
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine = make_async_engine(
@@ -46,10 +49,17 @@ def create_app(settings: Settings) -> FastAPI:
             jwt_secret=settings.require_secret("jwt_secret"),
             pseudonym_secret=settings.require_secret("pseudonym_secret"),
         )
+        stop_metrics = (
+            metrics.serve(settings.metrics_host, settings.api_metrics_port)
+            if metrics is not None and settings.api_metrics_port is not None
+            else None
+        )
         try:
             yield
         finally:
             await engine.dispose()
+            if stop_metrics is not None:
+                stop_metrics()
 
     app = FastAPI(
         title="Kurator",
@@ -63,6 +73,8 @@ def create_app(settings: Settings) -> FastAPI:
     install_error_handlers(app)
     install_database_error_handlers(app)
     install_body_limit(app, max_bytes=settings.max_body_bytes)
+    if metrics is not None:
+        app.add_middleware(metrics.middleware)
     app.include_router(health.router)
     # Documented for every route of these routers: the body limit answers before any route,
     # and each route reads PostgreSQL, which may be unavailable (503).

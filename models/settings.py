@@ -65,6 +65,23 @@ class Settings(BaseSettings):
         description="The largest request body the API reads; larger ones get 413 unread. The "
         "largest real action (a plan of many items) is a few KiB.",
     )
+    metrics_host: str = Field(
+        "127.0.0.1", description="Address the worker's and the API's metrics endpoints listen on."
+    )
+    worker_metrics_port: int | None = Field(
+        None,
+        ge=1,
+        le=65535,
+        description="Port of the worker's Prometheus endpoint (the Temporal SDK's metrics). "
+        "Unset: none (`kurator dev` turns it on).",
+    )
+    api_metrics_port: int | None = Field(
+        None,
+        ge=1,
+        le=65535,
+        description="Port of the API's Prometheus endpoint (requests by route and status). "
+        "Unset: none (`kurator dev` turns it on).",
+    )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         "INFO", description="Least severe level logged."
     )

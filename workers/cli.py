@@ -57,12 +57,16 @@ def dev() -> None:
 def worker() -> None:
     """Run a worker on Kurator's task queue. Needs KURATOR_DATABASE_URL and
     KURATOR_TEMPORAL_ADDRESS. Stops on Ctrl-C or SIGTERM."""
+    from infra.metrics import MetricsPortError
     from workers.worker import run_worker
 
     try:
         asyncio.run(run_worker(_settings()))
     except SettingsError as error:
         raise _exit_on_missing_setting(error) from None
+    except MetricsPortError as error:
+        log.error(str(error))
+        raise typer.Exit(1) from None
     # The worker has shut down cleanly. Skip interpreter finalisation: the Temporal SDK's native
     # threads can abort it (PyGILState_Release, an open SDK issue), which would turn a clean
     # stop into a crash report and a non-zero status.

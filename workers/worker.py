@@ -6,14 +6,17 @@ from datetime import timedelta
 from pathlib import Path
 
 from temporalio.client import Client
+from temporalio.runtime import Runtime
 from temporalio.worker import Worker
 
 from activities.case_records import CaseRecordActivities
 from activities.policy_context import PolicyActivities
 from infra.logs import get_logger
+from infra.metrics import bind_address
 from infra.temporal_client import connect_temporal
 from models.db import SessionFactory, make_async_engine, make_session_factory
 from models.settings import Settings
+from workers.worker_metrics import metrics_runtime
 from workflows.case import CaseWorkflow
 from workflows.follow_up import CaseFollowUpWorkflow
 
@@ -51,6 +54,16 @@ def build_worker(
     )
 
 
+def _metrics_runtime(settings: Settings) -> Runtime | None:
+    """The SDK runtime serving the worker's metrics, when a port is set (else the default)."""
+    if settings.worker_metrics_port is None:
+        return None
+    runtime = metrics_runtime(settings.metrics_host, settings.worker_metrics_port)
+    address = bind_address(settings.metrics_host, settings.worker_metrics_port)
+    log.info("worker metrics for Prometheus", url=f"http://{address}/metrics")
+    return runtime
+
+
 async def run_worker(settings: Settings) -> None:
     """Poll Kurator's task queue until SIGINT or SIGTERM, then finish running tasks and exit."""
     engine = make_async_engine(settings.require_database_url())
@@ -59,8 +72,9 @@ async def run_worker(settings: Settings) -> None:
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
     try:
+        runtime = _metrics_runtime(settings)
         client = await connect_temporal(
-            settings.require_temporal_address(), settings.temporal_namespace
+            settings.require_temporal_address(), settings.temporal_namespace, runtime=runtime
         )
         worker = build_worker(
             client, task_queue=settings.task_queue, sessions=make_session_factory(engine)

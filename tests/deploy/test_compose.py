@@ -204,6 +204,35 @@ def mounted_files_exist(compose: Compose) -> list[str]:
     return problems
 
 
+METRICS_PORTS = {
+    "kurator-worker": "KURATOR_WORKER_METRICS_PORT",
+    "kurator-api": "KURATOR_API_METRICS_PORT",
+}
+
+
+def metrics_are_exposed_not_published(compose: Compose) -> list[str]:
+    """Each Kurator process serves metrics on the port its setting names, exposed to the
+    compose network and labelled for discovery, but never published on the host (they are not
+    authenticated)."""
+    problems = []
+    for name, setting in METRICS_PORTS.items():
+        service = services(compose).get(name, {})
+        port = environment(service).get(setting)
+        if port is None:
+            problems.append(f"{name} sets no {setting}")
+            continue
+        if port not in [str(exposed) for exposed in service.get("expose", [])]:
+            problems.append(f"{name} does not expose its metrics port {port}")
+        if (service.get("labels") or {}).get("prometheus.io/port") != port:
+            problems.append(f"{name}'s prometheus.io/port label is not {port}")
+        published = [str(mapping) for mapping in service.get("ports", [])]
+        if any(mapping.rsplit(":", 1)[-1] == port for mapping in published):
+            problems.append(f"{name} publishes its metrics port {port} on the host")
+        if environment(service).get("KURATOR_METRICS_HOST") != "0.0.0.0":
+            problems.append(f"{name}'s metrics listen on the container's loopback only")
+    return problems
+
+
 RULES: list[Rule] = [
     dependencies_wait_for_health_or_completion,
     long_running_services_have_healthchecks,
@@ -212,6 +241,7 @@ RULES: list[Rule] = [
     kurator_waits_for_migration_and_namespace,
     registers_kurator_search_attributes,
     mounted_files_exist,
+    metrics_are_exposed_not_published,
 ]
 
 
@@ -321,6 +351,18 @@ def breakages() -> Iterator[tuple[str, Callable[[Compose], None], Rule]]:
     def missing_script(c: Compose) -> None:
         c["services"]["temporal-schema"]["volumes"] = ["./deploy/nowhere.sh:/deploy/x.sh:ro"]
 
+    def published_metrics(c: Compose) -> None:
+        c["services"]["kurator-api"]["ports"] = [*c["services"]["kurator-api"]["ports"], "9465"]
+
+    def unlabelled_metrics(c: Compose) -> None:
+        del c["services"]["kurator-worker"]["labels"]
+
+    def metrics_on_another_port(c: Compose) -> None:
+        c["services"]["kurator-worker"]["environment"]["KURATOR_WORKER_METRICS_PORT"] = "9999"
+
+    yield "published metrics", published_metrics, metrics_are_exposed_not_published
+    yield "unlabelled metrics", unlabelled_metrics, metrics_are_exposed_not_published
+    yield "metrics on another port", metrics_on_another_port, metrics_are_exposed_not_published
     yield "plain depends_on", plain_depends_on, dependencies_wait_for_health_or_completion
     yield "service_started", started_not_healthy, dependencies_wait_for_health_or_completion
     yield (

@@ -27,6 +27,8 @@ def test_defaults_need_no_environment(fresh_settings: pytest.MonkeyPatch) -> Non
     assert settings.temporal_ui_port == 8233
     assert settings.database_url is None
     assert str(settings.data_dir) == ".kurator"
+    # Metrics are served only where asked for (`kurator dev` asks).
+    assert (settings.worker_metrics_port, settings.api_metrics_port) == (None, None)
 
 
 def test_settings_are_read_once(fresh_settings: pytest.MonkeyPatch) -> None:
@@ -43,6 +45,8 @@ def test_settings_are_read_once(fresh_settings: pytest.MonkeyPatch) -> None:
         ("KURATOR_DATABASE_URL", "mysql://db/kurator", "postgresql://"),
         ("KURATOR_TEMPORAL_ADDRESS", "localhost", "host:port"),
         ("KURATOR_LOG_LEVEL", "LOUD", "DEBUG"),
+        ("KURATOR_WORKER_METRICS_PORT", "0", "greater than or equal to 1"),
+        ("KURATOR_API_METRICS_PORT", "65536", "less than or equal to 65535"),
     ],
 )
 def test_invalid_value_is_named(

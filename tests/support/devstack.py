@@ -21,6 +21,8 @@ class RunningDev:
     temporal_port: int
     ui_port: int
     data_dir: Path
+    worker_metrics_port: int
+    api_metrics_port: int
 
     @property
     def api(self) -> str:
@@ -69,11 +71,14 @@ def start_dev(
         env = {k: v for k, v in os.environ.items() if not k.startswith("KURATOR_")}
     env = dict(env)
     ports = {"api": free_port(), "temporal": free_port(), "ui": free_port()}
+    ports |= {"worker_metrics": free_port(), "api_metrics": free_port()}
     env.update(
         KURATOR_DATA_DIR=str(data_dir),
         KURATOR_API_PORT=str(ports["api"]),
         KURATOR_TEMPORAL_PORT=str(ports["temporal"]),
         KURATOR_TEMPORAL_UI_PORT=str(ports["ui"]),
+        KURATOR_WORKER_METRICS_PORT=str(ports["worker_metrics"]),
+        KURATOR_API_METRICS_PORT=str(ports["api_metrics"]),
         KURATOR_LOG_FORMAT="json",
     )
     env.update(settings)
@@ -86,4 +91,12 @@ def start_dev(
         stderr=subprocess.PIPE,
         text=True,
     )
-    return RunningDev(process, ports["api"], ports["temporal"], ports["ui"], data_dir)
+    return RunningDev(
+        process,
+        ports["api"],
+        ports["temporal"],
+        ports["ui"],
+        data_dir,
+        int(env["KURATOR_WORKER_METRICS_PORT"]),
+        int(env["KURATOR_API_METRICS_PORT"]),
+    )

@@ -6,14 +6,8 @@ against the API's update timeout, or the first action after a crash answers 503.
 """
 
 import asyncio
-import os
-import signal
-import subprocess
-import sys
 import time
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -22,44 +16,12 @@ from temporalio.testing import WorkflowEnvironment
 
 from models.payloads.vocabulary import StaffRole
 from tests.support.api import api_client, api_settings, bearer, post_headers, synthetic_family
+from tests.support.worker_process import worker_process
 
 SPECIALIST = bearer("recovery-specialist", StaffRole.SPECIALIST, ("berdsk",))
 CASES = "/api/v1/cases"
 RECOVERY_BOUND_SECONDS = 5
 URGENT = {"service": "food_set"}
-
-
-@contextmanager
-def worker_process(
-    dev_env: WorkflowEnvironment, database_url: str, task_queue: str, log: Path
-) -> Iterator[subprocess.Popen[bytes]]:
-    """`kurator worker` as production runs it, in a process of its own."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("KURATOR_")}
-    env.update(
-        KURATOR_DATABASE_URL=database_url,
-        KURATOR_TEMPORAL_ADDRESS=dev_env.client.service_client.config.target_host,
-        KURATOR_TASK_QUEUE=task_queue,
-        KURATOR_LOG_FORMAT="json",
-    )
-    with log.open("ab") as output:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "workers.cli", "worker"],
-            env=env,
-            cwd=Path(__file__).resolve().parents[2],
-            stdin=subprocess.DEVNULL,
-            stdout=output,
-            stderr=output,
-        )
-    try:
-        yield process
-    finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
 
 
 async def _urgent(api: httpx.AsyncClient, case_id: str) -> tuple[int, float]:

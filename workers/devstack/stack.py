@@ -17,6 +17,7 @@ from pathlib import Path
 import httpx
 
 from infra.logs import get_logger
+from infra.metrics import bind_address
 from infra.migrate import upgrade_to_head
 from infra.temporal_client import connect_temporal
 from models.settings import Settings
@@ -33,6 +34,10 @@ log = get_logger(__name__)
 
 STARTUP_TIMEOUT_SECONDS = 60
 DATABASE_NAME = "kurator"
+# `kurator dev` serves metrics unless told other ports: 9464 is the port OpenTelemetry's
+# Prometheus exporter uses by default, and the API's sits beside it.
+DEV_WORKER_METRICS_PORT = 9464
+DEV_API_METRICS_PORT = 9465
 
 
 class StartupError(Exception):
@@ -48,6 +53,20 @@ class DevStack:
     @property
     def data_dir(self) -> Path:
         return self.settings.data_dir.resolve()
+
+    @property
+    def metrics_ports(self) -> dict[str, tuple[str, int]]:
+        """Setting name -> (component, port) of the worker's and the API's metrics."""
+        return {
+            "KURATOR_WORKER_METRICS_PORT": (
+                "Worker metrics",
+                self.settings.worker_metrics_port or DEV_WORKER_METRICS_PORT,
+            ),
+            "KURATOR_API_METRICS_PORT": (
+                "API metrics",
+                self.settings.api_metrics_port or DEV_API_METRICS_PORT,
+            ),
+        }
 
     async def run(self) -> int:
         """Run until a stop signal (exit 0) or a component failure (exit 1)."""
@@ -77,6 +96,7 @@ class DevStack:
             env.setdefault(name, value)
         # Lets `kurator demo` run its cases on the compressed-time policy.
         env.setdefault("KURATOR_ALLOW_POLICY_OVERRIDE", "true")
+        env.update({name: str(port) for name, (_, port) in self.metrics_ports.items()})
         env["KURATOR_DATABASE_URL"] = await asyncio.to_thread(self._start_database)
         env["KURATOR_TEMPORAL_ADDRESS"] = await self._start_temporal(env)
         command = [sys.executable, "-m", "workers.cli"]
@@ -86,6 +106,10 @@ class DevStack:
 
     def _check_ports(self) -> None:
         wanted = [("API", self.settings.api_host, self.settings.api_port, "KURATOR_API_PORT")]
+        wanted += [
+            (component, self.settings.metrics_host, port, name)
+            for name, (component, port) in self.metrics_ports.items()
+        ]
         if self.settings.temporal_address is None:
             wanted += [
                 ("Temporal", "127.0.0.1", self.settings.temporal_port, "KURATOR_TEMPORAL_PORT"),
@@ -184,10 +208,16 @@ class DevStack:
             if self.settings.temporal_address is None
             else "(your Temporal's own UI)"
         )
+        worker_metrics, api_metrics = (
+            f"http://{bind_address(self.settings.metrics_host, port)}/metrics"
+            for _, port in self.metrics_ports.values()
+        )
         log.info(
             f"Kurator is up in {seconds:.1f}s. API docs: {api}/docs  Health: {api}/health  "
             f"Temporal UI: {ui}  Data: {self.data_dir}  Stop: Ctrl-C",
             temporal_address=env["KURATOR_TEMPORAL_ADDRESS"],
+            worker_metrics=worker_metrics,
+            api_metrics=api_metrics,
         )
 
     async def _watch(self, stop: asyncio.Event) -> bool:

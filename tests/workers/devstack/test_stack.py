@@ -94,9 +94,17 @@ def test_dev_starts_everything_stops_cleanly_and_keeps_data(tmp_path: Path) -> N
             assert key.name in listed
         workflow_id, case_id = asyncio.run(_start_case(f"127.0.0.1:{dev.temporal_port}"))
         assert _wait_for_rows(dev, case_id, 1) == 1
+        worker_metrics = f"http://127.0.0.1:{dev.worker_metrics_port}/metrics"
+        api_metrics = f"http://127.0.0.1:{dev.api_metrics_port}/metrics"
+        assert "temporal_num_pollers" in httpx.get(worker_metrics, timeout=10).text
+        api_text = httpx.get(api_metrics, timeout=10).text
+        assert 'kurator_api_requests_total{method="GET",route="/health",status="200"}' in api_text
     finally:
         if dev.process.poll() is None:
             _stop_and_check_nothing_is_left(dev)
+    logged = dev.output()
+    assert worker_metrics in logged, "kurator dev did not say where the worker's metrics are"
+    assert api_metrics in logged, "kurator dev did not say where the API's metrics are"
 
     again = start_dev(dev.data_dir)
     try:
