@@ -14,6 +14,7 @@ from fastapi import APIRouter
 from api.case_commands import answered
 from api.deps import AddressedCase, CurrentActor, IdempotencyKey, State
 from api.errors import ApiError, error_responses
+from api.idempotency import claim, fingerprint
 from api.routes.cases import for_caller
 from infra.case_client import send_action
 from models.lifecycle.actions import ACTIONS, StaffActionSpec, TakenBy
@@ -55,6 +56,15 @@ def _endpoint(spec: StaffActionSpec[Any]) -> Callable[..., Awaitable[CaseView]]:
         refusal = spec.role_refusal(actor.role)
         if refusal is not None:
             raise ApiError(403, "forbidden", refusal)
+        request = fingerprint(
+            state.pseudonym_secret,
+            request=f"{spec.action}:{case.case_id}",
+            staff_id=actor.staff_id,
+            body=body,
+        )
+        # One INSERT, autocommitted: a statement of its own is its own transaction.
+        async with state.reads() as session:
+            await claim(session, key=key, fingerprint=request)
         wait = timedelta(seconds=state.settings.update_timeout_seconds)
         command = body.by(actor)
         result = await answered(

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query, Response, status
 from api.case_commands import answered
 from api.deps import AddressedCase, CurrentActor, IdempotencyKey, State, VisibleCase, sees
 from api.errors import ApiError, error_responses
+from api.idempotency import claim, fingerprint
 from api.schemas import CaseCreated, CasePage, IntakeRequest
 from infra.case_client import open_or_join
 from models.crud.case_events import list_events
@@ -65,6 +66,14 @@ async def intake(
             raise ApiError(422, "invalid_request", f"unknown policy {body.policy}") from None
     pseudonym = family_key(body.family.registry_id, state.pseudonym_secret)
     async with state.sessions() as session, session.begin():
+        # In the family record's transaction: a refused key leaves no record written.
+        await claim(
+            session,
+            key=key,
+            fingerprint=fingerprint(
+                state.pseudonym_secret, request="intake", staff_id=actor.staff_id, body=body
+            ),
+        )
         known = await locate_family(session, family_key=pseudonym)
         if known is not None and known.municipality not in actor.municipalities:
             # Neither move the family nor disclose its case: its own centre decides.
