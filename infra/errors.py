@@ -1,6 +1,8 @@
-"""Finding the errors of one kind inside what a task group raised."""
+"""Finding the errors of one kind inside what a task group raised, and telling a person."""
 
 from typing import TypeVar
+
+from rich.console import Console
 
 Wanted = TypeVar("Wanted", bound=BaseException)
 
@@ -13,3 +15,12 @@ def errors_of(error: BaseException, kind: type[Wanted]) -> list[Wanted]:
     if isinstance(error, BaseExceptionGroup):
         return [found for inner in error.exceptions for found in errors_of(inner, kind)]
     return []
+
+
+def report_errors(error: BaseException, kind: type[BaseException], heading: str) -> bool:
+    """Print each `kind` error in `error` on stderr under `heading`; False when there is none
+    (the caller re-raises: it is a bug, not a problem to report)."""
+    problems = errors_of(error, kind)
+    for problem in problems:
+        Console(stderr=True).print(f"[bold red]{heading}:[/] {problem}", highlight=False)
+    return bool(problems)

@@ -49,7 +49,7 @@ from temporalio.worker import Worker
 import workflows
 from api.app import create_app
 from api.auth import issue_token
-from infra.errors import errors_of
+from infra.errors import report_errors
 from infra.logs import configure_logging
 from infra.migrate import upgrade_to_head
 from models.db import make_async_engine, make_session_factory
@@ -438,11 +438,8 @@ def _bench(options: BenchOptions) -> int:
     try:
         bare, kurator = asyncio.run(run_bench(options, console))
     except (BenchError, ExceptionGroup) as error:
-        problems = errors_of(error, BenchError)
-        if not problems:
+        if not report_errors(error, BenchError, "bench failed"):
             raise
-        for problem in problems:
-            Console(stderr=True).print(f"[bold red]bench failed:[/] {problem}", highlight=False)
         return 1
     report(bare, kurator, options, console)
     return 0

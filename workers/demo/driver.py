@@ -26,7 +26,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from api.auth import issue_token
-from infra.errors import errors_of
+from infra.errors import report_errors
 from models.payloads.vocabulary import StaffRole, Stage
 from models.settings import Settings
 from workers.demo.scenarios import DemoFamily, Step, make_families
@@ -293,11 +293,8 @@ def run_demo(
             )
         )
     except (DemoError, ExceptionGroup) as error:
-        problems = errors_of(error, DemoError)
-        if not problems:
+        if not report_errors(error, DemoError, "demo stopped"):
             raise
-        for problem in problems:
-            Console(stderr=True).print(f"[bold red]demo stopped:[/] {problem}", highlight=False)
         return 1
     summary(views, settings, api_url.rstrip("/"), console)
     return 0
