@@ -16,7 +16,8 @@ class AppState:
     sessions: SessionFactory
     # For a read of one statement: autocommit, so PostgreSQL makes the statement its own
     # transaction and the session sends no BEGIN and no ROLLBACK (two round trips a request).
-    # Anything of more than one statement, or that writes, uses `sessions`.
+    # Anything of more than one statement uses `sessions`; so does any write but the claim of
+    # an idempotency key, a single INSERT that autocommit makes its own transaction.
     reads: SessionFactory
     temporal: Client
     jwt_secret: bytes
