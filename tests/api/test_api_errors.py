@@ -16,7 +16,6 @@ from typing import Any
 import httpx
 from temporalio.testing import WorkflowEnvironment
 
-from models.crud.case_events import list_events
 from models.db import SessionFactory
 from models.payloads.vocabulary import StaffRole
 from tests.support.api import (
@@ -26,6 +25,7 @@ from tests.support.api import (
     post_headers,
     synthetic_family,
 )
+from tests.support.cases import recorded_actions
 from tests.support.polling import eventually
 from workers.worker import build_worker
 
@@ -64,12 +64,6 @@ async def _open(api: httpx.AsyncClient) -> str:
     return case_id
 
 
-async def _actions(sessions: SessionFactory, case_id: str) -> list[str]:
-    async with sessions() as session:
-        events = await list_events(session, case_id=uuid.UUID(case_id))
-    return [event.action for event in events]
-
-
 def _error(response: httpx.Response, status: int, code: str) -> str:
     """The error's message, after checking its status, its JSON shape and its code."""
     assert response.status_code == status, response.text
@@ -92,7 +86,7 @@ async def test_a_bad_body_field_is_422_naming_the_field(
         _api(dev_env, database_url, task_queue) as api,
     ):
         case_id = await _open(api)
-        before = await _actions(sessions, case_id)
+        before = await recorded_actions(sessions, case_id)
         path = f"{CASES}/{case_id}"
 
         wrong_value = await api.post(
@@ -130,7 +124,7 @@ async def test_a_bad_body_field_is_422_naming_the_field(
         assert "new_level" in _error(inconsistent, 422, "invalid_request")
 
         # Nothing reached the case.
-        assert await _actions(sessions, case_id) == before
+        assert await recorded_actions(sessions, case_id) == before
 
 
 async def test_unparsable_bodies_are_422_not_400_or_500(
@@ -239,7 +233,7 @@ async def test_an_action_not_allowed_in_the_stage_is_409_naming_the_stage(
         _api(dev_env, database_url, task_queue) as api,
     ):
         case_id = await _open(api)
-        before = await _actions(sessions, case_id)
+        before = await recorded_actions(sessions, case_id)
         response = await api.post(
             f"{CASES}/{case_id}/plan", headers=post_headers(SUPERVISOR), json=plan
         )
@@ -252,7 +246,7 @@ async def test_an_action_not_allowed_in_the_stage_is_409_naming_the_stage(
         )
         assert "identified" in _error(no_plan, 409, "rejected")
         # A refusal writes no history.
-        assert await _actions(sessions, case_id) == before
+        assert await recorded_actions(sessions, case_id) == before
 
 
 async def test_an_unknown_case_is_404(
@@ -320,7 +314,7 @@ async def test_no_worker_is_503_with_retry_after_and_a_retry_applies_once(
         assert again.status_code == 200
         assert again.json() == applied.json()
 
-    actions = await _actions(sessions, case_id)
+    actions = await recorded_actions(sessions, case_id)
     assert actions.count("urgent_service_given") == 1, actions
 
 
@@ -434,7 +428,7 @@ async def test_a_repeated_post_with_the_same_key_has_one_effect_and_the_same_ans
         assert [r.status_code for r in contacts] == [200, 200, 200], [r.text for r in contacts]
         assert contacts[0].json() == contacts[1].json() == contacts[2].json()
 
-    actions = await _actions(sessions, case_id)
+    actions = await recorded_actions(sessions, case_id)
     assert actions.count("signal_received") == 1, actions
     assert "signal_joined" not in actions
     assert actions.count("contact_recorded") == 1, actions
@@ -461,6 +455,6 @@ async def test_concurrent_intakes_for_one_family_make_one_case(
     assert len(case_ids) == 1
     assert sorted(r.json()["joined"] for r in responses) == [False, True, True, True, True]
     case_id = case_ids.pop()
-    actions = await _actions(sessions, case_id)
+    actions = await recorded_actions(sessions, case_id)
     assert actions.count("signal_received") == 1
     assert actions.count("signal_joined") == 4

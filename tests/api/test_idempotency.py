@@ -16,7 +16,6 @@ import httpx
 import pytest_asyncio
 from temporalio.testing import WorkflowEnvironment
 
-from models.crud.case_events import list_events
 from models.crud.families import locate_family
 from models.db import SessionFactory
 from models.identity import family_key
@@ -29,6 +28,7 @@ from tests.support.api import (
     post_headers,
     synthetic_family,
 )
+from tests.support.cases import recorded_actions
 from workers.worker import build_worker
 
 MUNICIPALITY = "berdsk"
@@ -76,12 +76,6 @@ async def _open(api: httpx.AsyncClient) -> str:
     return case_id
 
 
-async def _actions(sessions: SessionFactory, case_id: str) -> list[str]:
-    async with sessions() as session:
-        events = await list_events(session, case_id=uuid.UUID(case_id))
-    return [event.action for event in events]
-
-
 async def test_an_action_key_reused_with_another_body_is_422_and_has_no_effect(
     api: httpx.AsyncClient, sessions: SessionFactory
 ) -> None:
@@ -104,7 +98,7 @@ async def test_an_action_key_reused_with_another_body_is_422_and_has_no_effect(
     )
     assert replay.status_code == 200, replay.text
     assert replay.json() == first.json()
-    assert (await _actions(sessions, case_id)).count("contact_recorded") == 1
+    assert (await recorded_actions(sessions, case_id)).count("contact_recorded") == 1
 
 
 async def test_a_key_reused_for_another_action_case_or_caller_is_422(
@@ -136,8 +130,8 @@ async def test_a_key_reused_for_another_action_case_or_caller_is_422(
     _reused(another_caller)
     an_intake = await api.post(CASES, headers=post_headers(SPECIALIST, key), json=_intake())
     _reused(an_intake)
-    assert "contact_recorded" not in await _actions(sessions, case_id)
-    assert "urgent_service_given" not in await _actions(sessions, other_case_id)
+    assert "contact_recorded" not in await recorded_actions(sessions, case_id)
+    assert "urgent_service_given" not in await recorded_actions(sessions, other_case_id)
 
 
 async def test_an_intake_key_reused_with_another_family_is_422_and_writes_nothing(
@@ -220,4 +214,4 @@ async def test_concurrent_requests_with_one_key_and_two_bodies_apply_one(
             _reused(response)
     applied = {response.json()["case_id"] for response in responses if response.status_code == 200}
     assert applied == {case_id}
-    assert (await _actions(sessions, case_id)).count("urgent_service_given") == 1
+    assert (await recorded_actions(sessions, case_id)).count("urgent_service_given") == 1

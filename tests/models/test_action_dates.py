@@ -4,7 +4,6 @@ makes (`models.lifecycle.preconditions`, the API's 409)."""
 
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
-from uuid import uuid4
 
 import pytest
 from pydantic import ValidationError
@@ -13,22 +12,14 @@ from models.lifecycle.preconditions import date_problem
 from models.lifecycle.state import CaseState
 from models.payloads import actions as a
 from models.payloads.vocabulary import ServiceType
-from models.policy.loader import load_calendar, load_policy
+from tests.support.cases import fresh_state
 
-POLICY = load_policy("default")
 OPENED = datetime(2026, 3, 2, 3, 0, tzinfo=UTC)  # Monday 2 March 2026, 10:00 in Novosibirsk
 NOW = datetime(2026, 6, 1, 3, 0, tzinfo=UTC)  # Monday 1 June, 10:00 local
 
 
 def _case() -> CaseState:
-    return CaseState(
-        case_id=uuid4(),
-        workflow_id="case-test",
-        municipality="berdsk",
-        policy=POLICY,
-        calendar=load_calendar(),
-        opened_at=OPENED,
-    )
+    return fresh_state(OPENED)
 
 
 def _field_problem(model: type[Any], **fields: Any) -> tuple[str, str]:

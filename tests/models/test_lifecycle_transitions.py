@@ -1,7 +1,6 @@
 """Transitions as pure functions: what a step does to the deadlines, without a server."""
 
 from datetime import UTC, datetime, timedelta
-from uuid import uuid4
 
 from models.lifecycle import transitions as t
 from models.lifecycle.deadline_book import fire_due_alarms
@@ -10,22 +9,15 @@ from models.lifecycle.steps import StepLog
 from models.payloads import actions as a
 from models.payloads.vocabulary import NeedCircumstance, NeedDecision, ReviewOutcome, SignalSource
 from models.policy import AccompanimentLevel, Duration, shift
-from models.policy.loader import load_calendar, load_policy
-from tests.support.cases import specialist, supervisor
+from models.policy.loader import load_policy
+from tests.support.cases import fresh_state, specialist, supervisor
 
 POLICY = load_policy("default")
 START = datetime(2026, 3, 2, 3, 0, tzinfo=UTC)  # a Monday, 10:00 in Novosibirsk
 
 
 def _case() -> CaseState:
-    return CaseState(
-        case_id=uuid4(),
-        workflow_id="case-test",
-        municipality="berdsk",
-        policy=POLICY,
-        calendar=load_calendar(),
-        opened_at=START,
-    )
+    return fresh_state(START)
 
 
 def _log(state: CaseState, at: datetime, staff: a.Actor | None = None) -> StepLog:

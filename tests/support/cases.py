@@ -11,6 +11,7 @@ from temporalio.testing import WorkflowEnvironment
 from infra.case_client import open_or_join
 from models.crud.case_events import list_events
 from models.db import SessionFactory
+from models.lifecycle.state import CaseState
 from models.payloads import actions as a
 from models.payloads.actions import Actor, SignalBody
 from models.payloads.case_start import CaseOutcome, CaseStart, SignalOutcome
@@ -117,3 +118,22 @@ async def sleep_until(env: WorkflowEnvironment, moment: datetime) -> None:
     now = await env.get_current_time()
     assert moment > now, f"{moment} is already past (server time {now})"
     await env.sleep(moment - now)
+
+
+async def recorded_actions(sessions: SessionFactory, case_id: str | UUID) -> list[str]:
+    """The actions of the case's recorded events, oldest first."""
+    async with sessions() as session:
+        events = await list_events(session, case_id=UUID(str(case_id)))
+    return [event.action for event in events]
+
+
+def fresh_state(opened_at: datetime, policy: str = "default") -> CaseState:
+    """A case's state as the workflow starts it, for the pure functions' tests."""
+    return CaseState(
+        case_id=uuid.uuid4(),
+        workflow_id="case-test",
+        municipality=MUNICIPALITY,
+        policy=load_policy(policy),
+        calendar=load_calendar(),
+        opened_at=opened_at,
+    )
