@@ -12,6 +12,7 @@ from api.errors import error_responses, install_error_handlers
 from api.metrics import ApiMetrics
 from api.routes import actions, cases, health, tasks
 from api.state import AppState
+from infra.sealing.setup import sealing_from_settings
 from infra.temporal_client import connect_temporal
 from models.db import make_async_engine, make_session_factory
 from models.settings import Settings
@@ -29,10 +30,13 @@ def create_app(settings: Settings) -> FastAPI:
         engine = make_async_engine(
             settings.require_database_url(), connect_timeout=DATABASE_CONNECT_TIMEOUT_SECONDS
         )
+        sessions = make_session_factory(engine)
+        keys, data_converter = sealing_from_settings(settings, sessions)
         # Lazy: the API starts, serves reads and reports health while Temporal is down.
         temporal = await connect_temporal(
             settings.require_temporal_address(),
             settings.temporal_namespace,
+            data_converter=data_converter,
             lazy=True,
             # A staff member waits for the answer: retrying a refusal such as "too many updates
             # in flight" for longer than the update timeout would turn a 429 into a 503.
@@ -43,9 +47,10 @@ def create_app(settings: Settings) -> FastAPI:
         app.state.kurator = AppState(
             settings=settings,
             engine=engine,
-            sessions=make_session_factory(engine),
+            sessions=sessions,
             reads=make_session_factory(engine.execution_options(isolation_level="AUTOCOMMIT")),
             temporal=temporal,
+            keys=keys,
             jwt_secret=settings.require_secret("jwt_secret"),
             pseudonym_secret=settings.require_secret("pseudonym_secret"),
         )

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.client import Client
 
+from infra.sealing.family_keys import FamilyKeyStore
 from models.db import SessionFactory
 from models.settings import Settings
 
@@ -20,5 +21,7 @@ class AppState:
     # an idempotency key, a single INSERT that autocommit makes its own transaction.
     reads: SessionFactory
     temporal: Client
+    # Data keys of families: the Temporal client's codec and the sealed columns use them.
+    keys: FamilyKeyStore
     jwt_secret: bytes
     pseudonym_secret: bytes

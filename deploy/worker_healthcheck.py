@@ -10,6 +10,8 @@ import asyncio
 import socket
 import sys
 
+from temporalio.converter import DataConverter
+
 from infra.probes import probe_worker
 from infra.temporal_client import connect_temporal
 from models.settings import get_settings
@@ -20,7 +22,10 @@ OVERALL_TIMEOUT_SECONDS = 10.0
 async def problem_of_this_host() -> str | None:
     settings = get_settings()
     client = await connect_temporal(
-        settings.require_temporal_address(), settings.temporal_namespace
+        settings.require_temporal_address(),
+        settings.temporal_namespace,
+        # The probe describes the task queue and exchanges no payloads: nothing to seal.
+        data_converter=DataConverter.default,
     )
     return await probe_worker(
         client,

@@ -46,6 +46,12 @@ class Settings(BaseSettings):
         description="Keys the hash that turns a family's registry id into its pseudonym; "
         "never change it once cases exist. Unset: `kurator dev` generates one.",
     )
+    master_key_file: Path | None = Field(
+        None,
+        description="The master key file: `<key id> <base64 key>` per line, the current key "
+        "first, retired ones after it. It wraps the families' data keys; PostgreSQL never "
+        "holds it. Unset: `kurator dev` generates one.",
+    )
     case_policy: str = Field(
         "default", pattern=r"^[a-z0-9_-]{1,32}$", description="The policy new cases follow."
     )
@@ -123,6 +129,15 @@ class Settings(BaseSettings):
                 "(or use `kurator dev`, which generates one)"
             )
         return value.get_secret_value().encode()
+
+    def require_master_key_file(self) -> Path:
+        """The master key file, for processes that cannot generate one."""
+        if self.master_key_file is None:
+            raise SettingsError(
+                f"{ENV_PREFIX}MASTER_KEY_FILE is not set "
+                "(or use `kurator dev`, which generates one)"
+            )
+        return self.master_key_file
 
     def require_temporal_address(self) -> str:
         """The Temporal address, for processes that cannot start an embedded server."""

@@ -7,10 +7,14 @@ from pathlib import Path
 
 import pytest
 import pytest_asyncio
+from temporalio.converter import DataConverter
 from temporalio.testing import WorkflowEnvironment
 
 from infra.migrate import upgrade_to_head
+from infra.sealing.converter import sealing_data_converter
+from infra.sealing.family_keys import FamilyKeyStore
 from models.db import SessionFactory, make_async_engine, make_session_factory
+from tests.support.sealing import test_key_store
 from tests.support.temporal import start_dev_server, start_time_skipping
 from workers.devstack.embedded_postgres import EmbeddedPostgres, ensure_database
 
@@ -50,19 +54,31 @@ async def sessions(database_url: str) -> AsyncIterator[SessionFactory]:
     await engine.dispose()
 
 
+@pytest_asyncio.fixture(scope="session")
+async def keys(sessions: SessionFactory) -> FamilyKeyStore:
+    """The family key store over the test database, under the committed test master keys."""
+    return test_key_store(sessions)
+
+
+@pytest.fixture(scope="session")
+def data_converter(keys: FamilyKeyStore) -> DataConverter:
+    """Kurator's sealing data converter, as the worker and the API build it."""
+    return sealing_data_converter(keys)
+
+
 @pytest_asyncio.fixture
-async def time_skipping_env() -> AsyncIterator[WorkflowEnvironment]:
+async def time_skipping_env(data_converter: DataConverter) -> AsyncIterator[WorkflowEnvironment]:
     """A fresh time-skipping server per test (it starts in about 0.1 s). Shared, one test's
     leftovers leak into the next: a workflow left running without its worker, or a completed
     parent whose abandoned child runs on, make the test server fall back to wall-clock time."""
-    env = await start_time_skipping()
+    env = await start_time_skipping(data_converter)
     yield env
     await env.shutdown()
 
 
 @pytest_asyncio.fixture(scope="session")
-async def dev_env() -> AsyncIterator[WorkflowEnvironment]:
-    env = await start_dev_server()
+async def dev_env(data_converter: DataConverter) -> AsyncIterator[WorkflowEnvironment]:
+    env = await start_dev_server(data_converter)
     yield env
     await env.shutdown()
 

@@ -13,6 +13,7 @@ from activities.case_records import CaseRecordActivities
 from activities.policy_context import PolicyActivities
 from infra.logs import get_logger
 from infra.metrics import bind_address
+from infra.sealing.setup import sealing_from_settings
 from infra.temporal_client import connect_temporal
 from models.db import SessionFactory, make_async_engine, make_session_factory
 from models.settings import Settings
@@ -73,12 +74,15 @@ async def run_worker(settings: Settings) -> None:
         loop.add_signal_handler(signum, stop.set)
     try:
         runtime = _metrics_runtime(settings)
+        sessions = make_session_factory(engine)
+        _, data_converter = sealing_from_settings(settings, sessions)
         client = await connect_temporal(
-            settings.require_temporal_address(), settings.temporal_namespace, runtime=runtime
+            settings.require_temporal_address(),
+            settings.temporal_namespace,
+            data_converter=data_converter,
+            runtime=runtime,
         )
-        worker = build_worker(
-            client, task_queue=settings.task_queue, sessions=make_session_factory(engine)
-        )
+        worker = build_worker(client, task_queue=settings.task_queue, sessions=sessions)
         async with worker:
             log.info("worker polling", task_queue=settings.task_queue)
             await stop.wait()

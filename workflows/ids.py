@@ -4,6 +4,8 @@ ids are stored in clear text, so they must never hold a registry number or a nam
 
 from uuid import UUID
 
+from models.identity import FAMILY_KEY_LENGTH
+
 
 def case_workflow_id(family_key: str) -> str:
     """One open episode per family: Temporal refuses a second running workflow with this id."""
@@ -12,3 +14,27 @@ def case_workflow_id(family_key: str) -> str:
 
 def follow_up_workflow_id(case_id: UUID) -> str:
     return f"case-follow-up-{case_id}"
+
+
+_CASE_PREFIX = "case-"
+_FOLLOW_UP_PREFIX = "case-follow-up-"
+
+
+def family_key_of(workflow_id: str) -> str | None:
+    """The family pseudonym a case workflow id carries, or None for any other id."""
+    if workflow_id.startswith(_FOLLOW_UP_PREFIX) or not workflow_id.startswith(_CASE_PREFIX):
+        return None
+    candidate = workflow_id.removeprefix(_CASE_PREFIX)
+    is_key = len(candidate) == FAMILY_KEY_LENGTH and all(c in "0123456789abcdef" for c in candidate)
+    return candidate if is_key else None
+
+
+def case_of_follow_up(workflow_id: str) -> UUID | None:
+    """The case id a follow-up workflow id carries, or None for any other id. Its family is
+    that case's (`family_key_of` its case workflow's id)."""
+    if not workflow_id.startswith(_FOLLOW_UP_PREFIX):
+        return None
+    try:
+        return UUID(workflow_id.removeprefix(_FOLLOW_UP_PREFIX))
+    except ValueError:
+        return None

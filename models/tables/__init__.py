@@ -5,6 +5,7 @@ from models.tables.case_event import CaseEvent
 from models.tables.case_projection import CaseProjection
 from models.tables.family import Family
 from models.tables.family_access import FamilyAccess
+from models.tables.family_data_key import FamilyDataKey
 from models.tables.idempotency_key import IdempotencyKey
 from models.tables.municipality import MunicipalityRow
 from models.tables.notification import Notification
@@ -14,6 +15,7 @@ __all__ = [
     "CaseProjection",
     "Family",
     "FamilyAccess",
+    "FamilyDataKey",
     "IdempotencyKey",
     "MunicipalityRow",
     "Notification",

@@ -378,7 +378,7 @@ BAD_TOKENS: dict[str, tuple[Callable[[], str | None], str]] = {
         "invalid_token",
     ),
     "unsigned": (
-        lambda: "Bearer " + jwt.encode(_valid_claims(), key=None, algorithm="none"),
+        lambda: "Bearer " + jwt.encode(_valid_claims(), key="", algorithm="none"),
         "invalid_token",
     ),
     "unknown-role": (

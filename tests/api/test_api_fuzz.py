@@ -34,6 +34,7 @@ from models.db import make_async_engine, make_session_factory
 from models.payloads.vocabulary import StaffRole
 from models.settings import Settings
 from tests.support.api import api_settings, bearer, post_headers, synthetic_family
+from tests.support.sealing import test_data_converter
 from workers.worker import build_worker
 
 # Per operation. The coverage phase (every boundary of every field: ~1,500 requests) is off to
@@ -91,10 +92,12 @@ class _WorkerThread:
 
     async def _run(self) -> None:
         address, database_url, task_queue = self._args
-        client = await connect_temporal(address, "default")
         engine = make_async_engine(database_url)
         try:
             sessions = make_session_factory(engine)
+            client = await connect_temporal(
+                address, "default", data_converter=test_data_converter(sessions)
+            )
             async with build_worker(client, task_queue=task_queue, sessions=sessions):
                 self._started.set()
                 await asyncio.to_thread(self._stop.wait)

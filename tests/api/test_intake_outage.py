@@ -8,6 +8,7 @@ import logging
 import httpx
 import pytest
 from temporalio.client import Client
+from temporalio.converter import DataConverter
 from temporalio.testing import WorkflowEnvironment
 
 from models.payloads.vocabulary import StaffRole
@@ -36,11 +37,14 @@ async def _lost_futures(caplog: pytest.LogCaptureFixture) -> list[str]:
 
 
 async def test_temporal_stopping_during_an_intake_is_503_and_logs_no_lost_future(
-    database_url: str, task_queue: str, caplog: pytest.LogCaptureFixture
+    database_url: str,
+    task_queue: str,
+    caplog: pytest.LogCaptureFixture,
+    data_converter: DataConverter,
 ) -> None:
     caplog.set_level(logging.WARNING)
     # A server of the test's own, since it is stopped; no worker, so the intake stays waiting.
-    env = await start_dev_server()
+    env = await start_dev_server(data_converter)
     stopped = False
     try:
         settings = api_settings(env, database_url, task_queue, update_timeout_seconds=8)

@@ -13,6 +13,7 @@ from api.app import create_app
 from api.auth import issue_token
 from models.payloads.vocabulary import StaffRole
 from models.settings import Settings
+from tests.support.sealing import TEST_MASTER_KEY_FILE
 
 JWT_SECRET = "test-jwt-secret-" + "x" * 32
 PSEUDONYM_SECRET = "test-pseudonym-secret-" + "y" * 32
@@ -27,6 +28,7 @@ def api_settings(
         "task_queue": task_queue,
         "jwt_secret": SecretStr(JWT_SECRET),
         "pseudonym_secret": SecretStr(PSEUDONYM_SECRET),
+        "master_key_file": TEST_MASTER_KEY_FILE,
         "allow_policy_override": True,
         **overrides,
     }

@@ -4,30 +4,30 @@ from datetime import timedelta
 
 from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.converter import DataConverter
 from temporalio.testing import WorkflowEnvironment
 
 from workers.devstack.temporal_dev import find_binary
 from workflows.search_attributes import ALL_SEARCH_ATTRIBUTES
 
 
-async def start_time_skipping() -> WorkflowEnvironment:
+async def start_time_skipping(data_converter: DataConverter) -> WorkflowEnvironment:
     """The time-skipping test server with Kurator's search attributes registered (an
     unregistered attribute would make every workflow task fail)."""
     env = await WorkflowEnvironment.start_time_skipping(
         test_server_existing_path=find_binary("temporal-test-server"),
-        data_converter=pydantic_data_converter,
+        data_converter=data_converter,
     )
     await register_search_attributes(env.client)
     return env
 
 
-async def start_dev_server(*extra_args: str) -> WorkflowEnvironment:
+async def start_dev_server(data_converter: DataConverter, *extra_args: str) -> WorkflowEnvironment:
     """The dev server on 127.0.0.1 (a free port), with Kurator's search attributes."""
     return await WorkflowEnvironment.start_local(
         dev_server_existing_path=find_binary("temporal"),
         search_attributes=ALL_SEARCH_ATTRIBUTES,
-        data_converter=pydantic_data_converter,
+        data_converter=data_converter,
         dev_server_extra_args=list(extra_args),
         dev_server_startup_timeout=timedelta(seconds=60),
     )

@@ -11,6 +11,8 @@ from pathlib import Path
 
 from temporalio.testing import WorkflowEnvironment
 
+from tests.support.sealing import TEST_MASTER_KEY_FILE
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -26,6 +28,7 @@ def worker_process(
         KURATOR_TEMPORAL_ADDRESS=dev_env.client.service_client.config.target_host,
         KURATOR_TASK_QUEUE=task_queue,
         KURATOR_LOG_FORMAT="json",
+        KURATOR_MASTER_KEY_FILE=str(TEST_MASTER_KEY_FILE),
         **settings,
     )
     with log.open("ab") as output:

@@ -29,6 +29,7 @@ from typing import Any
 
 from temporalio.api.testservice.v1 import LockTimeSkippingRequest, UnlockTimeSkippingRequest
 from temporalio.client import Client, WorkflowHandle, WorkflowHistory
+from temporalio.converter import DataConverter
 from temporalio.testing import WorkflowEnvironment
 
 from infra.logs import configure_logging, get_logger
@@ -49,6 +50,7 @@ from models.payloads.vocabulary import (
 )
 from models.policy import AccompanimentLevel, ClosureReason
 from tests.support.cases import open_case, specialist, supervisor
+from tests.support.sealing import test_data_converter
 from tests.support.temporal import start_dev_server, start_time_skipping
 from workers.devstack.embedded_postgres import EmbeddedPostgres, ensure_database
 from workers.worker import build_worker
@@ -306,14 +308,14 @@ Scenario = Callable[
 
 
 async def _record(
-    start: Callable[[], Awaitable[WorkflowEnvironment]],
+    start: Callable[[DataConverter], Awaitable[WorkflowEnvironment]],
     scenario: Scenario,
     sessions: SessionFactory,
 ) -> dict[str, WorkflowHistory]:
     """Run one scenario on a server of its own: the time-skipping test server can stop
     skipping time for good once a parent has completed while its abandoned child (the
     follow-up workflow) runs on, so scenarios must not share one."""
-    env = await start()
+    env = await start(test_data_converter(sessions))
     try:
         task_queue = f"histories-{uuid.uuid4().hex}"
         async with build_worker(env.client, task_queue=task_queue, sessions=sessions):
@@ -324,9 +326,9 @@ async def _record(
     return recorded
 
 
-async def _dev_server_continuing_as_new_early() -> WorkflowEnvironment:
+async def _dev_server_continuing_as_new_early(converter: DataConverter) -> WorkflowEnvironment:
     return await start_dev_server(
-        "--dynamic-config-value", "limit.historyCount.suggestContinueAsNew=200"
+        converter, "--dynamic-config-value", "limit.historyCount.suggestContinueAsNew=200"
     )
 
 

@@ -21,8 +21,7 @@ from uuid import UUID
 
 import pytest
 from temporalio.api.enums.v1 import EventType
-from temporalio.client import WorkflowHandle, WorkflowHistory
-from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.client import Client, WorkflowHandle, WorkflowHistory
 from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Replayer
@@ -118,10 +117,10 @@ async def plan_and_reminder(
     return scheduled
 
 
-async def assert_replays(handle: CaseHandle) -> None:
+async def assert_replays(client: Client, handle: CaseHandle) -> None:
     history = await handle.fetch_history()
     replayer = Replayer(
-        workflows=[CaseWorkflow, CaseFollowUpWorkflow], data_converter=pydantic_data_converter
+        workflows=[CaseWorkflow, CaseFollowUpWorkflow], data_converter=client.data_converter
     )
     result = await replayer.replay_workflow(WorkflowHistory.from_json(handle.id, history.to_json()))
     assert result.replay_failure is None
@@ -152,7 +151,7 @@ async def test_a_decree_published_while_the_case_runs_reaches_it(
             reminder = await plan_and_reminder(env, sessions, handle, case_id, decree.item_due)
             # Wednesday, then (Tuesday decreed off) Monday.
             assert reminder == at_local(decree.day_off - timedelta(days=1), 0)
-            await assert_replays(handle)
+            await assert_replays(env.client, handle)
         finally:
             with contextlib.suppress(RPCError):
                 await handle.terminate("test finished")
@@ -195,7 +194,7 @@ async def test_a_case_from_before_the_refresh_replays_then_refreshes(
 
             reminder = await plan_and_reminder(env, sessions, handle, case_id, decree.item_due)
             assert reminder == at_local(decree.day_off - timedelta(days=1), 0)
-            await assert_replays(handle)
+            await assert_replays(env.client, handle)
         finally:
             with contextlib.suppress(RPCError):
                 await handle.terminate("test finished")

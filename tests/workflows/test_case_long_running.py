@@ -20,6 +20,7 @@ import pytest
 from temporalio.api.enums.v1 import EventType
 from temporalio.api.testservice.v1 import LockTimeSkippingRequest, UnlockTimeSkippingRequest
 from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.converter import DataConverter
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 
@@ -391,10 +392,12 @@ def _state(view: CaseView) -> dict[str, Any]:
     return view.model_dump(exclude={"version"})
 
 
-async def test_continue_as_new_loses_nothing(sessions: SessionFactory, task_queue: str) -> None:
+async def test_continue_as_new_loses_nothing(
+    sessions: SessionFactory, task_queue: str, data_converter: DataConverter
+) -> None:
     # A server of its own: the lowered threshold makes every workflow on it continue as new.
     env = await start_dev_server(
-        "--dynamic-config-value", "limit.historyCount.suggestContinueAsNew=200"
+        data_converter, "--dynamic-config-value", "limit.historyCount.suggestContinueAsNew=200"
     )
     try:
         async with build_worker(env.client, task_queue=task_queue, sessions=sessions):

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from temporalio.client import WorkflowHistory
-from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.converter import DataConverter
 from temporalio.worker import Replayer
 
 from workflows.case import CaseWorkflow
@@ -37,9 +37,9 @@ def test_the_committed_histories_are_found() -> None:
 
 
 @pytest.mark.parametrize("path", PATHS, ids=[path.stem for path in PATHS])
-async def test_history_replays_deterministically(path: Path) -> None:
+async def test_history_replays_deterministically(path: Path, data_converter: DataConverter) -> None:
     replayer = Replayer(
-        workflows=[CaseWorkflow, CaseFollowUpWorkflow], data_converter=pydantic_data_converter
+        workflows=[CaseWorkflow, CaseFollowUpWorkflow], data_converter=data_converter
     )
     # Raises (temporalio.workflow.NondeterminismError among others) when the code would take
     # another path than the history did.

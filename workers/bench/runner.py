@@ -52,6 +52,8 @@ from api.auth import issue_token
 from infra.errors import report_errors
 from infra.logs import configure_logging
 from infra.migrate import upgrade_to_head
+from infra.sealing.master_keys import key_file_line
+from infra.sealing.setup import sealing_from_settings
 from models.db import make_async_engine, make_session_factory
 from models.payloads.vocabulary import StaffRole
 from models.settings import Settings
@@ -211,6 +213,7 @@ def _environment(settings: Settings, port: int) -> dict[str, str]:
         "KURATOR_TASK_QUEUE": settings.task_queue,
         "KURATOR_JWT_SECRET": settings.jwt_secret.get_secret_value(),
         "KURATOR_PSEUDONYM_SECRET": settings.pseudonym_secret.get_secret_value(),
+        "KURATOR_MASTER_KEY_FILE": str(settings.require_master_key_file()),
         "KURATOR_API_PORT": str(port),
         "KURATOR_LOG_LEVEL": "WARNING",
     }
@@ -247,7 +250,9 @@ async def run_bench(options: BenchOptions, console: Console) -> tuple[Side, Side
             )
             try:
                 meter = CpuMeter(postgres.pgdata)
-                return await _measure(env, database_url, options, meter, console)
+                key_file = Path(scratch) / "master-keys"
+                key_file.write_text(key_file_line("bench") + "\n")
+                return await _measure(env, database_url, key_file, options, meter, console)
             finally:
                 await env.shutdown()
         finally:
@@ -257,6 +262,7 @@ async def run_bench(options: BenchOptions, console: Console) -> tuple[Side, Side
 async def _measure(
     env: WorkflowEnvironment,
     database_url: str,
+    master_key_file: Path,
     options: BenchOptions,
     meter: CpuMeter,
     console: Console,
@@ -264,11 +270,13 @@ async def _measure(
     run = uuid.uuid4().hex[:8]
     timer = ActivityTimer()
     address = env.client.service_client.config.target_host
-    # Both workers and the bare driver share one client; the timer rides on it into the workers.
+    # Bare Temporal's client sends plain pydantic JSON; Kurator's seals every payload, as in
+    # production. The timer rides on both into the workers.
     client = await Client.connect(
         address, data_converter=pydantic_data_converter, interceptors=[timer]
     )
     settings = Settings(
+        master_key_file=master_key_file,
         database_url=database_url,
         temporal_address=address,
         task_queue=KURATOR_QUEUE,
@@ -277,9 +285,10 @@ async def _measure(
         log_level="WARNING",
     )
     engine = make_async_engine(database_url)
-    kurator_worker = build_worker(
-        client, task_queue=KURATOR_QUEUE, sessions=make_session_factory(engine)
-    )
+    sessions = make_session_factory(engine)
+    _, sealing = sealing_from_settings(settings, sessions)
+    kurator_client = await Client.connect(address, data_converter=sealing, interceptors=[timer])
+    kurator_worker = build_worker(kurator_client, task_queue=KURATOR_QUEUE, sessions=sessions)
     bare_worker = Worker(
         client, task_queue=BARE_QUEUE, workflows=[BareWorkflow], activities=[bare_noop]
     )

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
+from temporalio.converter import DataConverter
 
 from infra.logs import get_logger
 from infra.metrics import bind_address
@@ -171,7 +172,10 @@ class DevStack:
                     f"{server.log_tail()}"
                 )
             try:
-                client = await connect_temporal(address, self.settings.temporal_namespace)
+                # A health check only: no payloads, nothing to seal.
+                client = await connect_temporal(
+                    address, self.settings.temporal_namespace, data_converter=DataConverter.default
+                )
                 await client.service_client.check_health()
                 log.info("Temporal dev server started", address=address)
                 return address

@@ -4,6 +4,8 @@ import asyncio
 import socket
 import subprocess
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import httpx
@@ -11,12 +13,16 @@ import psutil
 import psycopg
 import pytest
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
+from infra.sealing.converter import sealing_data_converter
+from infra.sealing.family_keys import FamilyKeyStore
+from infra.sealing.master_keys import read_key_file
+from models.db import make_async_engine, make_session_factory
 from tests.support.cases import open_case
 from tests.support.devstack import RunningDev, start_dev
 from workers.devstack.embedded_postgres import EmbeddedPostgres
+from workers.devstack.secrets import MASTER_KEY_FILE
 from workers.devstack.temporal_dev import find_binary
 from workflows.search_attributes import ALL_SEARCH_ATTRIBUTES
 
@@ -47,21 +53,35 @@ def _case_rows(dev: RunningDev, case_id: str) -> int:
     return int(row[0])
 
 
-async def _start_case(temporal_address: str) -> tuple[str, str]:
+@asynccontextmanager
+async def _stack_client(dev: RunningDev, temporal_address: str) -> AsyncIterator[Client]:
+    """A client sealing payloads as the stack does: its database's data keys, under the master
+    key `kurator dev` generated in its data directory."""
+    engine = make_async_engine(EmbeddedPostgres(dev.data_dir / "postgres").url("kurator"))
+    try:
+        keys = FamilyKeyStore(
+            make_session_factory(engine), read_key_file(dev.data_dir / MASTER_KEY_FILE)
+        )
+        yield await Client.connect(temporal_address, data_converter=sealing_data_converter(keys))
+    finally:
+        await engine.dispose()
+
+
+async def _start_case(dev: RunningDev, temporal_address: str) -> tuple[str, str]:
     """Open a case on the stack's own worker; its workflow id and case id."""
-    client = await Client.connect(temporal_address, data_converter=pydantic_data_converter)
-    # The default policy: no deadline of this case falls due while the test runs, so its
-    # history holds exactly the signal.
-    handle, outcome = await open_case(client, "kurator-cases", policy="default")
+    async with _stack_client(dev, temporal_address) as client:
+        # The default policy: no deadline of this case falls due while the test runs, so its
+        # history holds exactly the signal.
+        handle, outcome = await open_case(client, "kurator-cases", policy="default")
     return handle.id, str(outcome.view.case_id)
 
 
-async def _finish_case(temporal_address: str, workflow_id: str) -> None:
+async def _finish_case(dev: RunningDev, temporal_address: str, workflow_id: str) -> None:
     """The case survived the restart (describe fails for an unknown id); then end it."""
-    client = await Client.connect(temporal_address, data_converter=pydantic_data_converter)
-    handle = client.get_workflow_handle(workflow_id)
-    await handle.describe()
-    await handle.terminate("test finished")
+    async with _stack_client(dev, temporal_address) as client:
+        handle = client.get_workflow_handle(workflow_id)
+        await handle.describe()
+        await handle.terminate("test finished")
 
 
 def _wait_for_rows(dev: RunningDev, case_id: str, expected: int) -> int:
@@ -92,7 +112,7 @@ def test_dev_starts_everything_stops_cleanly_and_keeps_data(tmp_path: Path) -> N
         ).stdout
         for key in ALL_SEARCH_ATTRIBUTES:
             assert key.name in listed
-        workflow_id, case_id = asyncio.run(_start_case(f"127.0.0.1:{dev.temporal_port}"))
+        workflow_id, case_id = asyncio.run(_start_case(dev, f"127.0.0.1:{dev.temporal_port}"))
         assert _wait_for_rows(dev, case_id, 1) == 1
         worker_metrics = f"http://127.0.0.1:{dev.worker_metrics_port}/metrics"
         api_metrics = f"http://127.0.0.1:{dev.api_metrics_port}/metrics"
@@ -109,7 +129,7 @@ def test_dev_starts_everything_stops_cleanly_and_keeps_data(tmp_path: Path) -> N
     again = start_dev(dev.data_dir)
     try:
         again.wait_healthy()
-        asyncio.run(_finish_case(f"127.0.0.1:{again.temporal_port}", workflow_id))
+        asyncio.run(_finish_case(again, f"127.0.0.1:{again.temporal_port}", workflow_id))
         assert _case_rows(again, case_id) == 1
     finally:
         if again.process.poll() is None:

@@ -1,0 +1,45 @@
+"""AES-256-GCM envelopes, compressed first. Pure functions: no keys are looked up here.
+
+An envelope is `nonce (12 bytes) || ciphertext || tag (16 bytes)` over the zlib-compressed
+plaintext. The caller binds it to its context through the associated data (the data key's id,
+for instance), so an envelope moved under another key id fails to open instead of decrypting.
+"""
+
+import os
+import zlib
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+KEY_BYTES = 32  # AES-256
+NONCE_BYTES = 12  # GCM's standard nonce; random per envelope (2^32 envelopes per key are safe)
+# Compression before encryption (ciphertext does not compress). Level 6 is zlib's default: on
+# case payloads it gains almost as much as 9 at a third of the time.
+COMPRESSION_LEVEL = 6
+
+
+class SealError(Exception):
+    """An envelope could not be opened: the wrong key, a changed byte, or not an envelope."""
+
+
+def new_key() -> bytes:
+    return AESGCM.generate_key(bit_length=KEY_BYTES * 8)
+
+
+def seal(key: bytes, plaintext: bytes, *, associated_data: bytes) -> bytes:
+    nonce = os.urandom(NONCE_BYTES)
+    compressed = zlib.compress(plaintext, COMPRESSION_LEVEL)
+    return nonce + AESGCM(key).encrypt(nonce, compressed, associated_data)
+
+
+def open_sealed(key: bytes, envelope: bytes, *, associated_data: bytes) -> bytes:
+    if len(envelope) < NONCE_BYTES + 16:
+        raise SealError("the envelope is too short to be one")
+    nonce, ciphertext = envelope[:NONCE_BYTES], envelope[NONCE_BYTES:]
+    try:
+        compressed = AESGCM(key).decrypt(nonce, ciphertext, associated_data)
+    except InvalidTag:
+        raise SealError(
+            "the envelope does not open with this key (changed, or another key)"
+        ) from None
+    return zlib.decompress(compressed)
