@@ -233,6 +233,32 @@ def metrics_are_exposed_not_published(compose: Compose) -> list[str]:
     return problems
 
 
+KURATOR_SERVICES = ("kurator-migrate", "kurator-worker", "kurator-api")
+MASTER_KEY_SECRET = "kurator-master-keys"
+
+
+def master_key_is_a_mounted_secret(compose: Compose) -> list[str]:
+    """The master key reaches Kurator's processes as a file mounted from a compose secret
+    (never an environment value, never a volume PostgreSQL's backups could include), and the
+    secret's file on the host is a required variable."""
+    problems = []
+    secret = (compose.get("secrets") or {}).get(MASTER_KEY_SECRET)
+    if secret is None:
+        problems.append(f"no top-level secret {MASTER_KEY_SECRET}")
+    elif not REQUIRED_VARIABLE.fullmatch(str(secret.get("file", ""))):
+        problems.append(f"secret {MASTER_KEY_SECRET}'s file is not a required ${{VAR:?...}}")
+    for name in KURATOR_SERVICES:
+        service = services(compose).get(name, {})
+        if MASTER_KEY_SECRET not in service.get("secrets", []):
+            problems.append(f"{name} does not mount {MASTER_KEY_SECRET}")
+        if (
+            environment(service).get("KURATOR_MASTER_KEY_FILE")
+            != f"/run/secrets/{MASTER_KEY_SECRET}"
+        ):
+            problems.append(f"{name}'s KURATOR_MASTER_KEY_FILE is not the mounted secret")
+    return problems
+
+
 RULES: list[Rule] = [
     dependencies_wait_for_health_or_completion,
     long_running_services_have_healthchecks,
@@ -242,6 +268,7 @@ RULES: list[Rule] = [
     registers_kurator_search_attributes,
     mounted_files_exist,
     metrics_are_exposed_not_published,
+    master_key_is_a_mounted_secret,
 ]
 
 
@@ -316,6 +343,12 @@ def breakages() -> Iterator[tuple[str, Callable[[Compose], None], Rule]]:
     def defaulted_secret(c: Compose) -> None:
         c["services"]["kurator-api"]["environment"]["KURATOR_JWT_SECRET"] = "${JWT:-changeme}"
 
+    def master_key_in_the_environment(c: Compose) -> None:
+        c["services"]["kurator-worker"]["environment"]["KURATOR_MASTER_KEY_FILE"] = "/data/keys"
+
+    def master_key_not_mounted(c: Compose) -> None:
+        c["services"]["kurator-api"]["secrets"] = []
+
     def auto_setup(c: Compose) -> None:
         c["services"]["temporal"]["image"] = "temporalio/auto-setup:1.29.0"
 
@@ -374,6 +407,12 @@ def breakages() -> Iterator[tuple[str, Callable[[Compose], None], Rule]]:
     yield "no healthcheck", no_healthcheck, long_running_services_have_healthchecks
     yield "literal password", literal_password, secrets_are_required_variables
     yield "defaulted secret", defaulted_secret, secrets_are_required_variables
+    yield (
+        "master key in the environment",
+        master_key_in_the_environment,
+        master_key_is_a_mounted_secret,
+    )
+    yield "master key not mounted", master_key_not_mounted, master_key_is_a_mounted_secret
     yield "auto-setup image", auto_setup, images_are_pinned
     yield "unpinned image", unpinned, images_are_pinned
     yield "missing attribute", missing_attribute, registers_kurator_search_attributes
