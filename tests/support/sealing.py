@@ -4,7 +4,9 @@ builds from it."""
 
 from pathlib import Path
 
+from temporalio.client import Client
 from temporalio.converter import DataConverter
+from temporalio.testing import WorkflowEnvironment
 
 from infra.sealing.converter import sealing_data_converter
 from infra.sealing.family_keys import FamilyKeyStore
@@ -20,3 +22,13 @@ def test_key_store(sessions: SessionFactory) -> FamilyKeyStore:
 
 def test_data_converter(sessions: SessionFactory) -> DataConverter:
     return sealing_data_converter(test_key_store(sessions))
+
+
+async def sealing_client(env: WorkflowEnvironment, sessions: SessionFactory) -> Client:
+    """A client of `env`'s server whose keys live in the database `sessions` reach: a worker
+    on another database than the test one must seal and open with that database's keys."""
+    return await Client.connect(
+        env.client.service_client.config.target_host,
+        namespace=env.client.namespace,
+        data_converter=test_data_converter(sessions),
+    )
