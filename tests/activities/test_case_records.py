@@ -21,6 +21,8 @@ from models.payloads.events import CaseEventDraft
 from models.payloads.vocabulary import NotificationKind, Stage
 from models.policy.codes import AccompanimentLevel, DeadlineCode
 from models.tables.case_projection import CaseProjection
+from tests.support.sealing import test_key_store
+from workflows.ids import case_workflow_id
 
 OPENED = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
@@ -38,7 +40,7 @@ def view(
 ) -> CaseView:
     return CaseView(
         case_id=case_id,
-        workflow_id=f"case-{case_id}",
+        workflow_id=case_workflow_id(case_id.hex),  # the case id's hex as its family key
         version=version,
         municipality=municipality,
         stage=stage,
@@ -86,7 +88,8 @@ def note(
 
 async def persist(sessions: SessionFactory, step: CaseStep) -> None:
     """Run the activity as the worker would, with a real activity context."""
-    await ActivityEnvironment().run(CaseRecordActivities(sessions).persist_step, step)
+    activities = CaseRecordActivities(sessions, test_key_store(sessions))
+    await ActivityEnvironment().run(activities.persist_step, step)
 
 
 @pytest_asyncio.fixture
@@ -111,9 +114,9 @@ async def test_persist_step_writes_events_notifications_and_view(
     await persist(sessions, step)
 
     async with sessions() as session:
-        events = await list_events(session, case_id=case_id)
+        events = await list_events(session, case_id=case_id, keys=test_key_store(sessions))
         notifications = await list_for_case(session, case_id=case_id)
-        stored = await get_view(session, case_id=case_id)
+        stored = await get_view(session, case_id=case_id, keys=test_key_store(sessions))
         row = await session.get(CaseProjection, case_id)
     assert [(e.seq, e.action) for e in events] == [(1, "signal_received"), (2, "intake_registered")]
     assert [(n.event_seq, n.recipient, n.recipient_is_role) for n in notifications] == [
@@ -143,13 +146,14 @@ async def test_the_same_step_twice_changes_nothing(sessions: SessionFactory) -> 
 
     await persist(sessions, step)  # a retried activity
 
+    key = await test_key_store(sessions).for_owner(case_id.hex)
     async with sessions() as session, session.begin():
-        assert not await save_view(session, view=step.view)
+        assert not await save_view(session, view=step.view, key=key)
         assert await enqueue(session, drafts=step.notifications) == 0
     async with sessions() as session:
         row = await session.get(CaseProjection, case_id)
         notes = await list_for_case(session, case_id=case_id)
-        events = await list_events(session, case_id=case_id)
+        events = await list_events(session, case_id=case_id, keys=test_key_store(sessions))
     assert first_row is not None
     assert row is not None
     assert len(events) == 1
@@ -167,12 +171,13 @@ async def test_an_older_step_never_overwrites_a_newer_view(sessions: SessionFact
     await persist(sessions, older)  # e.g. a retry of step 2 that lost the race
 
     async with sessions() as session:
-        stored = await get_view(session, case_id=case_id)
-        events = await list_events(session, case_id=case_id)
+        stored = await get_view(session, case_id=case_id, keys=test_key_store(sessions))
+        events = await list_events(session, case_id=case_id, keys=test_key_store(sessions))
+    key = await test_key_store(sessions).for_owner(case_id.hex)
     async with sessions() as session, session.begin():
-        moved_on = await save_view(session, view=view(case_id, 4, stage=Stage.TEAM))
+        moved_on = await save_view(session, view=view(case_id, 4, stage=Stage.TEAM), key=key)
     async with sessions() as session:
-        after = await get_view(session, case_id=case_id)
+        after = await get_view(session, case_id=case_id, keys=test_key_store(sessions))
     assert stored == newer.view
     assert [e.seq for e in events] == [2, 3]  # history is append-only, whatever the order
     assert moved_on
@@ -182,7 +187,7 @@ async def test_an_older_step_never_overwrites_a_newer_view(sessions: SessionFact
 
 async def test_get_view_of_an_unknown_case_is_none(sessions: SessionFactory) -> None:
     async with sessions() as session:
-        assert await get_view(session, case_id=uuid4()) is None
+        assert await get_view(session, case_id=uuid4(), keys=test_key_store(sessions)) is None
 
 
 # Case ids in a known order, so ties of the list order (case id last) are predictable.
@@ -212,7 +217,7 @@ async def ids(sessions: SessionFactory, **filters: Any) -> tuple[list[UUID], int
     """The ids of one page and the total; the ministry's view (all territories) by default."""
     arguments: dict[str, Any] = {"municipalities": None, "limit": 50, **filters}
     async with sessions() as session:
-        views, total = await list_views(session, **arguments)
+        views, total = await list_views(session, keys=test_key_store(sessions), **arguments)
     return [v.case_id for v in views], total
 
 

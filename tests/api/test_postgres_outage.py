@@ -23,6 +23,7 @@ from models.db import make_async_engine, make_session_factory
 from models.payloads.vocabulary import StaffRole
 from tests.support.api import api_client, api_settings, bearer, post_headers, synthetic_family
 from tests.support.polling import eventually
+from tests.support.sealing import test_key_store
 from workers.devstack.embedded_postgres import EmbeddedPostgres, ensure_database
 from workers.worker import build_worker
 
@@ -80,13 +81,17 @@ async def test_postgres_down_is_503_naming_the_database_and_the_api_recovers(
     personal = [registry_id, *(member["full_name"] for member in family["members"])]
     intake = {"source": "self_request", "municipality": MUNICIPALITY, "family": family}
     engine = make_async_engine(own_postgres.url)
+    worker_sessions = make_session_factory(engine)
     settings = api_settings(
         dev_env, own_postgres.url, task_queue, update_timeout_seconds=UPDATE_TIMEOUT
     )
     try:
         async with (
             build_worker(
-                dev_env.client, task_queue=task_queue, sessions=make_session_factory(engine)
+                dev_env.client,
+                task_queue=task_queue,
+                sessions=worker_sessions,
+                keys=test_key_store(worker_sessions),
             ),
             api_client(settings) as api,
         ):
@@ -161,8 +166,14 @@ async def test_while_postgres_restarts_every_answer_is_an_answer_not_a_500(
     )
     intake = {"source": "proactive", "municipality": MUNICIPALITY, "family": synthetic_family()}
     engine = make_async_engine(own_postgres.url)
+    worker_sessions = make_session_factory(engine)
     async with (
-        build_worker(dev_env.client, task_queue=task_queue, sessions=make_session_factory(engine)),
+        build_worker(
+            dev_env.client,
+            task_queue=task_queue,
+            sessions=worker_sessions,
+            keys=test_key_store(worker_sessions),
+        ),
         api_client(settings) as api,
     ):
         statuses: list[tuple[str, int]] = []

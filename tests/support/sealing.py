@@ -20,3 +20,8 @@ def test_key_store(sessions: SessionFactory) -> FamilyKeyStore:
 
 def test_data_converter(sessions: SessionFactory) -> DataConverter:
     return sealing_data_converter(test_key_store(sessions))
+
+
+# Helpers, not tests: test modules import them, and pytest would collect them by their names.
+test_key_store.__test__ = False  # type: ignore[attr-defined]
+test_data_converter.__test__ = False  # type: ignore[attr-defined]
