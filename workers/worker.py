@@ -85,9 +85,7 @@ async def run_worker(settings: Settings) -> None:
             data_converter=data_converter,
             runtime=runtime,
         )
-        worker = build_worker(
-            client, task_queue=settings.task_queue, sessions=sessions, keys=keys
-        )
+        worker = build_worker(client, task_queue=settings.task_queue, sessions=sessions, keys=keys)
         async with worker:
             log.info("worker polling", task_queue=settings.task_queue)
             await stop.wait()
