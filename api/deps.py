@@ -69,7 +69,7 @@ async def visible_case(
     """The case, if it exists and lies in the caller's territory. A case elsewhere answers
     404 exactly like a missing one: its existence is not disclosed."""
     async with state.reads() as session:
-        view = await get_view(session, case_id=case_id)
+        view = await get_view(session, case_id=case_id, keys=state.keys)
     return _in_territory(view, actor, case_id)
 
 

@@ -11,15 +11,19 @@ import migrations
 from models.db import make_sync_engine
 
 
-def alembic_config(database_url: str) -> Config:
+def alembic_config(database_url: str, *, master_key_file: Path | None = None) -> Config:
     config = Config()
     config.set_main_option("script_location", str(Path(migrations.__file__).parent))
     config.attributes["database_url"] = database_url
+    if master_key_file is not None:
+        config.attributes["master_key_file"] = master_key_file
     return config
 
 
-def upgrade_to_head(database_url: str) -> None:
-    command.upgrade(alembic_config(database_url), "head")
+def upgrade_to_head(database_url: str, *, master_key_file: Path | None = None) -> None:
+    """Migrate to the latest revision. A migration that seals data already stored (0006) needs
+    the master key: `master_key_file`, else KURATOR_MASTER_KEY_FILE from the settings."""
+    command.upgrade(alembic_config(database_url, master_key_file=master_key_file), "head")
 
 
 def head_revision() -> str | None:

@@ -190,7 +190,7 @@ def migrate() -> None:
 
     settings = _settings()
     try:
-        upgrade_to_head(settings.require_database_url())
+        upgrade_to_head(settings.require_database_url(), master_key_file=settings.master_key_file)
     except SettingsError as error:
         raise _exit_on_missing_setting(error) from None
     log.info("database is at the latest migration")

@@ -13,6 +13,7 @@ from activities.case_records import CaseRecordActivities
 from activities.policy_context import PolicyActivities
 from infra.logs import get_logger
 from infra.metrics import bind_address
+from infra.sealing.codec import KeySource
 from infra.sealing.setup import sealing_from_settings
 from infra.temporal_client import connect_temporal
 from models.db import SessionFactory, make_async_engine, make_session_factory
@@ -37,13 +38,15 @@ def build_worker(
     *,
     task_queue: str,
     sessions: SessionFactory,
+    keys: KeySource,
     calendar_file: Path | None = None,
     max_cached_workflows: int = 1000,
 ) -> Worker:
     """The worker with every Kurator workflow and activity; tests use it as production does.
     `calendar_file` replaces the shipped production calendar (tests publish a year with it);
-    `max_cached_workflows=0` replays every task from its history, as after a restart."""
-    records = CaseRecordActivities(sessions)
+    `max_cached_workflows=0` replays every task from its history, as after a restart. `keys`
+    seal what the activities store, as they seal the client's payloads (the same store)."""
+    records = CaseRecordActivities(sessions, keys)
     policies = PolicyActivities(calendar_file)
     return Worker(
         client,
@@ -75,14 +78,14 @@ async def run_worker(settings: Settings) -> None:
     try:
         runtime = _metrics_runtime(settings)
         sessions = make_session_factory(engine)
-        _, data_converter = sealing_from_settings(settings, sessions)
+        keys, data_converter = sealing_from_settings(settings, sessions)
         client = await connect_temporal(
             settings.require_temporal_address(),
             settings.temporal_namespace,
             data_converter=data_converter,
             runtime=runtime,
         )
-        worker = build_worker(client, task_queue=settings.task_queue, sessions=sessions)
+        worker = build_worker(client, task_queue=settings.task_queue, sessions=sessions, keys=keys)
         async with worker:
             log.info("worker polling", task_queue=settings.task_queue)
             await stop.wait()

@@ -12,6 +12,7 @@ from api.errors import ApiError, error_responses
 from api.idempotency import claim, fingerprint
 from api.schemas import CaseCreated, CasePage, IntakeRequest
 from infra.case_client import open_or_join
+from infra.sealing.family_keys import KeyDestroyed
 from models.crud.case_events import list_events
 from models.crud.case_projections import list_views
 from models.crud.families import locate_family, save_family
@@ -83,15 +84,23 @@ async def intake(
                 "the family is registered with another municipality's centre; nothing was "
                 "recorded: pass the signal to that centre",
             )
-        await save_family(
-            session,
-            family_key=pseudonym,
-            municipality=body.municipality,
-            family=body.family,
-            staff_id=actor.staff_id,
-            role=actor.role,
-            purpose="intake of a signal",
-        )
+        try:
+            await save_family(
+                session,
+                keys=state.keys,
+                family_key=pseudonym,
+                municipality=body.municipality,
+                family=body.family,
+                staff_id=actor.staff_id,
+                role=actor.role,
+                purpose="intake of a signal",
+            )
+        except KeyDestroyed:
+            raise ApiError(
+                409,
+                "family_erased",
+                "this family's data was erased; nothing was recorded",
+            ) from None
     wait = timedelta(seconds=state.settings.update_timeout_seconds)
     start = CaseStart(
         case_id=uuid.uuid5(uuid.NAMESPACE_URL, f"kurator:{pseudonym}:{key}"),
@@ -153,6 +162,7 @@ async def list_cases(
             curator=curator,
             limit=limit,
             offset=offset,
+            keys=state.keys,
         )
     items = [for_caller(view, actor) for view in views if sees(actor, view.municipality)]
     return CasePage(items=items, total=total, limit=limit, offset=offset)
@@ -165,5 +175,4 @@ async def list_cases(
 )
 async def case_events(case: AddressedCase, state: State) -> list[CaseEventPublic]:
     async with state.reads() as session:
-        events = await list_events(session, case_id=case.case_id)
-    return [CaseEventPublic.model_validate(event, from_attributes=True) for event in events]
+        return await list_events(session, case_id=case.case_id, keys=state.keys)

@@ -31,8 +31,9 @@ async def tasks(
     async with state.sessions() as session:
         offset = 0
         while True:
+            # keys=None: the inbox shows no free text, so it opens none.
             page, total = await list_views(
-                session, municipalities=territory, limit=_PAGE, offset=offset
+                session, municipalities=territory, limit=_PAGE, offset=offset, keys=None
             )
             views.extend(page)
             offset += _PAGE

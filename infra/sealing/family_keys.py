@@ -10,7 +10,7 @@ destroyed key is remembered as destroyed for good.
 
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from uuid import UUID
 
@@ -23,6 +23,7 @@ from models.crud.family_data_keys import (
     insert_key,
     key_by_id,
     key_of_family,
+    keys_by_id,
     keys_to_rewrap,
     store_rewrapped,
     workflow_of_case,
@@ -61,7 +62,8 @@ class UnknownKey(Exception):
         self.key_id = key_id
 
 
-def _wrapping_context(key_id: UUID, owner: str) -> bytes:
+def wrapping_context(key_id: UUID, owner: str) -> bytes:
+    """The associated data a data key is wrapped under (migration 0006 wraps keys too)."""
     # Binds a wrapped key to its row: a wrapped key copied onto another family's row fails.
     return f"kurator-data-key:{key_id}:{owner}".encode()
 
@@ -98,7 +100,7 @@ class FamilyKeyStore:
             if stored is None:
                 key_id, secret = uuid.uuid4(), new_key()
                 wrapped = await self._master.current.wrap(
-                    secret, associated_data=_wrapping_context(key_id, owner)
+                    secret, associated_data=wrapping_context(key_id, owner)
                 )
                 await insert_key(
                     session,
@@ -124,6 +126,29 @@ class FamilyKeyStore:
         if stored is None:
             raise UnknownKey(key_id)
         return await self._remember(stored)
+
+    async def by_ids(self, key_ids: Collection[UUID]) -> dict[UUID, DataKey | None]:
+        """The keys envelopes name, those not cached in one query: None for a destroyed key
+        (its values read as erased). Raises UnknownKey."""
+        found: dict[UUID, DataKey | None] = {}
+        missing = []
+        for key_id in key_ids:
+            fresh = None if key_id in self._destroyed else self._cached(key_id)
+            if fresh is None and key_id not in self._destroyed:
+                missing.append(key_id)
+            else:
+                found[key_id] = fresh
+        if missing:
+            async with self._sessions() as session:
+                stored = {row.key_id: row for row in await keys_by_id(session, key_ids=missing)}
+            for key_id in missing:
+                if key_id not in stored:
+                    raise UnknownKey(key_id)
+                try:
+                    found[key_id] = await self._remember(stored[key_id])
+                except KeyDestroyed:
+                    found[key_id] = None
+        return found
 
     async def owner_of_workflow(self, workflow_id: str | None) -> str:
         """Whose key seals a workflow's payloads: its family's for a case or a follow-up
@@ -185,7 +210,7 @@ class FamilyKeyStore:
                 for stored in batch:
                     secret = await self._unwrap(stored)
                     wrapped = await current.wrap(
-                        secret, associated_data=_wrapping_context(stored.key_id, stored.family_key)
+                        secret, associated_data=wrapping_context(stored.key_id, stored.family_key)
                     )
                     await store_rewrapped(
                         session, key_id=stored.key_id, wrapped=wrapped, master_key_id=current.key_id
@@ -215,5 +240,5 @@ class FamilyKeyStore:
         return await self._master.unwrap(
             stored.master_key_id,
             stored.wrapped,
-            associated_data=_wrapping_context(stored.key_id, stored.family_key),
+            associated_data=wrapping_context(stored.key_id, stored.family_key),
         )

@@ -1,6 +1,8 @@
-"""Writing and reading the case projection (the latest `CaseView` of each case)."""
+"""Writing and reading the case projection (the latest `CaseView` of each case). The view's
+free text is sealed on the way in with the family's key and opened on the way out
+(infra/sealing/columns.py)."""
 
-from collections.abc import Collection
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
@@ -11,6 +13,15 @@ from sqlalchemy.sql.dml import ReturningInsert
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from infra.sealing.columns import (
+    KeyLookup,
+    keys_for,
+    open_free_text,
+    seal_free_text,
+    sealed_key_ids,
+    withhold_free_text,
+)
+from infra.sealing.family_keys import DataKey
 from models.crud.inserts import table_of
 from models.payloads.case_view import CaseView
 from models.payloads.vocabulary import Stage
@@ -41,13 +52,19 @@ def _save_statement() -> ReturningInsert[tuple[UUID]]:
 _SAVE = _save_statement()
 
 
-async def save_view(session: AsyncSession, *, view: CaseView) -> bool:
-    """Store `view` unless the stored state is as new or newer. True if a row changed.
+def view_field(case_id: UUID) -> str:
+    """What the sealed values of a case's stored view are bound to: its row."""
+    return f"case_projections.view:{case_id}"
+
+
+async def save_view(session: AsyncSession, *, view: CaseView, key: DataKey) -> bool:
+    """Store `view`, its free text sealed with `key` (its family's), unless the stored state is
+    as new or newer. True if a row changed.
 
     The version check runs inside the upsert, under the row's lock, so a retried activity or
     two steps racing can never move the projection backwards.
     """
-    written = await session.exec(_SAVE, params=_columns(view))
+    written = await session.exec(_SAVE, params=_columns(view, key))
     return written.first() is not None
 
 
@@ -86,11 +103,14 @@ async def get_address(session: AsyncSession, *, case_id: UUID) -> CaseAddress | 
     )
 
 
-async def get_view(session: AsyncSession, *, case_id: UUID) -> CaseView | None:
-    """The case's latest state, or None when no step of it has been stored."""
+async def get_view(session: AsyncSession, *, case_id: UUID, keys: KeyLookup) -> CaseView | None:
+    """The case's latest state, its free text opened, or None when no step of it has been
+    stored."""
     statement = select(CaseProjection.view).where(CaseProjection.case_id == case_id)
     stored = (await session.exec(statement)).first()
-    return None if stored is None else CaseView.model_validate(stored)
+    if stored is None:
+        return None
+    return (await _opened([stored], keys))[0]
 
 
 async def list_views(
@@ -104,8 +124,11 @@ async def list_views(
     curator: str | None = None,
     limit: int,
     offset: int = 0,
+    keys: KeyLookup | None,
 ) -> tuple[list[CaseView], int]:
     """One page of cases and the total that match, overdue first, then by next deadline.
+    Their free text is opened with `keys` (one key lookup for the page), or with None left
+    unopened, reading as `WITHHELD_TEXT`, for a caller that shows none of it (the inbox).
 
     `municipalities` is the caller's territory: None means every municipality (the ministry),
     an empty collection means none. The other arguments narrow the list; None ignores one.
@@ -131,9 +154,24 @@ async def list_views(
         .offset(offset)
     )
     counting = select(func.count()).select_from(CaseProjection).where(*conditions)
-    views = [CaseView.model_validate(stored) for stored in (await session.exec(page)).all()]
+    stored = list((await session.exec(page)).all())
+    if keys is None:
+        views = [CaseView.model_validate(withhold_free_text(view)) for view in stored]
+    else:
+        views = await _opened(stored, keys)
     total = (await session.exec(counting)).one()
     return views, total
+
+
+async def _opened(stored: Sequence[Mapping[str, Any]], keys: KeyLookup) -> list[CaseView]:
+    wanted = set().union(*(sealed_key_ids(view) for view in stored))
+    opening = await keys_for(keys, wanted)
+    return [
+        CaseView.model_validate(
+            open_free_text(view, opening, field=view_field(UUID(view["case_id"])))
+        )
+        for view in stored
+    ]
 
 
 def _conditions(
@@ -159,7 +197,7 @@ def _conditions(
     return conditions
 
 
-def _columns(view: CaseView) -> dict[str, Any]:
+def _columns(view: CaseView, key: DataKey) -> dict[str, Any]:
     """The row for `view`: the filterable fields as columns, and the whole view as JSON. Every
     column but `updated_at` (the database's), as `_SAVE` expects."""
     return {
@@ -176,5 +214,5 @@ def _columns(view: CaseView) -> dict[str, Any]:
         "policy_version": view.policy_version,
         "opened_at": view.opened_at,
         "closed_at": view.closed_at,
-        "view": view.model_dump(mode="json"),
+        "view": seal_free_text(key, view.model_dump(mode="json"), field=view_field(view.case_id)),
     }

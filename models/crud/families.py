@@ -5,8 +5,12 @@ action, purpose) with the same session, so the two commit or roll back together.
 other CRUD functions these never commit: the caller runs them inside `session.begin()`, and a
 read whose transaction is not committed leaves no log row, so always commit after a read too.
 Territory checks are the caller's: use `locate_family` first, which touches no personal data.
+
+The record is stored sealed with the family's data key (`families.sealed_record`); these
+functions seal and open it with the key store the caller passes.
 """
 
+import json
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -16,6 +20,7 @@ from sqlalchemy.sql.dml import ReturningInsert
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from infra.sealing.columns import KeyLookup, keys_for, open_bytes, seal_bytes
 from models.crud.inserts import table_of
 from models.family_records import (
     FamilyAccessAction,
@@ -41,7 +46,8 @@ def _save_statement() -> ReturningInsert[tuple[UUID, bool]]:
         constraint="uq_families_family_key",
         set_={
             "municipality": statement.excluded.municipality,
-            "record": statement.excluded.record,
+            "sealed_record": statement.excluded.sealed_record,
+            "record_key_id": statement.excluded.record_key_id,
             "updated_at": func.now(),
         },
     ).returning(_FAMILIES.c.id, _INSERTED)
@@ -56,9 +62,23 @@ _LOCATE = select(Family.id, Family.municipality).where(
 )
 
 
+class FamilyErased(Exception):
+    """The family's record was erased: its data key was destroyed."""
+
+    def __init__(self, family_id: UUID) -> None:
+        super().__init__(f"the record of family {family_id} was erased")
+        self.family_id = family_id
+
+
+def record_field(family_key: str) -> str:
+    """What a sealed record is bound to: another family's row cannot pass for this one's."""
+    return f"families.record:{family_key}"
+
+
 async def save_family(
     session: AsyncSession,
     *,
+    keys: KeyLookup,
     family_key: str,
     municipality: str,
     family: FamilyIn,
@@ -71,14 +91,18 @@ async def save_family(
     Returns the family id and True if the record is new. The municipality is replaced too (a
     family that moved is recorded where it lives now); the caller checks the staff member's
     territory against both the old one (`locate_family`) and the new one. An unknown
-    municipality raises IntegrityError (the foreign key to `municipalities`).
+    municipality raises IntegrityError (the foreign key to `municipalities`); a family whose
+    key was destroyed (erased) raises KeyDestroyed: nothing new is recorded for it.
     """
     _check_actor(staff_id=staff_id, purpose=purpose)
+    key = await keys.for_owner(family_key)
+    record = family.model_dump_json().encode()
     row = {
         "id": uuid4(),
         "family_key": family_key,
         "municipality": municipality,
-        "record": family.model_dump(mode="json"),
+        "sealed_record": seal_bytes(key, record, field=record_field(family_key)),
+        "record_key_id": key.key_id,
     }
     saved = (await session.exec(_SAVE, params=row)).one()
     family_id: UUID = saved[0]
@@ -97,6 +121,7 @@ async def save_family(
 async def read_family(
     session: AsyncSession,
     *,
+    keys: KeyLookup,
     family_key: str | None = None,
     family_id: UUID | None = None,
     staff_id: str,
@@ -105,7 +130,8 @@ async def read_family(
 ) -> FamilyRecordPublic | None:
     """The family's record by `family_key` or by `family_id` (exactly one); logs a "read".
 
-    None when no such family exists (nothing was read, so nothing is logged).
+    None when no such family exists (nothing was read, so nothing is logged). Raises
+    FamilyErased when its key was destroyed.
     """
     if (family_key is None) == (family_id is None):
         raise ValueError("pass exactly one of family_key and family_id")
@@ -124,9 +150,18 @@ async def read_family(
         action=FamilyAccessAction.READ,
         purpose=purpose,
     )
+    field = record_field(found.family_key)
+    opened = open_bytes(
+        found.record_key_id,
+        found.sealed_record,
+        await keys_for(keys, [found.record_key_id]),
+        field=field,
+    )
+    if opened is None:
+        raise FamilyErased(found.id)
     return FamilyRecordPublic.model_validate(
         {
-            **found.record,
+            **json.loads(opened),
             "id": found.id,
             "family_key": found.family_key,
             "municipality": found.municipality,

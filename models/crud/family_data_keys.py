@@ -53,6 +53,11 @@ async def key_by_id(session: AsyncSession, *, key_id: UUID) -> StoredKey | None:
     return None if row is None else _stored(row)
 
 
+async def keys_by_id(session: AsyncSession, *, key_ids: Sequence[UUID]) -> Sequence[StoredKey]:
+    statement = select(FamilyDataKey).where(col(FamilyDataKey.key_id).in_(key_ids))
+    return [_stored(row) for row in (await session.exec(statement)).all()]
+
+
 async def destroy_key(
     session: AsyncSession, *, family_key: str, staff_id: str, role: str, reason: str
 ) -> bool:

@@ -19,6 +19,10 @@ StaffId = Annotated[str, Field(pattern=r"^[A-Za-z0-9._-]{1,64}$", description="S
 ItemId = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,32}$")]
 # A comment, a reason, a provider's name: anything a person types, but NUL.
 FreeText = Annotated[str, Field(pattern=NO_NUL_PATTERN)]
+# The names of every FreeText field of the bodies (a test holds the bodies to it): the JSON
+# keys whose values PostgreSQL stores sealed with the family's key, in event data and in the
+# case projection (infra/sealing/columns.py). A new FreeText field needs its name here.
+FREE_TEXT_KEYS = frozenset({"comment", "provider", "providers"})
 
 
 _YEARS = f"must be in the years {FIRST_YEAR}..{LAST_YEAR}"

@@ -1,14 +1,16 @@
 """The append-only case history the ministry audits (who, what, when, why).
 
 It outlives Temporal's retention of closed workflow histories, so it is the audit trail of
-record. Rows are only ever inserted.
+record. Rows are only ever inserted. `reason` (a staff comment) and the free-text values of
+`data` (providers) are stored sealed with the family's key (infra/sealing/columns.py); who,
+role, action, stages, codes and times stay in clear for the ministry's queries.
 """
 
 from datetime import datetime
 from typing import Any
 from uuid import UUID, uuid4
 
-from sqlalchemy import Column, DateTime, UniqueConstraint, func
+from sqlalchemy import Column, DateTime, Text, UniqueConstraint, func
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
@@ -30,6 +32,8 @@ class CaseEvent(CaseEventBase, table=True):
     __table_args__ = (UniqueConstraint("case_id", "seq", name="uq_case_events_case_seq"),)
 
     id: UUID = Field(default_factory=uuid4, primary_key=True)
+    # Sealed, so longer than the 2000 characters a comment may have.
+    reason: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSONB, nullable=False))
     recorded_at: datetime | None = Field(
         default=None,

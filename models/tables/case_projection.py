@@ -3,7 +3,9 @@
 The workflow is the source of truth; this row is what the API lists and reads without asking
 Temporal. The scalar columns exist for filtering and ordering; `view` holds the whole state,
 so GET /cases/{id} is one row. `version` (the last event number the state includes) lets a
-write proceed only forward: a retried or late step never overwrites a newer state.
+write proceed only forward: a retried or late step never overwrites a newer state. The
+view's free-text values (plan items' and the route's providers) are sealed with the family's
+key (infra/sealing/columns.py); the codes, stages and staff ids stay in clear.
 """
 
 from datetime import datetime

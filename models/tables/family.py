@@ -1,17 +1,25 @@
 """Family records: the only place where a family's personal data lives (PRODUCT.md §5).
 
-`record` holds a `FamilyIn` as JSON (members with names and birth dates, address, phone,
-registry id). Workflows, search attributes and logs know the family only by `family_key`,
+`sealed_record` holds a `FamilyIn` as JSON (members with names and birth dates, address,
+phone, registry id), sealed with the family's data key `record_key_id`
+(infra/sealing/columns.py): PostgreSQL never holds the record in clear, and destroying the key
+erases it. Workflows, search attributes and logs know the family only by `family_key`,
 a keyed hash of its registry id (`models.identity.family_key`). Every read and write of a
 row goes through `models.crud.families`, which logs it in `family_access_log`.
 """
 
 from datetime import datetime
-from typing import Any
 from uuid import UUID, uuid4
 
-from sqlalchemy import Column, DateTime, ForeignKeyConstraint, Index, UniqueConstraint, func
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy import (
+    Column,
+    DateTime,
+    ForeignKeyConstraint,
+    Index,
+    LargeBinary,
+    UniqueConstraint,
+    func,
+)
 from sqlmodel import Field, SQLModel
 
 
@@ -27,12 +35,16 @@ class Family(FamilyBase, table=True):
         ForeignKeyConstraint(
             ["municipality"], ["municipalities.code"], name="fk_families_municipality"
         ),
+        ForeignKeyConstraint(
+            ["record_key_id"], ["family_data_keys.key_id"], name="fk_families_record_key"
+        ),
         # A territory's families (and the foreign key's own lookups).
         Index("ix_families_municipality", "municipality"),
     )
 
     id: UUID = Field(default_factory=uuid4, primary_key=True)
-    record: dict[str, Any] = Field(sa_column=Column(JSONB, nullable=False))
+    sealed_record: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    record_key_id: UUID
     created_at: datetime | None = Field(
         default=None,
         sa_column=Column(DateTime(timezone=True), nullable=False, server_default=func.now()),

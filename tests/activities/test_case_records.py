@@ -8,19 +8,23 @@ from uuid import UUID, uuid4
 
 import pytest
 import pytest_asyncio
+from sqlalchemy import text
 from temporalio.testing import ActivityEnvironment
 
 from activities.case_records import CaseRecordActivities
 from infra.migrate import upgrade_to_head
+from infra.sealing.columns import ERASED_TEXT, SealedValueError
 from models.crud.case_events import list_events
 from models.crud.case_projections import get_view, list_views, save_view
 from models.crud.notifications import enqueue, list_for_case, mark_sent, pending
 from models.db import SessionFactory, make_async_engine, make_session_factory
-from models.payloads.case_view import CaseStep, CaseView, NotificationDraft
+from models.payloads.case_view import CaseStep, CaseView, NotificationDraft, PlanItemView
 from models.payloads.events import CaseEventDraft
 from models.payloads.vocabulary import NotificationKind, Stage
 from models.policy.codes import AccompanimentLevel, DeadlineCode
 from models.tables.case_projection import CaseProjection
+from tests.support.sealing import test_key_store
+from workflows.ids import case_workflow_id
 
 OPENED = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
@@ -38,7 +42,7 @@ def view(
 ) -> CaseView:
     return CaseView(
         case_id=case_id,
-        workflow_id=f"case-{case_id}",
+        workflow_id=case_workflow_id(case_id.hex),  # the case id's hex as its family key
         version=version,
         municipality=municipality,
         stage=stage,
@@ -86,7 +90,8 @@ def note(
 
 async def persist(sessions: SessionFactory, step: CaseStep) -> None:
     """Run the activity as the worker would, with a real activity context."""
-    await ActivityEnvironment().run(CaseRecordActivities(sessions).persist_step, step)
+    activities = CaseRecordActivities(sessions, test_key_store(sessions))
+    await ActivityEnvironment().run(activities.persist_step, step)
 
 
 @pytest_asyncio.fixture
@@ -111,9 +116,9 @@ async def test_persist_step_writes_events_notifications_and_view(
     await persist(sessions, step)
 
     async with sessions() as session:
-        events = await list_events(session, case_id=case_id)
+        events = await list_events(session, case_id=case_id, keys=test_key_store(sessions))
         notifications = await list_for_case(session, case_id=case_id)
-        stored = await get_view(session, case_id=case_id)
+        stored = await get_view(session, case_id=case_id, keys=test_key_store(sessions))
         row = await session.get(CaseProjection, case_id)
     assert [(e.seq, e.action) for e in events] == [(1, "signal_received"), (2, "intake_registered")]
     assert [(n.event_seq, n.recipient, n.recipient_is_role) for n in notifications] == [
@@ -143,13 +148,14 @@ async def test_the_same_step_twice_changes_nothing(sessions: SessionFactory) -> 
 
     await persist(sessions, step)  # a retried activity
 
+    key = await test_key_store(sessions).for_owner(case_id.hex)
     async with sessions() as session, session.begin():
-        assert not await save_view(session, view=step.view)
+        assert not await save_view(session, view=step.view, key=key)
         assert await enqueue(session, drafts=step.notifications) == 0
     async with sessions() as session:
         row = await session.get(CaseProjection, case_id)
         notes = await list_for_case(session, case_id=case_id)
-        events = await list_events(session, case_id=case_id)
+        events = await list_events(session, case_id=case_id, keys=test_key_store(sessions))
     assert first_row is not None
     assert row is not None
     assert len(events) == 1
@@ -167,12 +173,13 @@ async def test_an_older_step_never_overwrites_a_newer_view(sessions: SessionFact
     await persist(sessions, older)  # e.g. a retry of step 2 that lost the race
 
     async with sessions() as session:
-        stored = await get_view(session, case_id=case_id)
-        events = await list_events(session, case_id=case_id)
+        stored = await get_view(session, case_id=case_id, keys=test_key_store(sessions))
+        events = await list_events(session, case_id=case_id, keys=test_key_store(sessions))
+    key = await test_key_store(sessions).for_owner(case_id.hex)
     async with sessions() as session, session.begin():
-        moved_on = await save_view(session, view=view(case_id, 4, stage=Stage.TEAM))
+        moved_on = await save_view(session, view=view(case_id, 4, stage=Stage.TEAM), key=key)
     async with sessions() as session:
-        after = await get_view(session, case_id=case_id)
+        after = await get_view(session, case_id=case_id, keys=test_key_store(sessions))
     assert stored == newer.view
     assert [e.seq for e in events] == [2, 3]  # history is append-only, whatever the order
     assert moved_on
@@ -182,7 +189,7 @@ async def test_an_older_step_never_overwrites_a_newer_view(sessions: SessionFact
 
 async def test_get_view_of_an_unknown_case_is_none(sessions: SessionFactory) -> None:
     async with sessions() as session:
-        assert await get_view(session, case_id=uuid4()) is None
+        assert await get_view(session, case_id=uuid4(), keys=test_key_store(sessions)) is None
 
 
 # Case ids in a known order, so ties of the list order (case id last) are predictable.
@@ -212,7 +219,7 @@ async def ids(sessions: SessionFactory, **filters: Any) -> tuple[list[UUID], int
     """The ids of one page and the total; the ministry's view (all territories) by default."""
     arguments: dict[str, Any] = {"municipalities": None, "limit": 50, **filters}
     async with sessions() as session:
-        views, total = await list_views(session, **arguments)
+        views, total = await list_views(session, keys=test_key_store(sessions), **arguments)
     return [v.case_id for v in views], total
 
 
@@ -285,3 +292,94 @@ async def test_outbox_pending_and_mark_sent(own_sessions: SessionFactory) -> Non
 
     assert [n.case_id for n in still] == [second]
     assert [n.sent_at for n in first_notes] == [sent_at, sent_at]  # the first time is kept
+
+
+def _with_free_text(case_id: UUID) -> CaseStep:
+    """A step with a comment and providers in its events and its view (synthetic)."""
+    route = {"routes": ["other_providers"], "providers": ["Фонд Вымышленный"]}
+    signal = event(case_id, 1).model_copy(update={"reason": "Соседка Синтетическая звонила"})
+    routed = event(case_id, 2, "route_set").model_copy(
+        update={"reason": "Маршрут с семьёй Тестовых", "data": route}
+    )
+    item = PlanItemView(
+        item_id="item-1",
+        service_type="psychological",
+        provider="Клиника Выдуманная",
+        responsible="staff-001",
+        deadline=OPENED + timedelta(days=30),
+    )
+    stored = view(case_id, 2, stage=Stage.TEAM).model_copy(
+        update={"plan_items": [item], "details": {"route": route}}
+    )
+    return CaseStep(events=[signal, routed], view=stored)
+
+
+_FREE_TEXT = ("Соседка Синтетическая", "семьёй Тестовых", "Фонд Вымышленный", "Клиника Выдуманная")
+
+
+async def _raw_rows(sessions: SessionFactory, case_id: UUID) -> str:
+    async with sessions() as session:
+        connection = await session.connection()
+        rows = await connection.execute(
+            text(
+                "SELECT e::text FROM case_events e WHERE case_id = :id UNION ALL "
+                "SELECT p::text FROM case_projections p WHERE case_id = :id"
+            ),
+            {"id": case_id},
+        )
+        return "\n".join(rows.scalars())
+
+
+async def test_a_steps_free_text_is_sealed_at_rest_and_opens_back(
+    sessions: SessionFactory,
+) -> None:
+    case_id = uuid4()
+    step = _with_free_text(case_id)
+    await persist(sessions, step)
+
+    raw = await _raw_rows(sessions, case_id)
+    assert "sealed:v1:" in raw
+    assert all(clear not in raw for clear in _FREE_TEXT)
+    keys = test_key_store(sessions)
+    async with sessions() as session:
+        events = await list_events(session, case_id=case_id, keys=keys)
+        stored = await get_view(session, case_id=case_id, keys=keys)
+    assert [(e.reason, e.data) for e in events] == [(e.reason, e.data) for e in step.events]
+    assert stored == step.view
+
+
+async def test_a_comment_moved_to_another_event_does_not_open(sessions: SessionFactory) -> None:
+    case_id = uuid4()
+    await persist(sessions, _with_free_text(case_id))
+    async with sessions() as session, session.begin():
+        connection = await session.connection()
+        await connection.execute(
+            text(
+                "UPDATE case_events SET reason = (SELECT reason FROM case_events "
+                "WHERE case_id = :id AND seq = 1) WHERE case_id = :id AND seq = 2"
+            ),
+            {"id": case_id},
+        )
+    async with sessions() as session:
+        with pytest.raises(SealedValueError, match=r"case_events\.reason"):
+            await list_events(session, case_id=case_id, keys=test_key_store(sessions))
+
+
+async def test_after_the_family_key_is_destroyed_its_free_text_reads_as_erased(
+    sessions: SessionFactory,
+) -> None:
+    case_id = uuid4()
+    await persist(sessions, _with_free_text(case_id))
+    keys = test_key_store(sessions)
+    assert await keys.destroy(case_id.hex, staff_id="staff-900", role="head", reason="lawful")
+
+    async with sessions() as session:
+        events = await list_events(session, case_id=case_id, keys=keys)
+        stored = await get_view(session, case_id=case_id, keys=test_key_store(sessions))
+    assert [e.reason for e in events] == [ERASED_TEXT, ERASED_TEXT]
+    assert events[1].data == {"routes": ["other_providers"], "providers": [ERASED_TEXT]}
+    assert [e.action for e in events] == ["signal_received", "route_set"]  # the audit stays
+    assert stored is not None
+    assert [item.provider for item in stored.plan_items] == [ERASED_TEXT]
+    assert stored.details["route"]["providers"] == [ERASED_TEXT]
+    assert stored.stage is Stage.TEAM

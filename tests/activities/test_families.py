@@ -7,12 +7,21 @@ from typing import Any
 from uuid import uuid4
 
 import pytest
+from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
-from models.crud.families import access_log, locate_family, read_family, save_family
+from infra.sealing.columns import SealedValueError
+from infra.sealing.family_keys import FamilyKeyStore, KeyDestroyed
+from models.crud.families import (
+    FamilyErased,
+    access_log,
+    locate_family,
+    read_family,
+    save_family,
+)
 from models.crud.municipalities import list_municipalities
 from models.db import SessionFactory
-from models.family_records import FamilyAccessAction, FamilyIn
+from models.family_records import FamilyAccessAction, FamilyIn, FamilyRecordPublic
 from models.identity import family_key
 from models.payloads.vocabulary import StaffRole
 from models.territory import MUNICIPALITIES
@@ -38,7 +47,7 @@ def _new_registry_id() -> str:
 
 
 async def test_the_seeded_municipalities_equal_the_territory_module(
-    sessions: SessionFactory,
+    sessions: SessionFactory, keys: FamilyKeyStore
 ) -> None:
     async with sessions() as session:
         stored = await list_municipalities(session)
@@ -50,13 +59,14 @@ async def test_the_seeded_municipalities_equal_the_territory_module(
 
 
 async def test_saving_twice_keeps_one_family_with_the_newer_record_and_logs_both_writes(
-    sessions: SessionFactory,
+    sessions: SessionFactory, keys: FamilyKeyStore
 ) -> None:
     registry_id = _new_registry_id()
     key = family_key(registry_id, SECRET)
     async with sessions() as session, session.begin():
         first_id, first_new = await save_family(
             session,
+            keys=keys,
             family_key=key,
             municipality="berdsk",
             family=_family(registry_id),
@@ -67,6 +77,7 @@ async def test_saving_twice_keeps_one_family_with_the_newer_record_and_logs_both
     async with sessions() as session, session.begin():
         second_id, second_new = await save_family(
             session,
+            keys=keys,
             family_key=key,
             municipality="berdsk",
             family=_family(registry_id, address="Вымышленный пер., д. 1"),
@@ -90,6 +101,7 @@ async def test_saving_twice_keeps_one_family_with_the_newer_record_and_logs_both
     async with sessions() as session, session.begin():
         record = await read_family(
             session,
+            keys=keys,
             family_id=first_id,
             staff_id=STAFF_ID,
             role=SPECIALIST,
@@ -101,13 +113,14 @@ async def test_saving_twice_keeps_one_family_with_the_newer_record_and_logs_both
 
 
 async def test_reading_returns_the_record_and_logs_who_read_it_and_why(
-    sessions: SessionFactory,
+    sessions: SessionFactory, keys: FamilyKeyStore
 ) -> None:
     registry_id = _new_registry_id()
     key = family_key(registry_id, SECRET)
     async with sessions() as session, session.begin():
         family_id, _ = await save_family(
             session,
+            keys=keys,
             family_key=key,
             municipality="iskitim_district",
             family=_family(registry_id),
@@ -118,6 +131,7 @@ async def test_reading_returns_the_record_and_logs_who_read_it_and_why(
     async with sessions() as session, session.begin():
         record = await read_family(
             session,
+            keys=keys,
             family_key=key,
             staff_id="staff-101",
             role=StaffRole.SUPERVISOR,
@@ -143,10 +157,13 @@ async def test_reading_returns_the_record_and_logs_who_read_it_and_why(
     ]
 
 
-async def test_reading_an_unknown_family_returns_none(sessions: SessionFactory) -> None:
+async def test_reading_an_unknown_family_returns_none(
+    sessions: SessionFactory, keys: FamilyKeyStore
+) -> None:
     async with sessions() as session, session.begin():
         record = await read_family(
             session,
+            keys=keys,
             family_key=family_key(_new_registry_id(), SECRET),
             staff_id=STAFF_ID,
             role=SPECIALIST,
@@ -157,7 +174,7 @@ async def test_reading_an_unknown_family_returns_none(sessions: SessionFactory) 
 
 
 async def test_a_family_in_an_unknown_municipality_is_refused_by_the_foreign_key(
-    sessions: SessionFactory,
+    sessions: SessionFactory, keys: FamilyKeyStore
 ) -> None:
     registry_id = _new_registry_id()
     async with sessions() as session:
@@ -165,6 +182,7 @@ async def test_a_family_in_an_unknown_municipality_is_refused_by_the_foreign_key
             async with session.begin():
                 await save_family(
                     session,
+                    keys=keys,
                     family_key=family_key(registry_id, SECRET),
                     municipality="atlantis",
                     family=_family(registry_id),
@@ -184,9 +202,10 @@ async def test_a_family_in_an_unknown_municipality_is_refused_by_the_foreign_key
     ],
 )
 async def test_a_read_must_name_one_family_a_reader_and_a_purpose(
-    sessions: SessionFactory, arguments: dict[str, Any], message: str
+    sessions: SessionFactory, keys: FamilyKeyStore, arguments: dict[str, Any], message: str
 ) -> None:
     given: dict[str, Any] = {
+        "keys": keys,
         "purpose": "audit",
         "staff_id": STAFF_ID,
         "role": SPECIALIST,
@@ -195,3 +214,95 @@ async def test_a_read_must_name_one_family_a_reader_and_a_purpose(
     async with sessions() as session:
         with pytest.raises(ValueError, match=message):
             await read_family(session, **given)
+
+
+async def _saved(sessions: SessionFactory, keys: FamilyKeyStore, registry_id: str) -> str:
+    key = family_key(registry_id, SECRET)
+    async with sessions() as session, session.begin():
+        await save_family(
+            session,
+            keys=keys,
+            family_key=key,
+            municipality="berdsk",
+            family=_family(registry_id, address="Шифрованная ул., д. 7"),
+            purpose="intake",
+            staff_id=STAFF_ID,
+            role=SPECIALIST,
+        )
+    return key
+
+
+async def _read(sessions: SessionFactory, keys: FamilyKeyStore, key: str) -> FamilyRecordPublic:
+    async with sessions() as session, session.begin():
+        record = await read_family(
+            session, keys=keys, family_key=key, staff_id=STAFF_ID, role=SPECIALIST, purpose="t"
+        )
+    assert record is not None
+    return record
+
+
+async def test_the_stored_record_is_sealed_with_the_familys_own_key(
+    sessions: SessionFactory, keys: FamilyKeyStore
+) -> None:
+    registry_id = _new_registry_id()
+    key = await _saved(sessions, keys, registry_id)
+    async with sessions() as session:
+        connection = await session.connection()
+        row = (
+            await connection.execute(
+                text(
+                    "SELECT f.*, k.family_key AS key_owner FROM families f "
+                    "JOIN family_data_keys k ON k.key_id = f.record_key_id "
+                    "WHERE f.family_key = :key"
+                ),
+                {"key": key},
+            )
+        ).one()
+    stored = bytes(row.sealed_record)
+    assert row.key_owner == key
+    assert "record" not in row._mapping  # the clear JSON column is gone
+    for clear in (registry_id, "Тестова Анна Синтетическая", "Шифрованная ул., д. 7"):
+        assert clear.encode() not in stored
+        assert clear.encode("utf-16-le") not in stored
+    assert (await _read(sessions, keys, key)).address == "Шифрованная ул., д. 7"
+
+
+async def test_a_record_moved_onto_another_familys_row_does_not_open(
+    sessions: SessionFactory, keys: FamilyKeyStore
+) -> None:
+    one = await _saved(sessions, keys, _new_registry_id())
+    other = await _saved(sessions, keys, _new_registry_id())
+    async with sessions() as session, session.begin():
+        # A tamperer with write access copies one family's envelope and key id onto another.
+        connection = await session.connection()
+        await connection.execute(
+            text(
+                "UPDATE families SET (sealed_record, record_key_id) = "
+                "(SELECT sealed_record, record_key_id FROM families WHERE family_key = :one) "
+                "WHERE family_key = :other"
+            ),
+            {"one": one, "other": other},
+        )
+    with pytest.raises(SealedValueError, match=r"families\.record"):
+        await _read(sessions, keys, other)
+
+
+async def test_a_family_whose_key_was_destroyed_reads_as_erased(
+    sessions: SessionFactory, keys: FamilyKeyStore
+) -> None:
+    key = await _saved(sessions, keys, _new_registry_id())
+    assert await keys.destroy(key, staff_id="staff-900", role="head", reason="retention over")
+    with pytest.raises(FamilyErased):
+        await _read(sessions, keys, key)
+    async with sessions() as session, session.begin():
+        with pytest.raises(KeyDestroyed):  # nothing new is recorded for an erased family
+            await save_family(
+                session,
+                keys=keys,
+                family_key=key,
+                municipality="berdsk",
+                family=_family("SYN-again"),
+                purpose="intake",
+                staff_id=STAFF_ID,
+                role=SPECIALIST,
+            )

@@ -18,6 +18,7 @@ import pytest_asyncio
 from temporalio.testing import WorkflowEnvironment
 
 from api.auth import issue_token
+from infra.sealing.family_keys import FamilyKeyStore
 from models.db import SessionFactory
 from models.lifecycle.actions import ACTIONS, Action, StaffActionSpec
 from models.payloads.vocabulary import StaffRole
@@ -121,12 +122,12 @@ async def _open(api: httpx.AsyncClient, municipality: str, registry_id: str) -> 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
 async def world(
-    dev_env: WorkflowEnvironment, database_url: str, sessions: SessionFactory
+    dev_env: WorkflowEnvironment, database_url: str, sessions: SessionFactory, keys: FamilyKeyStore
 ) -> AsyncIterator[World]:
     task_queue = f"test-access-{uuid.uuid4().hex}"
     family_a = f"TEST-{uuid.uuid4().hex[:12]}"
     async with (
-        build_worker(dev_env.client, task_queue=task_queue, sessions=sessions),
+        build_worker(dev_env.client, task_queue=task_queue, sessions=sessions, keys=keys),
         api_client(api_settings(dev_env, database_url, task_queue)) as api,
     ):
         open_a = await _open(api, A, family_a)

@@ -16,6 +16,7 @@ from typing import Any
 import httpx
 from temporalio.testing import WorkflowEnvironment
 
+from infra.sealing.family_keys import FamilyKeyStore
 from models.db import SessionFactory
 from models.payloads.vocabulary import StaffRole
 from tests.support.api import (
@@ -79,10 +80,14 @@ def _error(response: httpx.Response, status: int, code: str) -> str:
 
 
 async def test_a_bad_body_field_is_422_naming_the_field(
-    dev_env: WorkflowEnvironment, database_url: str, sessions: SessionFactory, task_queue: str
+    dev_env: WorkflowEnvironment,
+    database_url: str,
+    sessions: SessionFactory,
+    keys: FamilyKeyStore,
+    task_queue: str,
 ) -> None:
     async with (
-        build_worker(dev_env.client, task_queue=task_queue, sessions=sessions),
+        build_worker(dev_env.client, task_queue=task_queue, sessions=sessions, keys=keys),
         _api(dev_env, database_url, task_queue) as api,
     ):
         case_id = await _open(api)
@@ -179,10 +184,14 @@ async def test_a_nul_character_in_an_intake_is_422(
 
 
 async def test_a_nul_character_in_an_action_is_422_and_the_case_goes_on(
-    dev_env: WorkflowEnvironment, database_url: str, sessions: SessionFactory, task_queue: str
+    dev_env: WorkflowEnvironment,
+    database_url: str,
+    sessions: SessionFactory,
+    keys: FamilyKeyStore,
+    task_queue: str,
 ) -> None:
     async with (
-        build_worker(dev_env.client, task_queue=task_queue, sessions=sessions),
+        build_worker(dev_env.client, task_queue=task_queue, sessions=sessions, keys=keys),
         _api(dev_env, database_url, task_queue) as api,
     ):
         case_id = await _open(api)
@@ -215,7 +224,11 @@ async def test_a_missing_or_malformed_idempotency_key_is_422(
 
 
 async def test_an_action_not_allowed_in_the_stage_is_409_naming_the_stage(
-    dev_env: WorkflowEnvironment, database_url: str, sessions: SessionFactory, task_queue: str
+    dev_env: WorkflowEnvironment,
+    database_url: str,
+    sessions: SessionFactory,
+    keys: FamilyKeyStore,
+    task_queue: str,
 ) -> None:
     plan = {
         "items": [
@@ -229,7 +242,7 @@ async def test_an_action_not_allowed_in_the_stage_is_409_naming_the_stage(
         ]
     }
     async with (
-        build_worker(dev_env.client, task_queue=task_queue, sessions=sessions),
+        build_worker(dev_env.client, task_queue=task_queue, sessions=sessions, keys=keys),
         _api(dev_env, database_url, task_queue) as api,
     ):
         case_id = await _open(api)
@@ -269,12 +282,18 @@ async def test_an_unknown_case_is_404(
 
 
 async def test_no_worker_is_503_with_retry_after_and_a_retry_applies_once(
-    dev_env: WorkflowEnvironment, database_url: str, sessions: SessionFactory, task_queue: str
+    dev_env: WorkflowEnvironment,
+    database_url: str,
+    sessions: SessionFactory,
+    keys: FamilyKeyStore,
+    task_queue: str,
 ) -> None:
     key = f"urgent-{uuid.uuid4().hex}"
     urgent = {"service": "food_set", "comment": "the family has no food"}
     async with _api(dev_env, database_url, task_queue) as api:
-        async with build_worker(dev_env.client, task_queue=task_queue, sessions=sessions):
+        async with build_worker(
+            dev_env.client, task_queue=task_queue, sessions=sessions, keys=keys
+        ):
             case_id = await _open(api)
         path = f"{CASES}/{case_id}"
 
@@ -298,7 +317,9 @@ async def test_no_worker_is_503_with_retry_after_and_a_retry_applies_once(
         assert (await api.get("/api/v1/tasks", headers=SPECIALIST)).status_code == 200
 
         # The worker is back: the client retries with the same key until it gets an answer.
-        async with build_worker(dev_env.client, task_queue=task_queue, sessions=sessions):
+        async with build_worker(
+            dev_env.client, task_queue=task_queue, sessions=sessions, keys=keys
+        ):
 
             async def retry() -> httpx.Response:
                 return await api.post(
@@ -319,12 +340,18 @@ async def test_no_worker_is_503_with_retry_after_and_a_retry_applies_once(
 
 
 async def test_too_many_actions_in_flight_on_one_case_is_429(
-    dev_env: WorkflowEnvironment, database_url: str, sessions: SessionFactory, task_queue: str
+    dev_env: WorkflowEnvironment,
+    database_url: str,
+    sessions: SessionFactory,
+    keys: FamilyKeyStore,
+    task_queue: str,
 ) -> None:
     """Temporal admits at most 10 updates in flight per workflow. With no worker to complete
     them, the 11th and 12th concurrent actions are refused: 429, retry shortly."""
     async with _api(dev_env, database_url, task_queue) as api:
-        async with build_worker(dev_env.client, task_queue=task_queue, sessions=sessions):
+        async with build_worker(
+            dev_env.client, task_queue=task_queue, sessions=sessions, keys=keys
+        ):
             case_id = await _open(api)
         started = time.monotonic()
         responses = await asyncio.gather(
@@ -349,10 +376,14 @@ async def test_too_many_actions_in_flight_on_one_case_is_429(
 
 
 async def test_unreachable_temporal_is_503_in_bounded_time_and_reads_still_answer(
-    dev_env: WorkflowEnvironment, database_url: str, sessions: SessionFactory, task_queue: str
+    dev_env: WorkflowEnvironment,
+    database_url: str,
+    sessions: SessionFactory,
+    keys: FamilyKeyStore,
+    task_queue: str,
 ) -> None:
     async with (
-        build_worker(dev_env.client, task_queue=task_queue, sessions=sessions),
+        build_worker(dev_env.client, task_queue=task_queue, sessions=sessions, keys=keys),
         _api(dev_env, database_url, task_queue) as api,
     ):
         case_id = await _open(api)
@@ -372,12 +403,16 @@ async def test_unreachable_temporal_is_503_in_bounded_time_and_reads_still_answe
 
 
 async def test_an_application_date_the_calendar_does_not_cover_is_refused_and_the_case_goes_on(
-    dev_env: WorkflowEnvironment, database_url: str, sessions: SessionFactory, task_queue: str
+    dev_env: WorkflowEnvironment,
+    database_url: str,
+    sessions: SessionFactory,
+    keys: FamilyKeyStore,
+    task_queue: str,
 ) -> None:
     """A date far in the past passes the body's validation; the workflow must refuse it (or
     the API must), not fail its workflow task: that leaves the case unable to answer."""
     async with (
-        build_worker(dev_env.client, task_queue=task_queue, sessions=sessions),
+        build_worker(dev_env.client, task_queue=task_queue, sessions=sessions, keys=keys),
         _api(dev_env, database_url, task_queue) as api,
     ):
         case_id = await _open(api)
@@ -398,13 +433,17 @@ async def test_an_application_date_the_calendar_does_not_cover_is_refused_and_th
 
 
 async def test_a_repeated_post_with_the_same_key_has_one_effect_and_the_same_answer(
-    dev_env: WorkflowEnvironment, database_url: str, sessions: SessionFactory, task_queue: str
+    dev_env: WorkflowEnvironment,
+    database_url: str,
+    sessions: SessionFactory,
+    keys: FamilyKeyStore,
+    task_queue: str,
 ) -> None:
     intake_key = f"intake-{uuid.uuid4().hex}"
     contact_key = f"contact-{uuid.uuid4().hex}"
     registry_id = f"TEST-{uuid.uuid4().hex[:12]}"
     async with (
-        build_worker(dev_env.client, task_queue=task_queue, sessions=sessions),
+        build_worker(dev_env.client, task_queue=task_queue, sessions=sessions, keys=keys),
         _api(dev_env, database_url, task_queue) as api,
     ):
         opened = [
@@ -435,11 +474,15 @@ async def test_a_repeated_post_with_the_same_key_has_one_effect_and_the_same_ans
 
 
 async def test_concurrent_intakes_for_one_family_make_one_case(
-    dev_env: WorkflowEnvironment, database_url: str, sessions: SessionFactory, task_queue: str
+    dev_env: WorkflowEnvironment,
+    database_url: str,
+    sessions: SessionFactory,
+    keys: FamilyKeyStore,
+    task_queue: str,
 ) -> None:
     registry_id = f"TEST-{uuid.uuid4().hex[:12]}"
     async with (
-        build_worker(dev_env.client, task_queue=task_queue, sessions=sessions),
+        build_worker(dev_env.client, task_queue=task_queue, sessions=sessions, keys=keys),
         _api(dev_env, database_url, task_queue) as api,
     ):
         responses = await asyncio.gather(

@@ -28,6 +28,7 @@ from models.db import SessionFactory
 from models.payloads.vocabulary import StaffRole
 from tests.support.api import api_client, api_settings, bearer, post_headers, synthetic_family
 from tests.support.polling import eventually
+from tests.support.sealing import test_key_store
 from workers.worker import build_worker
 from workflows.ids import follow_up_workflow_id
 
@@ -351,11 +352,16 @@ async def _no_failed_workflow_task(env: WorkflowEnvironment, workflow_id: str) -
 
 @asynccontextmanager
 async def _service(
-    env: WorkflowEnvironment, database_url: str, sessions: SessionFactory, task_queue: str
+    env: WorkflowEnvironment,
+    database_url: str,
+    sessions: SessionFactory,
+    task_queue: str,
 ) -> AsyncIterator[httpx.AsyncClient]:
     settings = api_settings(env, database_url, task_queue, update_timeout_seconds=UPDATE_TIMEOUT)
     async with (
-        build_worker(env.client, task_queue=task_queue, sessions=sessions),
+        build_worker(
+            env.client, task_queue=task_queue, sessions=sessions, keys=test_key_store(sessions)
+        ),
         api_client(settings) as api,
     ):
         yield api

@@ -8,6 +8,7 @@ import uuid
 import httpx
 from temporalio.testing import WorkflowEnvironment
 
+from infra.sealing.family_keys import FamilyKeyStore
 from models.db import SessionFactory
 from models.payloads.vocabulary import StaffRole
 from tests.support.api import api_client, api_settings, bearer, post_headers, synthetic_family
@@ -55,13 +56,17 @@ async def _close_then_follow_up(
 
 
 async def test_the_first_follow_up_is_taken_right_after_closure(
-    dev_env: WorkflowEnvironment, database_url: str, sessions: SessionFactory, task_queue: str
+    dev_env: WorkflowEnvironment,
+    database_url: str,
+    sessions: SessionFactory,
+    keys: FamilyKeyStore,
+    task_queue: str,
 ) -> None:
     suffix = uuid.uuid4().hex[:8]
     specialist = bearer(f"curator-{suffix}", StaffRole.SPECIALIST, (MUNICIPALITY,))
     supervisor = bearer(f"supervisor-{suffix}", StaffRole.SUPERVISOR, (MUNICIPALITY,))
     async with (
-        build_worker(dev_env.client, task_queue=task_queue, sessions=sessions),
+        build_worker(dev_env.client, task_queue=task_queue, sessions=sessions, keys=keys),
         api_client(api_settings(dev_env, database_url, task_queue)) as api,
     ):
         answers = await asyncio.gather(

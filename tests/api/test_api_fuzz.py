@@ -29,12 +29,13 @@ from schemathesis.specs.openapi.checks import (
 from temporalio.testing import WorkflowEnvironment
 
 from api.app import create_app
+from infra.sealing.converter import sealing_data_converter
 from infra.temporal_client import connect_temporal
 from models.db import make_async_engine, make_session_factory
 from models.payloads.vocabulary import StaffRole
 from models.settings import Settings
 from tests.support.api import api_settings, bearer, post_headers, synthetic_family
-from tests.support.sealing import test_data_converter
+from tests.support.sealing import test_key_store
 from workers.worker import build_worker
 
 # Per operation. The coverage phase (every boundary of every field: ~1,500 requests) is off to
@@ -95,10 +96,11 @@ class _WorkerThread:
         engine = make_async_engine(database_url)
         try:
             sessions = make_session_factory(engine)
+            keys = test_key_store(sessions)
             client = await connect_temporal(
-                address, "default", data_converter=test_data_converter(sessions)
+                address, "default", data_converter=sealing_data_converter(keys)
             )
-            async with build_worker(client, task_queue=task_queue, sessions=sessions):
+            async with build_worker(client, task_queue=task_queue, sessions=sessions, keys=keys):
                 self._started.set()
                 await asyncio.to_thread(self._stop.wait)
         finally:

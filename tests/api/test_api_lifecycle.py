@@ -26,6 +26,7 @@ from tests.support.api import (
     synthetic_family,
 )
 from tests.support.polling import eventually
+from tests.support.sealing import test_key_store
 from workers.worker import build_worker
 
 # A municipality no other test uses, so lists and inboxes hold this test's cases only.
@@ -45,10 +46,15 @@ _MANAGERS_IN_PLANNING = _STAFF_IN_PLANNING | {"approve_plan", "approve_closure",
 
 @asynccontextmanager
 async def _service(
-    dev_env: WorkflowEnvironment, database_url: str, sessions: SessionFactory, task_queue: str
+    dev_env: WorkflowEnvironment,
+    database_url: str,
+    sessions: SessionFactory,
+    task_queue: str,
 ) -> AsyncIterator[httpx.AsyncClient]:
     async with (
-        build_worker(dev_env.client, task_queue=task_queue, sessions=sessions),
+        build_worker(
+            dev_env.client, task_queue=task_queue, sessions=sessions, keys=test_key_store(sessions)
+        ),
         api_client(api_settings(dev_env, database_url, task_queue)) as api,
     ):
         yield api

@@ -7,6 +7,7 @@ import httpx
 import pytest
 from temporalio.testing import WorkflowEnvironment
 
+from infra.sealing.family_keys import FamilyKeyStore
 from models.db import SessionFactory
 from models.payloads.vocabulary import StaffRole
 from tests.support.api import api_client, api_settings, bearer, post_headers, synthetic_family
@@ -19,14 +20,18 @@ CASES = "/api/v1/cases"
 
 
 async def test_requests_are_counted_by_route_template_and_status_without_ids(
-    dev_env: WorkflowEnvironment, database_url: str, sessions: SessionFactory, task_queue: str
+    dev_env: WorkflowEnvironment,
+    database_url: str,
+    sessions: SessionFactory,
+    keys: FamilyKeyStore,
+    task_queue: str,
 ) -> None:
     port = free_port()
     settings = api_settings(dev_env, database_url, task_queue, api_metrics_port=port)
     family = synthetic_family()
     unknown_case = str(uuid.uuid4())
     async with (
-        build_worker(dev_env.client, task_queue=task_queue, sessions=sessions),
+        build_worker(dev_env.client, task_queue=task_queue, sessions=sessions, keys=keys),
         api_client(settings) as api,
     ):
         opened = await api.post(

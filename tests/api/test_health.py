@@ -3,6 +3,7 @@
 from pydantic import SecretStr
 from temporalio.testing import WorkflowEnvironment
 
+from infra.sealing.family_keys import FamilyKeyStore
 from models.db import SessionFactory
 from models.settings import Settings
 from tests.support.api import JWT_SECRET, PSEUDONYM_SECRET, api_client, api_settings
@@ -16,10 +17,14 @@ def _settings(env: WorkflowEnvironment, database_url: str, task_queue: str) -> S
 
 
 async def test_healthy_when_every_component_answers(
-    dev_env: WorkflowEnvironment, database_url: str, sessions: SessionFactory, task_queue: str
+    dev_env: WorkflowEnvironment,
+    database_url: str,
+    sessions: SessionFactory,
+    keys: FamilyKeyStore,
+    task_queue: str,
 ) -> None:
     async with (
-        build_worker(dev_env.client, task_queue=task_queue, sessions=sessions),
+        build_worker(dev_env.client, task_queue=task_queue, sessions=sessions, keys=keys),
         api_client(_settings(dev_env, database_url, task_queue)) as api,
     ):
         # The worker's first poll reaches the server a moment after it starts.

@@ -16,6 +16,7 @@ import httpx
 import pytest_asyncio
 from temporalio.testing import WorkflowEnvironment
 
+from infra.sealing.family_keys import FamilyKeyStore
 from models.crud.families import locate_family
 from models.db import SessionFactory
 from models.identity import family_key
@@ -60,10 +61,14 @@ def _reused(response: httpx.Response) -> None:
 
 @pytest_asyncio.fixture
 async def api(
-    dev_env: WorkflowEnvironment, database_url: str, sessions: SessionFactory, task_queue: str
+    dev_env: WorkflowEnvironment,
+    database_url: str,
+    sessions: SessionFactory,
+    keys: FamilyKeyStore,
+    task_queue: str,
 ) -> AsyncIterator[httpx.AsyncClient]:
     async with (
-        build_worker(dev_env.client, task_queue=task_queue, sessions=sessions),
+        build_worker(dev_env.client, task_queue=task_queue, sessions=sessions, keys=keys),
         api_client(api_settings(dev_env, database_url, task_queue)) as client,
     ):
         yield client

@@ -15,15 +15,19 @@ from dataclasses import dataclass
 import httpx
 import pytest
 import pytest_asyncio
+from sqlalchemy.ext.asyncio import AsyncEngine
+from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
 
 from api.app import DATABASE_CONNECT_TIMEOUT_SECONDS
 from infra.migrate import upgrade_to_head
+from infra.sealing.converter import sealing_data_converter
 from models.db import make_async_engine, make_session_factory
 from models.payloads.vocabulary import StaffRole
 from tests.support.api import api_client, api_settings, bearer, post_headers, synthetic_family
 from tests.support.polling import eventually
-from tests.support.sealing import sealing_client
+from tests.support.sealing import test_key_store
 from workers.devstack.embedded_postgres import EmbeddedPostgres, ensure_database
 from workers.worker import build_worker
 
@@ -50,6 +54,19 @@ async def own_postgres(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterato
         yield OwnPostgres(server=server, url=url)
     finally:
         await asyncio.to_thread(server.stop)
+
+
+async def _worker(dev_env: WorkflowEnvironment, engine: AsyncEngine, task_queue: str) -> Worker:
+    """The real worker on this test's database, its payloads sealed with that database's keys
+    as the API's are (the session's dev server client holds the shared database's keys)."""
+    sessions = make_session_factory(engine)
+    keys = test_key_store(sessions)
+    client = await Client.connect(
+        dev_env.client.service_client.config.target_host,
+        namespace=dev_env.client.namespace,
+        data_converter=sealing_data_converter(keys),
+    )
+    return build_worker(client, task_queue=task_queue, sessions=sessions, keys=keys)
 
 
 def _unavailable(response: httpx.Response) -> None:
@@ -81,14 +98,12 @@ async def test_postgres_down_is_503_naming_the_database_and_the_api_recovers(
     personal = [registry_id, *(member["full_name"] for member in family["members"])]
     intake = {"source": "self_request", "municipality": MUNICIPALITY, "family": family}
     engine = make_async_engine(own_postgres.url)
-    sessions = make_session_factory(engine)
     settings = api_settings(
         dev_env, own_postgres.url, task_queue, update_timeout_seconds=UPDATE_TIMEOUT
     )
     try:
-        client = await sealing_client(dev_env, sessions)
         async with (
-            build_worker(client, task_queue=task_queue, sessions=sessions),
+            await _worker(dev_env, engine, task_queue),
             api_client(settings) as api,
         ):
             opened = await api.post(CASES, headers=post_headers(SPECIALIST), json=intake)
@@ -162,11 +177,8 @@ async def test_while_postgres_restarts_every_answer_is_an_answer_not_a_500(
     )
     intake = {"source": "proactive", "municipality": MUNICIPALITY, "family": synthetic_family()}
     engine = make_async_engine(own_postgres.url)
-    sessions = make_session_factory(engine)
     async with (
-        build_worker(
-            await sealing_client(dev_env, sessions), task_queue=task_queue, sessions=sessions
-        ),
+        await _worker(dev_env, engine, task_queue),
         api_client(settings) as api,
     ):
         statuses: list[tuple[str, int]] = []

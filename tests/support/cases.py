@@ -25,6 +25,7 @@ from models.payloads.vocabulary import (
 )
 from models.policy import AccompanimentLevel, Duration, shift
 from models.policy.loader import load_calendar, load_policy
+from tests.support.sealing import test_key_store
 from workflows.case import CaseWorkflow
 from workflows.ids import case_workflow_id
 
@@ -86,7 +87,7 @@ def policy_shift(moment: datetime, duration: str, *, backwards: bool = False) ->
 async def recorded_at(sessions: SessionFactory, case_id: UUID, action: str) -> datetime:
     """When the workflow recorded its latest `action`: the moment its deadlines count from."""
     async with sessions() as session:
-        events = await list_events(session, case_id=case_id)
+        events = await list_events(session, case_id=case_id, keys=test_key_store(sessions))
     return next(e.occurred_at for e in reversed(events) if e.action == action)
 
 
@@ -123,7 +124,9 @@ async def sleep_until(env: WorkflowEnvironment, moment: datetime) -> None:
 async def recorded_actions(sessions: SessionFactory, case_id: str | UUID) -> list[str]:
     """The actions of the case's recorded events, oldest first."""
     async with sessions() as session:
-        events = await list_events(session, case_id=UUID(str(case_id)))
+        events = await list_events(
+            session, case_id=UUID(str(case_id)), keys=test_key_store(sessions)
+        )
     return [event.action for event in events]
 
 

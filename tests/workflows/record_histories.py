@@ -34,6 +34,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from infra.logs import configure_logging, get_logger
 from infra.migrate import upgrade_to_head
+from infra.sealing.converter import sealing_data_converter
 from models.crud.case_projections import get_view
 from models.db import SessionFactory, make_async_engine, make_session_factory
 from models.payloads import actions as act
@@ -50,7 +51,7 @@ from models.payloads.vocabulary import (
 )
 from models.policy import AccompanimentLevel, ClosureReason
 from tests.support.cases import open_case, specialist, supervisor
-from tests.support.sealing import test_data_converter
+from tests.support.sealing import test_key_store
 from tests.support.temporal import start_dev_server, start_time_skipping
 from workers.devstack.embedded_postgres import EmbeddedPostgres, ensure_database
 from workers.worker import build_worker
@@ -85,7 +86,7 @@ async def _projection(
     """The stored state of the case, once `accept` holds for it (a worker writes it)."""
     for _ in range(200):
         async with sessions() as session:
-            stored = await get_view(session, case_id=view.case_id)
+            stored = await get_view(session, case_id=view.case_id, keys=test_key_store(sessions))
         if stored is not None and accept(stored):
             return stored
         await asyncio.sleep(0.1)
@@ -315,10 +316,11 @@ async def _record(
     """Run one scenario on a server of its own: the time-skipping test server can stop
     skipping time for good once a parent has completed while its abandoned child (the
     follow-up workflow) runs on, so scenarios must not share one."""
-    env = await start(test_data_converter(sessions))
+    keys = test_key_store(sessions)
+    env = await start(sealing_data_converter(keys))
     try:
         task_queue = f"histories-{uuid.uuid4().hex}"
-        async with build_worker(env.client, task_queue=task_queue, sessions=sessions):
+        async with build_worker(env.client, task_queue=task_queue, sessions=sessions, keys=keys):
             recorded = await scenario(env, task_queue, sessions)
     finally:
         await env.shutdown()

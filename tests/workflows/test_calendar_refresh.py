@@ -26,6 +26,7 @@ from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Replayer
 
+from infra.sealing.family_keys import FamilyKeyStore
 from models.crud.case_events import list_events
 from models.db import SessionFactory
 from models.payloads import actions as a
@@ -35,6 +36,7 @@ from models.policy import WorkingCalendar
 from models.policy.loader import CALENDAR_FILE, load_policy
 from tests.support.cases import case_in_planning, sleep_until, specialist, supervisor
 from tests.support.polling import eventually
+from tests.support.sealing import test_key_store
 from workers.worker import build_worker
 from workflows.case import CaseWorkflow
 from workflows.follow_up import CaseFollowUpWorkflow
@@ -104,7 +106,7 @@ async def plan_and_reminder(
 
     async def reminder() -> datetime | None:
         async with sessions() as session:
-            events = await list_events(session, case_id=case_id)
+            events = await list_events(session, case_id=case_id, keys=test_key_store(sessions))
         found = [
             e.data["scheduled_at"]
             for e in events
@@ -129,13 +131,14 @@ async def assert_replays(client: Client, handle: CaseHandle) -> None:
 async def test_a_decree_published_while_the_case_runs_reaches_it(
     time_skipping_env: WorkflowEnvironment,
     sessions: SessionFactory,
+    keys: FamilyKeyStore,
     task_queue: str,
     tmp_path: Path,
 ) -> None:
     env = time_skipping_env
     decree = Decree(tmp_path / CALENDAR_FILE, await env.get_current_time())
     async with build_worker(
-        env.client, task_queue=task_queue, sessions=sessions, calendar_file=decree.data
+        env.client, task_queue=task_queue, sessions=sessions, keys=keys, calendar_file=decree.data
     ):
         handle, case_id = await case_in_planning(env.client, task_queue)
         try:
@@ -160,6 +163,7 @@ async def test_a_decree_published_while_the_case_runs_reaches_it(
 async def test_a_case_from_before_the_refresh_replays_then_refreshes(
     time_skipping_env: WorkflowEnvironment,
     sessions: SessionFactory,
+    keys: FamilyKeyStore,
     task_queue: str,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
@@ -173,6 +177,7 @@ async def test_a_case_from_before_the_refresh_replays_then_refreshes(
         env.client,
         task_queue=task_queue,
         sessions=sessions,
+        keys=keys,
         calendar_file=decree.data,
         max_cached_workflows=0,
     ):

@@ -36,11 +36,12 @@ from models.payloads.vocabulary import (
 )
 from models.policy import AccompanimentLevel, DeadlineCode, Duration, WorkingCalendar
 from models.policy.loader import load_calendar, load_policy
-from models.tables.case_event import CaseEvent
+from models.tables.case_event import CaseEventPublic
 from models.tables.notification import Notification
 from tests.support.cases import open_case as open_signal
 from tests.support.cases import specialist, supervisor
 from tests.support.polling import eventually
+from tests.support.sealing import test_key_store
 from workers.worker import build_worker
 from workflows.case import CaseWorkflow
 from workflows.search_attributes import ESCALATION_LEVEL, OVERDUE
@@ -143,7 +144,9 @@ async def cases_worker(
     """The real worker, and at the end every case stopped, passed or failed: a workflow left
     running without a worker would hold the shared test server's clock when its timer fires."""
     cases = Cases(env, task_queue)
-    async with build_worker(env.client, task_queue=task_queue, sessions=sessions):
+    async with build_worker(
+        env.client, task_queue=task_queue, sessions=sessions, keys=test_key_store(sessions)
+    ):
         try:
             yield cases
         finally:
@@ -169,16 +172,16 @@ async def next_working_morning(env: WorkflowEnvironment) -> date:
 
 async def history(
     sessions: SessionFactory, case_id: UUID
-) -> tuple[Sequence[CaseEvent], Sequence[Notification], CaseView]:
+) -> tuple[Sequence[CaseEventPublic], Sequence[Notification], CaseView]:
     async with sessions() as session:
-        events = await list_events(session, case_id=case_id)
+        events = await list_events(session, case_id=case_id, keys=test_key_store(sessions))
         notes = await list_for_case(session, case_id=case_id)
-        view = await get_view(session, case_id=case_id)
+        view = await get_view(session, case_id=case_id, keys=test_key_store(sessions))
     assert view is not None
     return events, notes, view
 
 
-def of_deadline(events: Sequence[CaseEvent], key: str) -> list[CaseEvent]:
+def of_deadline(events: Sequence[CaseEventPublic], key: str) -> list[CaseEventPublic]:
     return [e for e in events if e.data.get("deadline") == key]
 
 
@@ -186,13 +189,13 @@ def due_of(view: CaseView, key: str) -> datetime:
     return next(d.due_at for d in view.deadlines if d.key == key)
 
 
-def one(events: Sequence[CaseEvent], action: str) -> CaseEvent:
+def one(events: Sequence[CaseEventPublic], action: str) -> CaseEventPublic:
     found = [e for e in events if e.action == action]
     assert len(found) == 1, f"{action}: {found}"
     return found[0]
 
 
-def assert_fired_at(event: CaseEvent, expected: datetime) -> None:
+def assert_fired_at(event: CaseEventPublic, expected: datetime) -> None:
     assert expected <= event.occurred_at < expected + FIRING_LAG, (event.action, event.data)
 
 

@@ -31,7 +31,7 @@ from models.payloads.vocabulary import (
     Stage,
 )
 from models.policy.loader import load_policy
-from models.tables.case_event import CaseEvent
+from models.tables.case_event import CaseEventPublic
 from tests.support.cases import (
     case_in_planning,
     policy_shift,
@@ -41,6 +41,7 @@ from tests.support.cases import (
     supervisor,
 )
 from tests.support.polling import eventually
+from tests.support.sealing import test_key_store
 from workers.worker import build_worker
 from workflows.case import CaseWorkflow
 
@@ -80,7 +81,9 @@ async def cases(
 ) -> AsyncIterator[list[CaseHandle]]:
     """The real worker; every case started is stopped at the end, passed or failed."""
     started: list[CaseHandle] = []
-    async with build_worker(env.client, task_queue=task_queue, sessions=sessions):
+    async with build_worker(
+        env.client, task_queue=task_queue, sessions=sessions, keys=test_key_store(sessions)
+    ):
         try:
             yield started
         finally:
@@ -103,7 +106,7 @@ def due_of(view: CaseView, key: str) -> datetime:
     return next(d.due_at for d in view.deadlines if d.key == key)
 
 
-def alarms(events: Sequence[CaseEvent], key: str) -> dict[str, datetime]:
+def alarms(events: Sequence[CaseEventPublic], key: str) -> dict[str, datetime]:
     """When each alarm of deadline `key` that fired was scheduled, by step."""
     return {
         e.data["step"]: datetime.fromisoformat(e.data["scheduled_at"])
@@ -183,7 +186,10 @@ async def test_a_plan_item_five_years_ahead_counts_the_moved_day_off(
 
         async def fired() -> dict[str, datetime]:
             async with sessions() as session:
-                return alarms(await list_events(session, case_id=case_id), "T10:far-1")
+                return alarms(
+                    await list_events(session, case_id=case_id, keys=test_key_store(sessions)),
+                    "T10:far-1",
+                )
 
         found = await eventually(
             fired, lambda f: {"reminder", "rung-1", "rung-2"} <= f.keys(), what="T10 alarms"

@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from temporalio.client import WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
+from infra.sealing.family_keys import FamilyKeyStore
 from models.crud.case_events import list_events
 from models.crud.case_projections import get_view
 from models.crud.notifications import list_for_case
@@ -28,6 +29,7 @@ from models.payloads.vocabulary import (
 from models.policy import AccompanimentLevel, ClosureReason
 from models.policy.loader import load_policy
 from tests.support.cases import open_case, policy_shift, recorded_at, specialist, supervisor
+from tests.support.sealing import test_key_store
 from workers.worker import build_worker
 from workflows.case import CaseWorkflow
 from workflows.follow_up import CaseFollowUpWorkflow
@@ -72,7 +74,7 @@ async def _accompany_for_six_months(
             last_contact = now
             assert _due(view, "T5") == policy_shift(contacted, "P15D")  # counts from the contact
         async with sessions() as session:
-            stored = await get_view(session, case_id=view.case_id)
+            stored = await get_view(session, case_id=view.case_id, keys=test_key_store(sessions))
         assert stored is not None
         if stored.stage is Stage.REVIEW:
             if _opened_t7(stored, now):
@@ -94,10 +96,13 @@ def _opened_t7(view: CaseView, now: datetime) -> bool:
 
 
 async def test_l2_family_from_signal_to_closure_and_follow_ups(
-    time_skipping_env: WorkflowEnvironment, sessions: SessionFactory, task_queue: str
+    time_skipping_env: WorkflowEnvironment,
+    sessions: SessionFactory,
+    keys: FamilyKeyStore,
+    task_queue: str,
 ) -> None:
     env = time_skipping_env
-    async with build_worker(env.client, task_queue=task_queue, sessions=sessions):
+    async with build_worker(env.client, task_queue=task_queue, sessions=sessions, keys=keys):
         handle, opened = await open_case(env.client, task_queue, policy="default")
         signal_at = opened.view.opened_at
         assert _due(opened.view, "T1") == policy_shift(signal_at, "1WD")
@@ -194,8 +199,10 @@ async def test_l2_family_from_signal_to_closure_and_follow_ups(
         await follow_up.result()
 
     async with sessions() as session:
-        events = await list_events(session, case_id=opened.view.case_id)
-        final = await get_view(session, case_id=opened.view.case_id)
+        events = await list_events(
+            session, case_id=opened.view.case_id, keys=test_key_store(sessions)
+        )
+        final = await get_view(session, case_id=opened.view.case_id, keys=test_key_store(sessions))
         notifications = await list_for_case(session, case_id=opened.view.case_id)
 
     assert [e.seq for e in events] == list(range(1, len(events) + 1))

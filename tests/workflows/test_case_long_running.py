@@ -24,6 +24,7 @@ from temporalio.converter import DataConverter
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 
+from infra.sealing.family_keys import FamilyKeyStore
 from models.crud.case_events import list_events
 from models.crud.case_projections import get_view
 from models.crud.notifications import list_for_case
@@ -53,10 +54,11 @@ from models.payloads.vocabulary import (
     Stage,
 )
 from models.policy import AccompanimentLevel, ClosureReason, Duration, WorkingCalendar, shift
-from models.tables.case_event import CaseEvent
+from models.tables.case_event import CaseEventPublic
 from models.tables.notification import Notification
 from tests.support.cases import open_case, specialist, supervisor
 from tests.support.polling import eventually
+from tests.support.sealing import test_key_store
 from tests.support.temporal import start_dev_server
 from workers.worker import build_worker
 from workflows.case import CaseWorkflow
@@ -74,9 +76,9 @@ NOVOSIBIRSK = timedelta(hours=7)  # both policies' utc_offset_hours
 T = TypeVar("T")
 
 
-async def _events(sessions: SessionFactory, case_id: UUID) -> Sequence[CaseEvent]:
+async def _events(sessions: SessionFactory, case_id: UUID) -> Sequence[CaseEventPublic]:
     async with sessions() as session:
-        return await list_events(session, case_id=case_id)
+        return await list_events(session, case_id=case_id, keys=test_key_store(sessions))
 
 
 async def _notifications(sessions: SessionFactory, case_id: UUID) -> Sequence[Notification]:
@@ -86,7 +88,7 @@ async def _notifications(sessions: SessionFactory, case_id: UUID) -> Sequence[No
 
 async def _projection(sessions: SessionFactory, case_id: UUID) -> CaseView:
     async with sessions() as session:
-        view = await get_view(session, case_id=case_id)
+        view = await get_view(session, case_id=case_id, keys=test_key_store(sessions))
     assert view is not None, f"no projection of case {case_id}"
     return view
 
@@ -218,10 +220,13 @@ async def _prolongation_requested(
 
 
 async def test_prolongations_up_to_the_24_month_cap_then_forced_closure_and_follow_ups(
-    time_skipping_env: WorkflowEnvironment, sessions: SessionFactory, task_queue: str
+    time_skipping_env: WorkflowEnvironment,
+    sessions: SessionFactory,
+    keys: FamilyKeyStore,
+    task_queue: str,
 ) -> None:
     env = time_skipping_env
-    async with build_worker(env.client, task_queue=task_queue, sessions=sessions):
+    async with build_worker(env.client, task_queue=task_queue, sessions=sessions, keys=keys):
         handle, view = await _open_supported_case(
             env.client,
             task_queue,
@@ -393,14 +398,14 @@ def _state(view: CaseView) -> dict[str, Any]:
 
 
 async def test_continue_as_new_loses_nothing(
-    sessions: SessionFactory, task_queue: str, data_converter: DataConverter
+    sessions: SessionFactory, keys: FamilyKeyStore, task_queue: str, data_converter: DataConverter
 ) -> None:
     # A server of its own: the lowered threshold makes every workflow on it continue as new.
     env = await start_dev_server(
         data_converter, "--dynamic-config-value", "limit.historyCount.suggestContinueAsNew=200"
     )
     try:
-        async with build_worker(env.client, task_queue=task_queue, sessions=sessions):
+        async with build_worker(env.client, task_queue=task_queue, sessions=sessions, keys=keys):
             started, _ = await _open_supported_case(
                 env.client,
                 task_queue,

@@ -37,12 +37,13 @@ from models.payloads.vocabulary import (
 )
 from models.policy import AccompanimentLevel, ClosureReason
 from models.policy.loader import load_policy
-from models.tables.case_event import CaseEvent
+from models.tables.case_event import CaseEventPublic
 from models.tables.case_projection import CaseProjection
 from models.tables.notification import Notification
 from tests.support.cases import ministry, specialist, supervisor
 from tests.support.cases import open_case as open_signal
 from tests.support.polling import eventually
+from tests.support.sealing import test_key_store
 from workers.worker import build_worker
 from workflows.case import CaseWorkflow
 from workflows.ids import follow_up_workflow_id
@@ -83,7 +84,9 @@ async def cases_worker(
     """The real worker, and at the end every workflow stopped, passed or failed: one left
     running without a worker would hold the shared test server's clock when its timer fires."""
     cases = Cases(env, task_queue)
-    async with build_worker(env.client, task_queue=task_queue, sessions=sessions):
+    async with build_worker(
+        env.client, task_queue=task_queue, sessions=sessions, keys=test_key_store(sessions)
+    ):
         try:
             yield cases
         finally:
@@ -94,11 +97,11 @@ async def cases_worker(
 
 async def history(
     sessions: SessionFactory, case_id: UUID
-) -> tuple[Sequence[CaseEvent], Sequence[Notification], CaseView]:
+) -> tuple[Sequence[CaseEventPublic], Sequence[Notification], CaseView]:
     async with sessions() as session:
-        events = await list_events(session, case_id=case_id)
+        events = await list_events(session, case_id=case_id, keys=test_key_store(sessions))
         notes = await list_for_case(session, case_id=case_id)
-        view = await get_view(session, case_id=case_id)
+        view = await get_view(session, case_id=case_id, keys=test_key_store(sessions))
     assert view is not None
     return events, notes, view
 
@@ -117,11 +120,11 @@ async def rejection(update: Awaitable[object]) -> str:
     return cause.message
 
 
-def actions(events: Sequence[CaseEvent]) -> list[str]:
+def actions(events: Sequence[CaseEventPublic]) -> list[str]:
     return [event.action for event in events]
 
 
-def by_staff(events: Sequence[CaseEvent]) -> list[CaseEvent]:
+def by_staff(events: Sequence[CaseEventPublic]) -> list[CaseEventPublic]:
     return [event for event in events if event.actor_id != SYSTEM_ACTOR]
 
 

@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 
 from temporalio.testing import WorkflowEnvironment
 
+from infra.sealing.family_keys import FamilyKeyStore
 from models.crud.case_events import list_events
 from models.crud.notifications import list_for_case
 from models.db import SessionFactory
@@ -22,6 +23,7 @@ from models.payloads.vocabulary import (
 from models.policy import AccompanimentLevel
 from models.policy.loader import load_policy
 from tests.support.cases import open_case, policy_shift, recorded_at, specialist, supervisor
+from tests.support.sealing import test_key_store
 from workers.worker import build_worker
 from workflows.case import CaseWorkflow
 
@@ -37,10 +39,13 @@ def _deadline(view: CaseView, key: str) -> tuple[datetime, str]:
 
 
 async def test_curator_level_and_plan_item_changes_replan_the_right_deadlines(
-    time_skipping_env: WorkflowEnvironment, sessions: SessionFactory, task_queue: str
+    time_skipping_env: WorkflowEnvironment,
+    sessions: SessionFactory,
+    keys: FamilyKeyStore,
+    task_queue: str,
 ) -> None:
     env = time_skipping_env
-    async with build_worker(env.client, task_queue=task_queue, sessions=sessions):
+    async with build_worker(env.client, task_queue=task_queue, sessions=sessions, keys=keys):
         handle, opened = await open_case(env.client, task_queue, policy="default")
         case_id = opened.view.case_id
         update = handle.execute_update
@@ -114,7 +119,7 @@ async def test_curator_level_and_plan_item_changes_replan_the_right_deadlines(
         await handle.terminate("test finished")
 
     async with sessions() as session:
-        events = await list_events(session, case_id=case_id)
+        events = await list_events(session, case_id=case_id, keys=test_key_store(sessions))
         notes = {n.event_seq: n for n in await list_for_case(session, case_id=case_id)}
     item_ladder = [
         (e.action, notes[e.seq].recipient, e.data["scheduled_at"])

@@ -286,9 +286,11 @@ async def _measure(
     )
     engine = make_async_engine(database_url)
     sessions = make_session_factory(engine)
-    _, sealing = sealing_from_settings(settings, sessions)
+    keys, sealing = sealing_from_settings(settings, sessions)
     kurator_client = await Client.connect(address, data_converter=sealing, interceptors=[timer])
-    kurator_worker = build_worker(kurator_client, task_queue=KURATOR_QUEUE, sessions=sessions)
+    kurator_worker = build_worker(
+        kurator_client, task_queue=KURATOR_QUEUE, sessions=sessions, keys=keys
+    )
     bare_worker = Worker(
         client, task_queue=BARE_QUEUE, workflows=[BareWorkflow], activities=[bare_noop]
     )

@@ -98,7 +98,9 @@ class DevStack:
         # Lets `kurator demo` run its cases on the compressed-time policy.
         env.setdefault("KURATOR_ALLOW_POLICY_OVERRIDE", "true")
         env.update({name: str(port) for name, (_, port) in self.metrics_ports.items()})
-        env["KURATOR_DATABASE_URL"] = await asyncio.to_thread(self._start_database)
+        env["KURATOR_DATABASE_URL"] = await asyncio.to_thread(
+            self._start_database, Path(env["KURATOR_MASTER_KEY_FILE"])
+        )
         env["KURATOR_TEMPORAL_ADDRESS"] = await self._start_temporal(env)
         command = [sys.executable, "-m", "workers.cli"]
         self.children.append(await spawn("worker", [*command, "worker"], env=env))
@@ -129,7 +131,7 @@ class DevStack:
                     f"stop what uses it or set {setting}"
                 )
 
-    def _start_database(self) -> str:
+    def _start_database(self, master_key_file: Path) -> str:
         if self.settings.database_url is not None:
             url = self.settings.database_url
             log.info("using PostgreSQL from KURATOR_DATABASE_URL")
@@ -146,7 +148,7 @@ class DevStack:
                 running_from=str(self.postgres.data_dir),
             )
         try:
-            upgrade_to_head(url)
+            upgrade_to_head(url, master_key_file=master_key_file)
         except Exception as error:  # alembic and driver errors alike: report, then stop
             raise StartupError(f"PostgreSQL migrations: {type(error).__name__}: {error}") from None
         return url

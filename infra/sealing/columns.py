@@ -1,0 +1,187 @@
+"""Sealed values in PostgreSQL: the family record in a bytea column, and free text (comments,
+providers) inside text and JSON columns, each sealed with its family's data key.
+
+A sealed text is self-describing, `sealed:v1:<key id>:<base64url envelope>`, so it can stand
+wherever a string stood (a text column, a JSON value) and opens without knowing its row's
+family. Every envelope is bound (AES-GCM associated data) to its key id and to the `field` the
+caller names: the column or JSON key and the row (`case_events.reason:<case id>:<seq>`), so a
+value copied into another field, row or family fails to open instead of reading as that one.
+
+Opening takes the keys already looked up (`keys_for`, one batch per page): a key that was
+destroyed (the family erased) is None there, and its values open as `ERASED_TEXT` (text) or
+None (bytes), never as an error. A value that does not open with its own key was tampered
+with: that raises `SealedValueError`.
+"""
+
+import base64
+import binascii
+from collections.abc import Callable, Collection, Iterable, Mapping
+from typing import Any, Protocol, TypeGuard
+from uuid import UUID
+
+from infra.sealing.aead import SealError, open_sealed, seal
+from infra.sealing.family_keys import DataKey
+from models.payloads.fields import FREE_TEXT_KEYS
+
+SEALED_TEXT_PREFIX = "sealed:v1:"
+# What a sealed text reads as once its family's key was destroyed (crypto-shredding).
+ERASED_TEXT = "[erased]"
+# What a sealed text reads as where it was not opened (a read that shows no free text).
+WITHHELD_TEXT = "[sealed]"
+
+
+class SealedValueError(Exception):
+    """A sealed value is malformed or does not open with the key it names. The message names
+    the field, never the value."""
+
+
+class KeyLookup(Protocol):
+    """Keys for sealing and opening columns: `FamilyKeyStore`."""
+
+    async def for_owner(self, owner: str) -> DataKey: ...
+
+    async def by_ids(self, key_ids: Collection[UUID]) -> dict[UUID, DataKey | None]: ...
+
+
+# Keys by id, as `keys_for` returns them: None for a destroyed key.
+OpeningKeys = Mapping[UUID, DataKey | None]
+
+
+def _binding(key_id: UUID, field: str) -> bytes:
+    return f"kurator-column:v1:{key_id}:{field}".encode()
+
+
+def seal_bytes(key: DataKey, data: bytes, *, field: str) -> bytes:
+    """An envelope for a bytea column; the caller stores `key.key_id` beside it."""
+    return seal(key.secret, data, associated_data=_binding(key.key_id, field))
+
+
+def open_bytes(key_id: UUID, envelope: bytes, keys: OpeningKeys, *, field: str) -> bytes | None:
+    """The bytes sealed under `key_id`, or None when that key was destroyed."""
+    key = _key(key_id, keys, field)
+    if key is None:
+        return None
+    try:
+        return open_sealed(key.secret, envelope, associated_data=_binding(key_id, field))
+    except SealError:
+        raise SealedValueError(f"the sealed {field} does not open with its key") from None
+
+
+def seal_text(key: DataKey, text: str, *, field: str) -> str:
+    envelope = seal(key.secret, text.encode(), associated_data=_binding(key.key_id, field))
+    encoded = base64.urlsafe_b64encode(envelope).rstrip(b"=").decode()
+    return f"{SEALED_TEXT_PREFIX}{key.key_id}:{encoded}"
+
+
+def is_sealed_text(value: object) -> TypeGuard[str]:
+    return isinstance(value, str) and value.startswith(SEALED_TEXT_PREFIX)
+
+
+def key_id_of_text(value: str, *, field: str) -> UUID:
+    return _parts(value, field)[0]
+
+
+def open_text(value: str, keys: OpeningKeys, *, field: str) -> str:
+    """The text sealed in `value`, `ERASED_TEXT` when its key was destroyed. A value that is
+    not sealed (written before sealing) reads as it is."""
+    if not is_sealed_text(value):
+        return value
+    key_id, envelope = _parts(value, field)
+    key = _key(key_id, keys, field)
+    if key is None:
+        return ERASED_TEXT
+    try:
+        return open_sealed(key.secret, envelope, associated_data=_binding(key_id, field)).decode()
+    except SealError:
+        raise SealedValueError(f"the sealed {field} does not open with its key") from None
+
+
+def seal_free_text(key: DataKey, data: Any, *, field: str) -> Any:
+    """`data` (JSON) with every value under a free-text key sealed: a string, or each string of
+    a list. `field` names the row; each value is bound to it and to its own JSON key."""
+    return _map_free_text(data, lambda text, name: seal_text(key, text, field=f"{field}.{name}"))
+
+
+def open_free_text(data: Any, keys: OpeningKeys, *, field: str) -> Any:
+    """`data` with every sealed free-text value opened (see `open_text`)."""
+    return _map_free_text(data, lambda text, name: open_text(text, keys, field=f"{field}.{name}"))
+
+
+def withhold_free_text(data: Any) -> Any:
+    """`data` with every sealed free-text value replaced by `WITHHELD_TEXT`, no key needed:
+    for reads that show none of it (the inbox)."""
+    return _map_free_text(data, lambda text, _: WITHHELD_TEXT if is_sealed_text(text) else text)
+
+
+def has_free_text(data: Any) -> bool:
+    """True when `data` holds a free-text string (sealed or not) anywhere."""
+    found = False
+
+    def notice(text: str, _: str) -> str:
+        nonlocal found
+        found = True
+        return text
+
+    _map_free_text(data, notice)
+    return found
+
+
+def sealed_key_ids(data: Any) -> set[UUID]:
+    """The key id of every sealed free-text value in `data`, for one batched key lookup."""
+    found: set[UUID] = set()
+
+    def collect(text: str, name: str) -> str:
+        if is_sealed_text(text):
+            found.add(key_id_of_text(text, field=name))
+        return text
+
+    _map_free_text(data, collect)
+    return found
+
+
+async def keys_for(lookup: KeyLookup, key_ids: Iterable[UUID]) -> dict[UUID, DataKey | None]:
+    """The keys that open values naming `key_ids`, in one lookup (None: destroyed)."""
+    wanted = set(key_ids)
+    return await lookup.by_ids(wanted) if wanted else {}
+
+
+# Changes one free-text string, given it and its JSON key.
+_Change = Callable[[str, str], str]
+
+
+def _map_free_text(data: Any, change: _Change) -> Any:
+    if isinstance(data, dict):
+        return {name: _map_entry(name, value, change) for name, value in data.items()}
+    if isinstance(data, list):
+        return [_map_free_text(value, change) for value in data]
+    return data
+
+
+def _map_entry(name: str, value: Any, change: _Change) -> Any:
+    if name in FREE_TEXT_KEYS:
+        return _map_text(value, name, change)
+    return _map_free_text(value, change)
+
+
+def _map_text(value: Any, name: str, change: _Change) -> Any:
+    if isinstance(value, str):
+        return change(value, name)
+    if isinstance(value, list):
+        return [_map_text(item, name, change) for item in value]
+    return value  # None, or not text at all: nothing to seal
+
+
+def _parts(value: str, field: str) -> tuple[UUID, bytes]:
+    key_id, separator, encoded = value.removeprefix(SEALED_TEXT_PREFIX).partition(":")
+    try:
+        if not separator:
+            raise ValueError
+        return UUID(key_id), base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4))
+    except (ValueError, binascii.Error):
+        raise SealedValueError(f"the sealed {field} is malformed") from None
+
+
+def _key(key_id: UUID, keys: OpeningKeys, field: str) -> DataKey | None:
+    if key_id not in keys:
+        raise SealedValueError(f"no key was looked up for the sealed {field}")
+    return keys[key_id]
