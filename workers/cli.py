@@ -175,12 +175,19 @@ def bench(
         bool, typer.Option(help="Serve the API from a child process, not in this one.")
     ] = False,
     rounds: Annotated[int, typer.Option(min=1, help="Alternating rounds of the two sides.")] = 4,
+    seal: Annotated[
+        bool,
+        typer.Option(
+            "--seal/--no-seal",
+            help="--no-seal: Kurator's payloads in plain JSON, to measure what sealing costs.",
+        ),
+    ] = True,
 ) -> None:
     """Measure Kurator against bare Temporal on one dev server, in one run: throughput and
     p50/p99 of a step, as ratios (`make bench`)."""
     from workers.bench.runner import BenchOptions, main
 
-    main(BenchOptions(cases, steps, concurrency, max_seconds, warmup, api_process, rounds))
+    main(BenchOptions(cases, steps, concurrency, max_seconds, warmup, api_process, rounds, seal))
 
 
 keys_app = typer.Typer(
