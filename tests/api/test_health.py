@@ -7,6 +7,7 @@ from models.db import SessionFactory
 from models.settings import Settings
 from tests.support.api import JWT_SECRET, PSEUDONYM_SECRET, api_client, api_settings
 from tests.support.polling import eventually
+from tests.support.sealing import TEST_MASTER_KEY_FILE
 from workers.worker import build_worker
 
 
@@ -72,6 +73,7 @@ async def test_unreachable_temporal_is_503_naming_temporal(
         task_queue=task_queue,
         jwt_secret=SecretStr(JWT_SECRET),
         pseudonym_secret=SecretStr(PSEUDONYM_SECRET),
+        master_key_file=TEST_MASTER_KEY_FILE,
     )
     async with api_client(settings) as api:
         response = await api.get("/health")

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import httpx
 import pytest
 import pytest_asyncio
+from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
 from api.app import DATABASE_CONNECT_TIMEOUT_SECONDS
@@ -23,6 +24,7 @@ from models.db import make_async_engine, make_session_factory
 from models.payloads.vocabulary import StaffRole
 from tests.support.api import api_client, api_settings, bearer, post_headers, synthetic_family
 from tests.support.polling import eventually
+from tests.support.sealing import test_data_converter
 from workers.devstack.embedded_postgres import EmbeddedPostgres, ensure_database
 from workers.worker import build_worker
 
@@ -83,11 +85,15 @@ async def test_postgres_down_is_503_naming_the_database_and_the_api_recovers(
     settings = api_settings(
         dev_env, own_postgres.url, task_queue, update_timeout_seconds=UPDATE_TIMEOUT
     )
+    sessions = make_session_factory(engine)
+    # The worker's codec must read the data keys where the API writes them: this database.
+    worker_client = await Client.connect(
+        dev_env.client.service_client.config.target_host,
+        data_converter=test_data_converter(sessions),
+    )
     try:
         async with (
-            build_worker(
-                dev_env.client, task_queue=task_queue, sessions=make_session_factory(engine)
-            ),
+            build_worker(worker_client, task_queue=task_queue, sessions=sessions),
             api_client(settings) as api,
         ):
             opened = await api.post(CASES, headers=post_headers(SPECIALIST), json=intake)
