@@ -4,6 +4,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.service import RetryConfig
 
 from api.body_limit import install_body_limit
@@ -22,7 +23,9 @@ from models.settings import Settings
 DATABASE_CONNECT_TIMEOUT_SECONDS = 3
 
 
-def create_app(settings: Settings) -> FastAPI:
+def create_app(settings: Settings, *, seal_payloads: bool = True) -> FastAPI:
+    """The API. `seal_payloads=False` talks to Temporal in plain pydantic JSON: only for
+    `kurator bench --no-seal`, which measures what sealing costs; never in production."""
     metrics = ApiMetrics() if settings.api_metrics_port is not None else None
 
     @asynccontextmanager
@@ -32,6 +35,8 @@ def create_app(settings: Settings) -> FastAPI:
         )
         sessions = make_session_factory(engine)
         keys, data_converter = sealing_from_settings(settings, sessions)
+        if not seal_payloads:
+            data_converter = pydantic_data_converter
         # Lazy: the API starts, serves reads and reports health while Temporal is down.
         temporal = await connect_temporal(
             settings.require_temporal_address(),

@@ -175,12 +175,69 @@ def bench(
         bool, typer.Option(help="Serve the API from a child process, not in this one.")
     ] = False,
     rounds: Annotated[int, typer.Option(min=1, help="Alternating rounds of the two sides.")] = 4,
+    seal: Annotated[
+        bool,
+        typer.Option(
+            "--seal/--no-seal",
+            help="--no-seal: Kurator's payloads in plain JSON, to measure what sealing costs.",
+        ),
+    ] = True,
 ) -> None:
     """Measure Kurator against bare Temporal on one dev server, in one run: throughput and
     p50/p99 of a step, as ratios (`make bench`)."""
     from workers.bench.runner import BenchOptions, main
 
-    main(BenchOptions(cases, steps, concurrency, max_seconds, warmup, api_process, rounds))
+    main(BenchOptions(cases, steps, concurrency, max_seconds, warmup, api_process, rounds, seal))
+
+
+keys_app = typer.Typer(
+    help="Master key rotation: the master key wraps each family's data key.",
+    no_args_is_help=True,
+    rich_markup_mode="markdown",
+)
+app.add_typer(keys_app, name="keys")
+
+
+@keys_app.command("new-master-key")
+def new_master_key(
+    key_id: Annotated[
+        str, typer.Option("--id", help="The new key's id: 1-64 of A-Z a-z 0-9 . _ -.")
+    ],
+) -> None:
+    """Print a new random master key as a key file line (`<id> <base64 key>`).
+
+    To rotate: put the line at the top of KURATOR_MASTER_KEY_FILE (the old key stays below it,
+    retired), restart the API and the workers, run `kurator keys rewrap`, then delete the old
+    line.
+    """
+    from infra.sealing.master_keys import MasterKeyError, key_file_line
+
+    try:
+        typer.echo(key_file_line(key_id))
+    except MasterKeyError as error:
+        configure_logging()
+        log.error(str(error))
+        raise typer.Exit(2) from None
+
+
+@keys_app.command()
+def rewrap() -> None:
+    """Re-wrap every family's data key under the current master key (the key file's first
+    line). Needs KURATOR_DATABASE_URL and KURATOR_MASTER_KEY_FILE. Safe to run again: keys
+    already wrapped by the current master key are left alone. Temporal histories and sealed
+    columns are untouched; the data keys do not change."""
+    from infra.sealing.master_keys import MasterKeyError
+    from workers.keys import rewrap_data_keys
+
+    settings = _settings()
+    try:
+        current, count = asyncio.run(rewrap_data_keys(settings))
+    except SettingsError as error:
+        raise _exit_on_missing_setting(error) from None
+    except MasterKeyError as error:
+        log.error(str(error))
+        raise typer.Exit(2) from None
+    typer.echo(f"{count} data keys re-wrapped under master key {current}")
 
 
 @app.command()

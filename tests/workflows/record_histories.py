@@ -2,14 +2,21 @@
 
 Run from the repository root, in the project's virtualenv:
 
-    python -m tests.workflows.record_histories
+    python -m tests.workflows.record_histories [--only sealed|legacy]
 
 It starts its own embedded PostgreSQL (in a temporary directory, migrated to head), a fresh
 time-skipping Temporal test server per scenario and a dev server with a lowered
 continue-as-new threshold, drives a few representative synthetic cases with the real worker
-(about half a minute in all), and writes each workflow's history as JSON into
-`tests/workflows/histories/<name>.json` (overwriting files of the same name, leaving any
-others alone).
+(about half a minute a set), and writes each workflow's history as JSON, overwriting files of
+the same name and leaving any others alone. Two sets of the same scenarios:
+
+- `histories/sealed/<name>.json`: as Kurator writes them now, every payload sealed with its
+  family's data key (infra/sealing). The data keys go to `histories/sealed/data-keys.json`
+  (in clear: synthetic keys that seal nothing else), from which the replay test opens them
+  without the recording database.
+- `histories/legacy/<name>.json`: with the plain pydantic converter, as workflows recorded
+  before sealing hold them; they prove the codec passes unsealed payloads through. Those
+  committed stand for histories that exist in production, so re-record them only on purpose.
 
 The committed files stand for workflows already running in production: the replay test fails
 when today's workflow code would take a different path through one of them
@@ -18,17 +25,19 @@ cases run, never re-record to make a failing replay pass: a change that breaks r
 `workflow.patched` (or a new workflow type) instead, and the old history stays.
 """
 
+import argparse
 import asyncio
 import logging
 import tempfile
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from temporalio.api.testservice.v1 import LockTimeSkippingRequest, UnlockTimeSkippingRequest
 from temporalio.client import Client, WorkflowHandle, WorkflowHistory
+from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.converter import DataConverter
 from temporalio.testing import WorkflowEnvironment
 
@@ -51,7 +60,7 @@ from models.payloads.vocabulary import (
 )
 from models.policy import AccompanimentLevel, ClosureReason
 from tests.support.cases import open_case, specialist, supervisor
-from tests.support.sealing import test_key_store
+from tests.support.sealing import StaticKeySource, test_key_store
 from tests.support.temporal import start_dev_server, start_time_skipping
 from workers.devstack.embedded_postgres import EmbeddedPostgres, ensure_database
 from workers.worker import build_worker
@@ -59,6 +68,9 @@ from workflows.case import CaseWorkflow
 from workflows.follow_up import CaseFollowUpWorkflow
 
 HISTORIES = Path(__file__).resolve().parent / "histories"
+SEALED = HISTORIES / "sealed"
+LEGACY = HISTORIES / "legacy"
+DATA_KEYS = SEALED / "data-keys.json"
 CURATOR_ID = "staff-101"
 CaseHandle = WorkflowHandle[CaseWorkflow, CaseOutcome]
 
@@ -312,14 +324,16 @@ async def _record(
     start: Callable[[DataConverter], Awaitable[WorkflowEnvironment]],
     scenario: Scenario,
     sessions: SessionFactory,
+    converter: DataConverter,
 ) -> dict[str, WorkflowHistory]:
     """Run one scenario on a server of its own: the time-skipping test server can stop
     skipping time for good once a parent has completed while its abandoned child (the
     follow-up workflow) runs on, so scenarios must not share one."""
-    keys = test_key_store(sessions)
-    env = await start(sealing_data_converter(keys))
+    env = await start(converter)
     try:
         task_queue = f"histories-{uuid.uuid4().hex}"
+        # PostgreSQL's sealed columns need the database's keys whichever converter Temporal uses.
+        keys = test_key_store(sessions)
         async with build_worker(env.client, task_queue=task_queue, sessions=sessions, keys=keys):
             recorded = await scenario(env, task_queue, sessions)
     finally:
@@ -334,16 +348,39 @@ async def _dev_server_continuing_as_new_early(converter: DataConverter) -> Workf
     )
 
 
-async def record(sessions: SessionFactory) -> dict[str, WorkflowHistory]:
-    """Every scenario's histories, by file name."""
+async def record(sessions: SessionFactory, converter: DataConverter) -> dict[str, WorkflowHistory]:
+    """Every scenario's histories, by file name, written through `converter`."""
     histories: dict[str, WorkflowHistory] = {}
     for scenario in (_l2_closed_with_follow_ups, _refused_at_assessment, _l3_acute_risk):
-        histories |= await _record(start_time_skipping, scenario, sessions)
-    histories |= await _record(_dev_server_continuing_as_new_early, _continued_as_new, sessions)
+        histories |= await _record(start_time_skipping, scenario, sessions, converter)
+    histories |= await _record(
+        _dev_server_continuing_as_new_early, _continued_as_new, sessions, converter
+    )
     return histories
 
 
-async def main() -> None:
+def _write(directory: Path, histories: dict[str, WorkflowHistory]) -> None:
+    directory.mkdir(parents=True, exist_ok=True)
+    for name, history in sorted(histories.items()):
+        path = directory / f"{name}.json"
+        path.write_text(history.to_json() + "\n", encoding="utf-8")
+        log.info("history written", path=str(path), events=len(history.events))
+
+
+async def _record_sets(sessions: SessionFactory, sets: Sequence[str]) -> None:
+    if "sealed" in sets:
+        keys = test_key_store(sessions)
+        sealed = await record(sessions, sealing_data_converter(keys))
+        _write(SEALED, sealed)
+        workflow_ids = {name: history.workflow_id for name, history in sealed.items()}
+        exported = await StaticKeySource.exported_from(keys, sessions, workflow_ids)
+        DATA_KEYS.write_text(exported.to_json(), encoding="utf-8")
+        log.info("data keys written", path=str(DATA_KEYS), keys=len(exported.keys))
+    if "legacy" in sets:
+        _write(LEGACY, await record(sessions, pydantic_data_converter))
+
+
+async def main(sets: Sequence[str]) -> None:
     configure_logging()
     logging.getLogger("temporalio").setLevel(logging.WARNING)
     with tempfile.TemporaryDirectory(prefix="kurator-histories-") as scratch:
@@ -354,17 +391,17 @@ async def main() -> None:
             database = ensure_database(url, "kurator_histories")
             upgrade_to_head(database)
             engine = make_async_engine(database)
-            histories = await record(make_session_factory(engine))
+            await _record_sets(make_session_factory(engine), sets)
         finally:
             if engine is not None:
                 await engine.dispose()
             server.stop()
-    HISTORIES.mkdir(exist_ok=True)
-    for name, history in sorted(histories.items()):
-        path = HISTORIES / f"{name}.json"
-        path.write_text(history.to_json() + "\n", encoding="utf-8")
-        log.info("history written", path=str(path), events=len(history.events))
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    parser = argparse.ArgumentParser(description="Record the histories the replay test replays.")
+    parser.add_argument(
+        "--only", choices=["sealed", "legacy"], help="Record one set (default: both)."
+    )
+    arguments = parser.parse_args()
+    asyncio.run(main([arguments.only] if arguments.only else ["sealed", "legacy"]))

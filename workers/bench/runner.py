@@ -59,6 +59,7 @@ from models.payloads.vocabulary import StaffRole
 from models.settings import Settings
 from workers.bench import bare_workflow
 from workers.bench.bare_workflow import BareWorkflow, bare_noop
+from workers.bench.codec_cost import CodecCost, codec_cost
 from workers.bench.http import HttpError, LeanHttp, lean_http
 from workers.bench.measure import (
     ActivityTimer,
@@ -98,6 +99,7 @@ class BenchOptions:
     warmup_cases: int
     api_process: bool
     rounds: int
+    seal: bool = True  # False: Kurator talks to Temporal in plain JSON (`--no-seal`)
 
 
 def _bare(client: Client, run: str) -> tuple[Opener, Stepper]:
@@ -162,13 +164,18 @@ def _family(registry_id: str) -> dict[str, Any]:
 
 
 @asynccontextmanager
-async def _api(settings: Settings, *, in_process: bool) -> AsyncIterator[str]:
-    """The API on a free port: uvicorn in this event loop, or `kurator api` in a child."""
+async def _api(settings: Settings, *, in_process: bool, seal: bool) -> AsyncIterator[str]:
+    """The API on a free port: uvicorn in this event loop, or `kurator api` in a child (its
+    unsealed twin, workers/bench/unsealed_api.py, when `seal` is off)."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     if in_process:
         config = uvicorn.Config(
-            create_app(settings), host="127.0.0.1", port=port, log_config=None, lifespan="on"
+            create_app(settings, seal_payloads=seal),
+            host="127.0.0.1",
+            port=port,
+            log_config=None,
+            lifespan="on",
         )
         server = uvicorn.Server(config)
         serving = asyncio.create_task(server.serve())
@@ -184,9 +191,8 @@ async def _api(settings: Settings, *, in_process: bool) -> AsyncIterator[str]:
         return
     env = {k: v for k, v in os.environ.items() if not k.startswith("KURATOR_")}
     env.update(_environment(settings, port))
-    child = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "workers.cli", "api", env=env
-    )
+    command = ("workers.cli", "api") if seal else ("workers.bench.unsealed_api",)
+    child = await asyncio.create_subprocess_exec(sys.executable, "-m", *command, env=env)
     try:
         async with httpx.AsyncClient() as http:
             for _ in range(200):
@@ -233,7 +239,7 @@ def _compile_workflow_code(scratch: Path) -> None:
     compileall.compile_file(bare_workflow.__file__, quiet=1)
 
 
-async def run_bench(options: BenchOptions, console: Console) -> tuple[Side, Side]:
+async def run_bench(options: BenchOptions, console: Console) -> tuple[Side, Side, CodecCost]:
     with tempfile.TemporaryDirectory(prefix="kurator-bench-") as scratch:
         _compile_workflow_code(Path(scratch))
         postgres = EmbeddedPostgres(Path(scratch) / "postgres")
@@ -266,7 +272,7 @@ async def _measure(
     options: BenchOptions,
     meter: CpuMeter,
     console: Console,
-) -> tuple[Side, Side]:
+) -> tuple[Side, Side, CodecCost]:
     run = uuid.uuid4().hex[:8]
     timer = ActivityTimer()
     address = env.client.service_client.config.target_host
@@ -287,19 +293,25 @@ async def _measure(
     engine = make_async_engine(database_url)
     sessions = make_session_factory(engine)
     keys, sealing = sealing_from_settings(settings, sessions)
-    kurator_client = await Client.connect(address, data_converter=sealing, interceptors=[timer])
+    kurator_client = await Client.connect(
+        address,
+        data_converter=sealing if options.seal else pydantic_data_converter,
+        interceptors=[timer],
+    )
+    # PostgreSQL's columns are sealed either way: --no-seal measures the Temporal codec only.
     kurator_worker = build_worker(
         kurator_client, task_queue=KURATOR_QUEUE, sessions=sessions, keys=keys
     )
     bare_worker = Worker(
         client, task_queue=BARE_QUEUE, workflows=[BareWorkflow], activities=[bare_noop]
     )
-    bare, kurator = Side("bare Temporal"), Side("Kurator (HTTP)")
+    bare = Side("bare Temporal")
+    kurator = Side("Kurator (HTTP)" if options.seal else "Kurator, unsealed")
     try:
         async with (
             bare_worker,
             kurator_worker,
-            _api(settings, in_process=not options.api_process) as api_url,
+            _api(settings, in_process=not options.api_process, seal=options.seal) as api_url,
             lean_http(api_url, size=options.concurrency * 2, request_seconds=60) as http,
         ):
             auth = _auth(settings)
@@ -329,9 +341,11 @@ async def _measure(
                     activity_name = "bare_noop" if side is bare else "persist_step"
                     side.activity.extend(timer.take(activity_name))
                     timer.take("load_case_policy")
+        console.print("Measuring the codec alone: a contact step's payloads, sealed and plain…")
+        codec = await codec_cost(sealing, pydantic_data_converter)
     finally:
         await engine.dispose()
-    return bare, kurator
+    return bare, kurator, codec
 
 
 def _rounds(options: BenchOptions) -> list[int]:
@@ -363,7 +377,9 @@ def _ratio(kurator: float, bare: float) -> str:
     return f"{kurator / bare:.2f}×"
 
 
-def report(bare: Side, kurator: Side, options: BenchOptions, console: Console) -> None:
+def report(
+    bare: Side, kurator: Side, codec: CodecCost, options: BenchOptions, console: Console
+) -> None:
     where = "in a child process" if options.api_process else "in the bench process"
     table = Table(
         title="Kurator against bare Temporal, same server, same run",
@@ -422,6 +438,14 @@ def report(bare: Side, kurator: Side, options: BenchOptions, console: Console) -
                 f"({options.max_seconds / 2:.0f} s a side) ran out after {side.cases_done} of "
                 f"{options.cases} cases[/]"
             )
+    console.print(
+        f"Codec alone, one contact step's 4 payloads encoded and decoded: sealed "
+        f"{codec.sealed_us:.0f} µs, plain {codec.plain_us:.0f} µs ({codec.ratio:.2f}×, "
+        f"+{codec.sealed_us - codec.plain_us:.0f} µs a step); stored {codec.sealed_bytes} "
+        f"bytes sealed, {codec.plain_bytes} plain."
+        + ("" if options.seal else " Kurator ran unsealed (--no-seal) above."),
+        highlight=False,
+    )
     throughput = kurator.throughput / bare.throughput if bare.throughput else math.nan
     p99 = percentile(kurator.steps, 0.99) / percentile(bare.steps, 0.99)
     console.print(
@@ -447,10 +471,10 @@ def _bench(options: BenchOptions) -> int:
     logging.getLogger("alembic").setLevel(logging.WARNING)
     console = Console(width=max(Console().width, 100))  # the table needs 100 columns
     try:
-        bare, kurator = asyncio.run(run_bench(options, console))
+        bare, kurator, codec = asyncio.run(run_bench(options, console))
     except (BenchError, ExceptionGroup) as error:
         if not report_errors(error, BenchError, "bench failed"):
             raise
         return 1
-    report(bare, kurator, options, console)
+    report(bare, kurator, codec, options, console)
     return 0
