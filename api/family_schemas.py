@@ -5,7 +5,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from infra.family_erasure import MAX_LEGAL_BASIS_LENGTH, MAX_REASON_LENGTH
+from infra.family_erasure import MAX_LEGAL_BASIS_LENGTH, MAX_REASON_LENGTH, Erased
 from models.payloads.fields import NO_NUL_PATTERN
 from models.payloads.vocabulary import StaffRole
 from models.tables.family_access import FamilyAccessPublic
@@ -48,6 +48,23 @@ class FamilyErased(BaseModel):
     )
     kept: list[str] = Field(description="Что сохранено / what is kept, and why.")
     cases: list[UUID] = Field(description="The family's cases: their coded history is kept.")
+
+    @classmethod
+    def of(cls, erased: Erased) -> "FamilyErased":
+        erasure = erased.erasure
+        return cls(
+            family_id=erasure.family_id,
+            erased_at=erasure.erased_at,
+            erased_by=erasure.staff_id,
+            role=erasure.role,
+            reason=erasure.reason,
+            legal_basis=erasure.legal_basis,
+            key_id=erased.key_id,
+            erased=ERASED,
+            unreadable_workflows=erased.workflows,
+            kept=KEPT,
+            cases=erased.cases,
+        )
 
 
 ERASED = [

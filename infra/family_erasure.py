@@ -12,8 +12,11 @@ When it refuses: while the family has a case that is not closed (a case in progr
 service being given; close it first), and while any of its workflows still runs (a closing
 case, or follow-ups after closure: a running workflow whose key is gone would fail on its next
 task; record the remaining follow-ups, `reached: false` when the family cannot be reached).
-These checks and the erasure happen under a lock of the family's row, which an intake of the
-same family also takes, so no new episode can open in between.
+The checks and the erasure run in one transaction holding the family row's lock, so two
+erasures never interleave. An intake racing an erasure is refused either by its own check of
+the erasure (409) or, once the key is destroyed, by the codec, which finds no key to seal its
+signal with (409 `family_erased`). What remains is a window of milliseconds: an intake whose
+check and whose case start both fall between the erasure's Temporal check and its commit.
 """
 
 from dataclasses import dataclass

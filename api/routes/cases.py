@@ -91,9 +91,11 @@ async def intake(
             )
         if known is not None and await is_erased(session, family_id=known.id) is not None:
             raise family_erased_error()
-        if not replayed:
+        if replayed and known is not None:
             # A retry's record was saved (and its write logged) with the claim it repeats.
-            await save_family(
+            family_id = known.id
+        else:
+            family_id, _ = await save_family(
                 session,
                 family_key=pseudonym,
                 municipality=body.municipality,
@@ -127,7 +129,9 @@ async def intake(
     )
     if outcome.joined:
         response.status_code = status.HTTP_200_OK
-    return CaseCreated(case=for_caller(outcome.view, actor), joined=outcome.joined)
+    return CaseCreated(
+        case=for_caller(outcome.view, actor), joined=outcome.joined, family_id=family_id
+    )
 
 
 @router.get(

@@ -17,7 +17,7 @@ from temporalio.service import RPCError
 
 from api.deps import CurrentActor, IdempotencyKey, State, sees
 from api.errors import ApiError, error_responses
-from api.family_schemas import ERASED, KEPT, AccessLogPage, ErasureRequest, FamilyErased
+from api.family_schemas import AccessLogPage, ErasureRequest, FamilyErased
 from api.idempotency import claim, fingerprint
 from api.purpose import RequestPurpose
 from infra.family_erasure import Erased, Eraser, ErasureRefused, erase_family
@@ -216,7 +216,7 @@ async def erase(
 
     erased = await answered_erasure(run)
     state.keys.forget(erased.key_id)  # this process's cache; others forget within its lifetime
-    return answer_of(erased)
+    return FamilyErased.of(erased)
 
 
 _REFUSAL_STATUS = {"forbidden": 403, "not_found": 404, "invalid_request": 422}
@@ -242,20 +242,3 @@ async def answered_erasure(erase: Callable[[], Awaitable[Erased]]) -> Erased:
             "retry later",
             headers={"Retry-After": "5"},
         ) from None
-
-
-def answer_of(erased: Erased) -> FamilyErased:
-    erasure = erased.erasure
-    return FamilyErased(
-        family_id=erasure.family_id,
-        erased_at=erasure.erased_at,
-        erased_by=erasure.staff_id,
-        role=erasure.role,
-        reason=erasure.reason,
-        legal_basis=erasure.legal_basis,
-        key_id=erased.key_id,
-        erased=ERASED,
-        unreadable_workflows=erased.workflows,
-        kept=KEPT,
-        cases=erased.cases,
-    )
