@@ -105,7 +105,14 @@ async def test_a_case_history_read_logs_who_role_what_case_and_purpose(world: Wo
         (str(r.family_id), str(r.case_id), r.role, r.action, r.purpose_code, r.purpose)
         for r in rows
     ] == [
-        (world.family_id, world.case_id, "supervisor", "read", "supervision", f"supervision: {note}")
+        (
+            world.family_id,
+            world.case_id,
+            "supervisor",
+            "read",
+            "supervision",
+            f"supervision: {note}",
+        )
     ]
 
 
