@@ -12,6 +12,7 @@ import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 from google.protobuf.message import Message
@@ -193,8 +194,7 @@ async def test_an_erased_family_can_no_longer_be_decoded_anywhere_and_its_coded_
     ):
         case_id, family_id = await _whole_lifecycle(api, specialist, supervisor, curator)
         erase_path = f"{FAMILIES}/{family_id}/erase"
-        # Raw UTF-8 bytes, as curl sends a Russian note.
-        purpose = {"X-Purpose": "erasure: по заявлению семьи".encode()}
+        purpose = {"X-Purpose": f"erasure: {quote('по заявлению семьи')}"}
 
         async def erase(auth: dict[str, str], key: str | None = None) -> httpx.Response:
             return await api.post(
@@ -235,15 +235,18 @@ async def test_an_erased_family_can_no_longer_be_decoded_anywhere_and_its_coded_
         assert erased.status_code == 200, erased.text
         answer = erased.json()
         assert answer["family_id"] == family_id
-        assert answer["erased_by"] == f"head-{suffix}" and answer["role"] == "head"
+        assert answer["erased_by"] == f"head-{suffix}"
+        assert answer["role"] == "head"
         assert answer["cases"] == [case_id]
         assert set(answer["unreadable_workflows"]) >= {follow_up}
         assert any("data key" in line for line in answer["erased"])
         # A retry with the same key answers the same; another request finds it done.
         again = await erase(head, key)
-        assert again.status_code == 200 and again.json()["key_id"] == answer["key_id"]
+        assert again.status_code == 200
+        assert again.json()["key_id"] == answer["key_id"]
         done = await erase(head)
-        assert done.status_code == 409 and done.json()["code"] == "already_erased"
+        assert done.status_code == 409
+        assert done.json()["code"] == "already_erased"
 
         # The record reads 410 Gone; the family cannot be registered again (409, no 500).
         gone = await api.get(f"{FAMILIES}/{family_id}", headers=read_headers(head, "audit"))
@@ -276,7 +279,8 @@ async def test_an_erased_family_can_no_longer_be_decoded_anywhere_and_its_coded_
 
     async with sessions() as session:
         key_row = await session.get(FamilyDataKey, uuid.UUID(answer["key_id"]))
-        assert key_row is not None and key_row.wrapped is None
+        assert key_row is not None
+        assert key_row.wrapped is None
         assert (key_row.destroyed_by, key_row.destroyed_role) == (f"head-{suffix}", "head")
         erasure = (
             await session.exec(
@@ -325,7 +329,8 @@ async def test_an_open_case_refuses_the_erasure_and_an_erased_family_refuses_an_
         assert refused.json()["code"] == "case_open"
         assert "close it first" in refused.json()["message"]
         no_purpose = await api.post(path, headers=post_headers(ministry), json=ERASE)
-        assert no_purpose.status_code == 422 and "X-Purpose" in no_purpose.json()["message"]
+        assert no_purpose.status_code == 422
+        assert "X-Purpose" in no_purpose.json()["message"]
         blank = await api.post(
             path, headers={**post_headers(ministry), **headers}, json={"reason": "  "}
         )
