@@ -11,7 +11,7 @@ from api.body_limit import install_body_limit
 from api.database_errors import install_database_error_handlers
 from api.errors import error_responses, install_error_handlers
 from api.metrics import ApiMetrics
-from api.routes import actions, cases, health, tasks
+from api.routes import actions, cases, families, health, tasks
 from api.state import AppState
 from infra.sealing.setup import sealing_from_settings
 from infra.temporal_client import connect_temporal
@@ -91,4 +91,5 @@ def create_app(settings: Settings, *, seal_payloads: bool = True) -> FastAPI:
     app.include_router(cases.router, responses=error_responses(413, 503))
     app.include_router(actions.router, responses=error_responses(413, 503))
     app.include_router(tasks.router, responses=error_responses(503))
+    app.include_router(families.router, responses=error_responses(413, 503))
     return app

@@ -19,6 +19,7 @@ from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
 from api.errors import ApiError
+from infra.sealing.family_keys import KeyDestroyed
 
 Result = TypeVar("Result")
 RETRY_AFTER_SECONDS = 5
@@ -65,12 +66,24 @@ async def _answer(call: Any, wait: timedelta) -> Any:
         raise _unknown_outcome() from None
     except RPCError as error:
         raise _rpc_answer(error) from None
+    except KeyDestroyed:
+        # The codec found the family's key destroyed (erased while this request was on its way).
+        raise family_erased_error() from None
     except RuntimeError as error:
         # The lazy client's first connection failed (the SDK raises a bare RuntimeError):
         # Temporal is unreachable, which is "retry later", not a server fault.
         if str(error).startswith("Failed client connect"):
             raise _unknown_outcome() from None
         raise
+
+
+def family_erased_error() -> ApiError:
+    return ApiError(
+        409,
+        "family_erased",
+        "this family's data was erased (its key destroyed); nothing was recorded. A family "
+        "whose data was erased cannot be registered again under the same registry id",
+    )
 
 
 def _unknown_outcome() -> ApiError:

@@ -30,12 +30,16 @@ def fingerprint(secret: bytes, *, request: str, staff_id: str, body: BaseModel) 
     return hmac.new(secret, message.encode(), hashlib.sha256).hexdigest()
 
 
-async def claim(session: AsyncSession, *, key: str, fingerprint: str) -> None:
-    """Record `key` for this request, or refuse it when it names another one."""
-    if await claim_key(session, key=key, fingerprint=fingerprint) != fingerprint:
+async def claim(session: AsyncSession, *, key: str, fingerprint: str) -> bool:
+    """Record `key` for this request, or refuse it when it names another one. True when the key
+    was already claimed for this very request: a retry (whose first attempt's writes in the
+    claim's transaction are committed), which must not repeat them."""
+    claimed, new = await claim_key(session, key=key, fingerprint=fingerprint)
+    if claimed != fingerprint:
         raise ApiError(
             422,
             "idempotency_key_reused",
             "this Idempotency-Key was already used for a different request (another body, "
             "action, case or caller); send a new key for a new request",
         )
+    return not new

@@ -1,5 +1,7 @@
 """Request and response bodies of the staff API that are not workflow payloads."""
 
+from uuid import UUID
+
 from pydantic import BaseModel, ConfigDict, Field
 
 from models.family_records import FamilyIn
@@ -35,6 +37,9 @@ class IntakeRequest(BaseModel):
 
 class CaseCreated(BaseModel):
     case: CaseView
+    family_id: UUID = Field(
+        description="Идентификатор семьи / the family record's id (GET /api/v1/families/{id})."
+    )
     joined: bool = Field(description="True: the family already had an open episode (200).")
 
 

@@ -39,6 +39,7 @@ class FamilyAccessAction(StrEnum):
 
     READ = "read"
     WRITE = "write"
+    ERASE = "erase"  # the family's data key destroyed (models.tables.family_erasure)
 
 
 class FamilyMemberIn(BaseModel):

@@ -240,6 +240,66 @@ def rewrap() -> None:
     typer.echo(f"{count} data keys re-wrapped under master key {current}")
 
 
+family = typer.Typer(help="A family's data: erasure.", no_args_is_help=True)
+app.add_typer(family, name="family")
+
+
+@family.command("erase")
+def erase_family_data(
+    family_id: Annotated[str, typer.Argument(help="The family record's id (a UUID).")],
+    reason: Annotated[
+        str, typer.Option(help="Why, e.g. 'retention period over'; never whom (no names).")
+    ],
+    staff_id: Annotated[str, typer.Option(help="Who erases, e.g. staff-701.")],
+    role: Annotated[StaffRole, typer.Option(help="head or ministry.")] = StaffRole.MINISTRY,
+    legal_basis: Annotated[
+        str | None, typer.Option(help="The legal basis, e.g. '152-ФЗ ст. 21 ч. 4'.")
+    ] = None,
+    purpose: Annotated[
+        str, typer.Option(help="As the X-Purpose header: a code, optionally ': note'.")
+    ] = "erasure",
+) -> None:
+    """Erase a family's personal data by destroying its data key: its record, sealed fields
+    and Temporal payloads can no longer be read; the coded case history stays. Refused while
+    a case of the family is open or any of its workflows runs. Needs KURATOR_DATABASE_URL,
+    KURATOR_TEMPORAL_ADDRESS and KURATOR_MASTER_KEY_FILE. Prints what was erased as JSON."""
+    import uuid
+
+    from infra.family_erasure import ErasureRefused
+    from models.access import PurposeError, parse_purpose
+    from workers.family_erase import erase_from_cli
+
+    settings = _settings()
+    try:
+        parsed_id = uuid.UUID(family_id)
+        parsed_purpose = parse_purpose(purpose)
+    except ValueError as error:  # PurposeError is one
+        kind = "purpose" if isinstance(error, PurposeError) else "family id"
+        log.error(f"invalid {kind}: {error if kind == 'purpose' else 'not a UUID'}")
+        raise typer.Exit(2) from None
+    if not staff_id.strip() or len(staff_id) > 64:
+        log.error("invalid staff id: 1 to 64 characters")
+        raise typer.Exit(2)
+    try:
+        answer = asyncio.run(
+            erase_from_cli(
+                settings,
+                family_id=parsed_id,
+                staff_id=staff_id,
+                role=role,
+                reason=reason,
+                legal_basis=legal_basis,
+                purpose=parsed_purpose,
+            )
+        )
+    except SettingsError as error:
+        raise _exit_on_missing_setting(error) from None
+    except ErasureRefused as refused:
+        log.error(f"not erased ({refused.code}): {refused.message}")
+        raise typer.Exit(1) from None
+    typer.echo(answer)
+
+
 @app.command()
 def migrate() -> None:
     """Apply the database migrations (alembic upgrade head) to KURATOR_DATABASE_URL and exit."""

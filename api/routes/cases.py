@@ -6,16 +6,21 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
 
-from api.case_commands import answered
+from api.case_commands import answered, family_erased_error
 from api.deps import AddressedCase, CurrentActor, IdempotencyKey, State, VisibleCase, sees
 from api.errors import ApiError, error_responses
 from api.idempotency import claim, fingerprint
+from api.purpose import RequestPurpose
 from api.schemas import CaseCreated, CasePage, IntakeRequest
 from infra.case_client import open_or_join
 from infra.sealing.family_keys import KeyDestroyed
+from models.access import AccessedData
+from models.crud.access_log import Access, log_access
 from models.crud.case_events import list_events
 from models.crud.case_projections import list_views
 from models.crud.families import locate_family, save_family
+from models.crud.family_erasures import is_erased
+from models.family_records import FamilyAccessAction
 from models.identity import family_key
 from models.lifecycle.actions import allowed_actions
 from models.payloads.actions import Actor, SignalBody
@@ -27,6 +32,7 @@ from models.policy import AccompanimentLevel
 from models.policy.loader import PolicyFileError, load_policy
 from models.tables.case_event import CaseEventPublic
 from models.territory import MUNICIPALITY_CODES
+from workflows.ids import family_key_of
 
 router = APIRouter(prefix="/api/v1/cases", tags=["cases"])
 
@@ -68,7 +74,7 @@ async def intake(
     pseudonym = family_key(body.family.registry_id, state.pseudonym_secret)
     async with state.sessions() as session, session.begin():
         # In the family record's transaction: a refused key leaves no record written.
-        await claim(
+        replayed = await claim(
             session,
             key=key,
             fingerprint=fingerprint(
@@ -84,23 +90,25 @@ async def intake(
                 "the family is registered with another municipality's centre; nothing was "
                 "recorded: pass the signal to that centre",
             )
-        try:
-            await save_family(
-                session,
-                keys=state.keys,
-                family_key=pseudonym,
-                municipality=body.municipality,
-                family=body.family,
-                staff_id=actor.staff_id,
-                role=actor.role,
-                purpose="intake of a signal",
-            )
-        except KeyDestroyed:
-            raise ApiError(
-                409,
-                "family_erased",
-                "this family's data was erased; nothing was recorded",
-            ) from None
+        if known is not None and await is_erased(session, family_id=known.id) is not None:
+            raise family_erased_error()
+        if replayed and known is not None:
+            # A retry's record was saved (and its write logged) with the claim it repeats.
+            family_id = known.id
+        else:
+            try:
+                family_id, _ = await save_family(
+                    session,
+                    keys=state.keys,
+                    family_key=pseudonym,
+                    municipality=body.municipality,
+                    family=body.family,
+                    staff_id=actor.staff_id,
+                    role=actor.role,
+                    purpose="intake of a signal",
+                )
+            except KeyDestroyed:  # erased between the check above and the record's sealing
+                raise family_erased_error() from None
     wait = timedelta(seconds=state.settings.update_timeout_seconds)
     start = CaseStart(
         case_id=uuid.uuid5(uuid.NAMESPACE_URL, f"kurator:{pseudonym}:{key}"),
@@ -126,7 +134,9 @@ async def intake(
     )
     if outcome.joined:
         response.status_code = status.HTTP_200_OK
-    return CaseCreated(case=for_caller(outcome.view, actor), joined=outcome.joined)
+    return CaseCreated(
+        case=for_caller(outcome.view, actor), joined=outcome.joined, family_id=family_id
+    )
 
 
 @router.get(
@@ -171,8 +181,28 @@ async def list_cases(
 @router.get(
     "/{case_id}/events",
     summary="The case's history, oldest first (история случая)",
-    responses=error_responses(401, 404),
+    description="Needs `X-Purpose`: every read of a case's history is recorded in the "
+    "family's access log.",
+    responses=error_responses(401, 404, 422),
 )
-async def case_events(case: AddressedCase, state: State) -> list[CaseEventPublic]:
-    async with state.reads() as session:
-        return await list_events(session, case_id=case.case_id, keys=state.keys)
+async def case_events(
+    case: AddressedCase, actor: CurrentActor, state: State, purpose: RequestPurpose
+) -> list[CaseEventPublic]:
+    family = family_key_of(case.workflow_id)
+    async with state.sessions() as session, session.begin():
+        # The read and its access-log row commit together (PRODUCT.md §5).
+        ref = None if family is None else await locate_family(session, family_key=family)
+        events = await list_events(session, case_id=case.case_id, keys=state.keys)
+        await log_access(
+            session,
+            Access(
+                staff_id=actor.staff_id,
+                role=actor.role,
+                action=FamilyAccessAction.READ,
+                what=AccessedData.CASE_HISTORY,
+                purpose=purpose,
+            ),
+            family_ids=[None if ref is None else ref.id],
+            case_id=case.case_id,
+        )
+    return list(events)

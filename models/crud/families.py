@@ -127,6 +127,7 @@ async def read_family(
     staff_id: str,
     role: StaffRole,
     purpose: str,
+    purpose_code: str | None = None,
 ) -> FamilyRecordPublic | None:
     """The family's record by `family_key` or by `family_id` (exactly one); logs a "read".
 
@@ -149,6 +150,7 @@ async def read_family(
         role=role,
         action=FamilyAccessAction.READ,
         purpose=purpose,
+        purpose_code=purpose_code,
     )
     field = record_field(found.family_key)
     opened = open_bytes(
@@ -208,6 +210,7 @@ async def _log(
     role: StaffRole,
     action: FamilyAccessAction,
     purpose: str,
+    purpose_code: str | None = None,
 ) -> None:
     values: dict[str, Any] = {
         "id": uuid4(),
@@ -216,5 +219,6 @@ async def _log(
         "role": role.value,
         "action": action.value,
         "purpose": purpose,
+        "purpose_code": purpose_code,
     }
     await session.exec(_LOG, params=values)

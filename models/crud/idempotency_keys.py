@@ -12,22 +12,24 @@ _CLAIM = text(
         ON CONFLICT (key) DO NOTHING
         RETURNING fingerprint
     )
-    SELECT fingerprint FROM claimed
+    SELECT fingerprint, true FROM claimed
     UNION ALL
-    SELECT fingerprint FROM idempotency_keys WHERE key = :key
+    SELECT fingerprint, false FROM idempotency_keys WHERE key = :key
     LIMIT 1
     """
 )
 _CLAIMED = text("SELECT fingerprint FROM idempotency_keys WHERE key = :key")
 
 
-async def claim_key(session: AsyncSession, *, key: str, fingerprint: str) -> str:
-    """Record `key` for `fingerprint` if it is new; the fingerprint the key stands for now."""
+async def claim_key(session: AsyncSession, *, key: str, fingerprint: str) -> tuple[str, bool]:
+    """Record `key` for `fingerprint` if it is new. The fingerprint the key stands for now, and
+    True if this call claimed it (False: the key was known, a retry or a reuse)."""
     connection = await session.connection()
-    claimed = (await connection.execute(_CLAIM, {"key": key, "fingerprint": fingerprint})).scalar()
+    claimed = (await connection.execute(_CLAIM, {"key": key, "fingerprint": fingerprint})).first()
     if claimed is None:
         # Claimed at the same moment by a request whose transaction committed after this
         # statement began: the insert waited for it and did nothing, and the statement's
         # snapshot is older than its row. A new statement sees it.
-        claimed = (await connection.execute(_CLAIMED, {"key": key})).scalar_one()
-    return str(claimed)
+        known = (await connection.execute(_CLAIMED, {"key": key})).scalar_one()
+        return str(known), False
+    return str(claimed[0]), bool(claimed[1])

@@ -6,6 +6,7 @@ from models.tables.case_projection import CaseProjection
 from models.tables.family import Family
 from models.tables.family_access import FamilyAccess
 from models.tables.family_data_key import FamilyDataKey
+from models.tables.family_erasure import FamilyErasure
 from models.tables.idempotency_key import IdempotencyKey
 from models.tables.municipality import MunicipalityRow
 from models.tables.notification import Notification
@@ -16,6 +17,7 @@ __all__ = [
     "Family",
     "FamilyAccess",
     "FamilyDataKey",
+    "FamilyErasure",
     "IdempotencyKey",
     "MunicipalityRow",
     "Notification",

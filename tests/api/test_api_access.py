@@ -28,6 +28,7 @@ from tests.support.api import (
     api_settings,
     bearer,
     post_headers,
+    read_headers,
     synthetic_family,
 )
 from workers.worker import build_worker
@@ -325,7 +326,9 @@ async def test_the_ministry_reads_every_municipality(
         read = await world.api.get(f"{CASES}/{case_id}", headers=ministry)
         assert read.status_code == 200, read.text
         assert read.json()["allowed_actions"] == []
-        events = await world.api.get(f"{CASES}/{case_id}/events", headers=ministry)
+        events = await world.api.get(
+            f"{CASES}/{case_id}/events", headers=read_headers(ministry, "audit")
+        )
         assert events.status_code == 200, events.text
         assert events.json()
 

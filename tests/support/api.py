@@ -59,6 +59,11 @@ def post_headers(auth: dict[str, str], key: str | None = None) -> dict[str, str]
     return {**auth, "Idempotency-Key": key or uuid.uuid4().hex}
 
 
+def read_headers(auth: dict[str, str], purpose: str = "case_work") -> dict[str, str]:
+    """For a read of personal data or a case's history, which needs an X-Purpose."""
+    return {**auth, "X-Purpose": purpose}
+
+
 def synthetic_family(registry_id: str | None = None) -> dict[str, Any]:
     """An invented family: obviously synthetic names, never real data."""
     return {

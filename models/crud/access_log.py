@@ -1,0 +1,140 @@
+"""Writing and listing the family access log (models.tables.family_access) beyond the family
+record's own reads and writes, which `models.crud.families` logs.
+
+Never commits: the caller runs these inside the transaction of the access they record, so the
+access and its row commit or roll back together.
+"""
+
+import base64
+import binascii
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from uuid import UUID, uuid4
+
+from sqlalchemy import ColumnElement, tuple_
+from sqlalchemy.dialects.postgresql import insert
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from models.access import AccessedData, Purpose
+from models.crud.inserts import table_of
+from models.family_records import FamilyAccessAction
+from models.payloads.vocabulary import StaffRole
+from models.tables.family import Family
+from models.tables.family_access import FamilyAccess, FamilyAccessPublic
+
+_ACCESS_LOG = table_of(FamilyAccess)
+_LOG = insert(_ACCESS_LOG)  # built once, the rows passed at execution (models/crud/inserts.py)
+
+
+@dataclass(frozen=True)
+class Access:
+    """One access to record: who, in which role, did what to which data, and why."""
+
+    staff_id: str
+    role: StaffRole
+    action: FamilyAccessAction
+    what: AccessedData
+    purpose: Purpose
+
+
+async def log_access(
+    session: AsyncSession,
+    access: Access,
+    *,
+    family_ids: Collection[UUID | None],
+    case_id: UUID | None = None,
+) -> None:
+    """One row per family in `family_ids` (a None: a case whose family has no record, then
+    `case_id` must name the case). Nothing for an empty collection."""
+    rows: list[dict[str, Any]] = []
+    for family_id in family_ids:
+        if family_id is None and case_id is None:
+            raise ValueError("an access needs a family or a case")
+        rows.append(
+            {
+                "id": uuid4(),
+                "family_id": family_id,
+                "case_id": case_id,
+                "staff_id": access.staff_id,
+                "role": access.role.value,
+                "action": access.action.value,
+                "what": access.what.value,
+                "purpose_code": access.purpose.code.value,
+                "purpose": str(access.purpose),
+            }
+        )
+    if rows:
+        await session.exec(_LOG, params=rows)
+
+
+class CursorError(ValueError):
+    """A page cursor that this module did not hand out."""
+
+
+@dataclass(frozen=True)
+class AccessPage:
+    items: list[FamilyAccessPublic]
+    next_cursor: str | None  # None: this was the last page
+
+
+def encode_cursor(at: datetime, row_id: UUID) -> str:
+    return base64.urlsafe_b64encode(f"{at.isoformat()}|{row_id}".encode()).decode()
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, UUID]:
+    try:
+        at, _, row_id = base64.urlsafe_b64decode(cursor.encode()).decode().partition("|")
+        return datetime.fromisoformat(at), UUID(row_id)
+    except (binascii.Error, UnicodeError, ValueError):
+        raise CursorError("not a cursor of this listing") from None
+
+
+async def list_accesses(
+    session: AsyncSession,
+    *,
+    family_id: UUID | None = None,
+    staff_id: str | None = None,
+    municipalities: Collection[str] | None = None,
+    after: str | None = None,
+    limit: int,
+) -> AccessPage:
+    """A page of the log, oldest first, for one family or one staff member (or both).
+
+    `municipalities`: the reader's territory, None for all (the ministry). A row counts as in
+    the territory when its family is registered there; rows of a case without a family record
+    are then left out. `after` is the `next_cursor` of the previous page. Rows of one
+    transaction share its timestamp; the id orders them, so pages never overlap or skip.
+    """
+    conditions: list[ColumnElement[bool]] = []
+    if family_id is not None:
+        conditions.append(col(FamilyAccess.family_id) == family_id)
+    if staff_id is not None:
+        conditions.append(col(FamilyAccess.staff_id) == staff_id)
+    if municipalities is not None:
+        in_territory = select(Family.id).where(col(Family.municipality).in_(list(municipalities)))
+        conditions.append(col(FamilyAccess.family_id).in_(in_territory))
+    if after is not None:
+        at, row_id = decode_cursor(after)
+        conditions.append(tuple_(col(FamilyAccess.at), col(FamilyAccess.id)) > tuple_(at, row_id))
+    statement = (
+        select(FamilyAccess)
+        .where(*conditions)
+        .order_by(col(FamilyAccess.at), col(FamilyAccess.id))
+        .limit(limit + 1)
+    )
+    rows = list((await session.exec(statement)).all())
+    more = len(rows) > limit
+    rows = rows[:limit]
+    items = [FamilyAccessPublic.model_validate(row, from_attributes=True) for row in rows]
+    last = items[-1] if more and items else None
+    return AccessPage(
+        items=items, next_cursor=None if last is None else encode_cursor(last.at, last.id)
+    )
+
+
+def families_of(items: Sequence[FamilyAccessPublic]) -> list[UUID]:
+    """The distinct families a page of the log is about, in the order they first appear."""
+    return list(dict.fromkeys(item.family_id for item in items if item.family_id is not None))
