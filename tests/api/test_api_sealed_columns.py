@@ -18,7 +18,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from models.db import SessionFactory, make_sync_engine
 from models.payloads.vocabulary import StaffRole
-from tests.support.api import api_client, api_settings, bearer, post_headers
+from tests.support.api import api_client, api_settings, bearer, post_headers, read_headers
 from tests.support.sealing import test_key_store
 from workers.worker import build_worker
 
@@ -152,7 +152,7 @@ async def test_personal_data_is_sealed_at_rest_and_intact_through_the_api(
 
         read = await api.get(path, headers=ministry)
         listed = await api.get(CASES, headers=specialist, params={"curator": curator})
-        history = await api.get(f"{path}/events", headers=supervisor)
+        history = await api.get(f"{path}/events", headers=read_headers(supervisor))
         inbox = await api.get("/api/v1/tasks", headers=specialist)
 
     # At rest: not one of the strings in clear, in any column of the family's or case's rows.

@@ -25,7 +25,14 @@ from infra.migrate import upgrade_to_head
 from infra.sealing.converter import sealing_data_converter
 from models.db import make_async_engine, make_session_factory
 from models.payloads.vocabulary import StaffRole
-from tests.support.api import api_client, api_settings, bearer, post_headers, synthetic_family
+from tests.support.api import (
+    api_client,
+    api_settings,
+    bearer,
+    post_headers,
+    read_headers,
+    synthetic_family,
+)
 from tests.support.polling import eventually
 from tests.support.sealing import test_key_store
 from workers.devstack.embedded_postgres import EmbeddedPostgres, ensure_database
@@ -119,7 +126,7 @@ async def test_postgres_down_is_503_naming_the_database_and_the_api_recovers(
             for response in (
                 await api.get(path, headers=SPECIALIST),
                 await api.get(CASES, headers=SPECIALIST),
-                await api.get(f"{path}/events", headers=SPECIALIST),
+                await api.get(f"{path}/events", headers=read_headers(SPECIALIST)),
                 await api.get("/api/v1/tasks", headers=SPECIALIST),
                 await api.post(CASES, headers=post_headers(SPECIALIST), json=intake),
                 await api.post(f"{path}/contacts", headers=post_headers(SPECIALIST), json={}),
