@@ -4,7 +4,9 @@
 Point the UI at it (`--ui-codec-endpoint http://<api>/api/v1/codec`, or the UI's
 TEMPORAL_CODEC_ENDPOINT) or the CLI (`--codec-endpoint ... --codec-auth 'Bearer <token>'`).
 Who sees what decoded: api/codec_decoder.py. Who is calling: api/codec_caller.py. The UI
-also sends `X-Namespace`; it is not needed: an envelope names its own key.
+also sends `X-Namespace`, and the CLI's endpoint may name the namespace in the path
+(`.../api/v1/codec/{namespace}`): both are accepted and ignored, since an envelope names its
+own key.
 """
 
 from fastapi import APIRouter
@@ -20,6 +22,7 @@ from models.tables.family_data_key import SYSTEM_KEY_OWNER
 router = APIRouter(prefix=CODEC_PREFIX, tags=["codec"])
 
 
+@router.post("/{namespace}/decode", include_in_schema=False)
 @router.post(
     "/decode",
     summary="Open sealed payloads the caller may read (Temporal remote codec)",
@@ -39,6 +42,7 @@ async def decode(body: CodecPayloads, state: State, caller: CodecCaller) -> Code
     return CodecPayloads.of(opened)
 
 
+@router.post("/{namespace}/encode", include_in_schema=False)
 @router.post(
     "/encode",
     summary="Seal payloads under the system key (Temporal remote codec)",

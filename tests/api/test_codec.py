@@ -236,6 +236,12 @@ async def test_encode_seals_under_the_system_key_for_staff_only(
         assert await _decode(api, sealed, specialist) == sealed
         assert await _decode(api, sealed) == sealed
 
+        # The CLI's endpoint may name the namespace (`--codec-endpoint .../{namespace}`).
+        in_namespace = await api.post(
+            f"{CODEC}/default/decode", json=as_request(sealed), headers=supervisor
+        )
+        assert from_answer(in_namespace.json()) == [typed]
+
 
 async def test_cors_answers_the_ui_origin_on_the_codec_routes_only(
     dev_env: WorkflowEnvironment, database_url: str, task_queue: str
