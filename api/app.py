@@ -8,10 +8,12 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.service import RetryConfig
 
 from api.body_limit import install_body_limit
+from api.codec_caller import CODEC_PREFIX
+from api.codec_cors import CodecCors
 from api.database_errors import install_database_error_handlers
 from api.errors import error_responses, install_error_handlers
 from api.metrics import ApiMetrics
-from api.routes import actions, cases, families, health, tasks
+from api.routes import actions, cases, codec, codec_sign_in, families, health, tasks
 from api.state import AppState
 from infra.sealing.setup import sealing_from_settings
 from infra.temporal_client import connect_temporal
@@ -76,7 +78,8 @@ def create_app(settings: Settings, *, seal_payloads: bool = True) -> FastAPI:
         summary="Social support of families with children, one durable case per family episode.",
         description="Staff complete each step of a family's path here and get an immediate "
         "answer. Every endpoint but /health needs `Authorization: Bearer <token>` "
-        "(`kurator token`); every POST needs an `Idempotency-Key`.",
+        "(`kurator token`); every POST needs an `Idempotency-Key` (but the codec server's, "
+        "which follows Temporal's remote codec protocol).",
         version="0.1.0",
         lifespan=lifespan,
     )
@@ -85,6 +88,9 @@ def create_app(settings: Settings, *, seal_payloads: bool = True) -> FastAPI:
     install_body_limit(app, max_bytes=settings.max_body_bytes)
     if metrics is not None:
         app.add_middleware(metrics.middleware)
+    # Outermost, so that every answer of the codec routes (a 413 or a 401 too) carries CORS
+    # headers the UI can read.
+    app.add_middleware(CodecCors, prefix=CODEC_PREFIX, origins=settings.codec_cors_origins)
     app.include_router(health.router)
     # Documented for every route of these routers: the body limit answers before any route,
     # and each route reads PostgreSQL, which may be unavailable (503).
@@ -92,4 +98,6 @@ def create_app(settings: Settings, *, seal_payloads: bool = True) -> FastAPI:
     app.include_router(actions.router, responses=error_responses(413, 503))
     app.include_router(tasks.router, responses=error_responses(503))
     app.include_router(families.router, responses=error_responses(413, 503))
+    app.include_router(codec.router, responses=error_responses(413, 503))
+    app.include_router(codec_sign_in.router, responses=error_responses(413, 503))
     return app

@@ -4,14 +4,17 @@ Settings are loaded lazily through `get_settings()`, never at import time, so te
 dev stack can set the environment first.
 """
 
+import re
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 ENV_PREFIX = "KURATOR_"
+# scheme://host[:port], nothing after: what a browser sends as Origin.
+_ORIGIN = re.compile(r"^https?://[^/\s?#*]+$")
 
 
 class Settings(BaseSettings):
@@ -51,6 +54,13 @@ class Settings(BaseSettings):
         description="The master key file: `<key id> <base64 key>` per line, the current key "
         "first, retired ones after it. It wraps the families' data keys; PostgreSQL never "
         "holds it. Unset: `kurator dev` generates one.",
+    )
+    # NoDecode: a comma-separated list, not the JSON pydantic-settings expects of a list.
+    codec_cors_origins: Annotated[tuple[str, ...], NoDecode] = Field(
+        ("http://127.0.0.1:8233", "http://localhost:8233"),
+        description="Origins of the Temporal Web UI that may call the codec server "
+        "(/api/v1/codec), with credentials: comma-separated, e.g. "
+        "`https://temporal.example.org`. Default: the dev server's UI.",
     )
     case_policy: str = Field(
         "default", pattern=r"^[a-z0-9_-]{1,32}$", description="The policy new cases follow."
@@ -100,6 +110,23 @@ class Settings(BaseSettings):
     def _postgres_only(cls, value: str | None) -> str | None:
         if value is not None and not value.startswith(("postgresql://", "postgresql+psycopg://")):
             raise ValueError("must be a postgresql:// URL")
+        return value
+
+    @field_validator("codec_cors_origins", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(part.strip() for part in value.split(",") if part.strip())
+        return value
+
+    @field_validator("codec_cors_origins")
+    @classmethod
+    def _origins(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for origin in value:
+            if not _ORIGIN.match(origin):
+                raise ValueError(
+                    f"{origin!r} is not an origin: scheme://host[:port], no path, no wildcard"
+                )
         return value
 
     @field_validator("temporal_address")

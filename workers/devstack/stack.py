@@ -17,6 +17,7 @@ from pathlib import Path
 import httpx
 from temporalio.converter import DataConverter
 
+from api.codec_caller import CODEC_PREFIX
 from infra.logs import get_logger
 from infra.metrics import bind_address
 from infra.migrate import upgrade_to_head
@@ -54,6 +55,18 @@ class DevStack:
     @property
     def data_dir(self) -> Path:
         return self.settings.data_dir.resolve()
+
+    @property
+    def api_url(self) -> str:
+        """The API as a browser on this machine reaches it."""
+        host = self.settings.api_host
+        if host in ("0.0.0.0", "::", ""):  # every interface: loopback among them
+            host = "127.0.0.1"
+        return f"http://{host}:{self.settings.api_port}"
+
+    @property
+    def codec_endpoint(self) -> str:
+        return f"{self.api_url}{CODEC_PREFIX}"
 
     @property
     def metrics_ports(self) -> dict[str, tuple[str, int]]:
@@ -98,6 +111,13 @@ class DevStack:
         # Lets `kurator demo` run its cases on the compressed-time policy.
         env.setdefault("KURATOR_ALLOW_POLICY_OVERRIDE", "true")
         env.update({name: str(port) for name, (_, port) in self.metrics_ports.items()})
+        if self.settings.temporal_address is None:
+            # The dev server's UI calls the codec server from its own origin.
+            ui_port = self.settings.temporal_ui_port
+            env.setdefault(
+                "KURATOR_CODEC_CORS_ORIGINS",
+                f"http://127.0.0.1:{ui_port},http://localhost:{ui_port}",
+            )
         env["KURATOR_DATABASE_URL"] = await asyncio.to_thread(
             self._start_database, Path(env["KURATOR_MASTER_KEY_FILE"])
         )
@@ -162,6 +182,7 @@ class DevStack:
             ui_port=self.settings.temporal_ui_port,
             db_file=self.data_dir / "temporal.sqlite",
             namespace=self.settings.temporal_namespace,
+            codec_endpoint=self.codec_endpoint,
         )
         server = await spawn("temporal", command, env=env, log_file=self.data_dir / "temporal.log")
         self.children.append(server)
@@ -208,7 +229,7 @@ class DevStack:
         raise StartupError(f"/health did not answer 200 in {STARTUP_TIMEOUT_SECONDS}s: {last}")
 
     def _announce(self, env: dict[str, str], seconds: float) -> None:
-        api = f"http://{self.settings.api_host}:{self.settings.api_port}"
+        api = self.api_url
         ui = (
             f"http://127.0.0.1:{self.settings.temporal_ui_port}"
             if self.settings.temporal_address is None
@@ -220,7 +241,10 @@ class DevStack:
         )
         log.info(
             f"Kurator is up in {seconds:.1f}s. API docs: {api}/docs  Health: {api}/health  "
-            f"Temporal UI: {ui}  Data: {self.data_dir}  Stop: Ctrl-C",
+            f"Temporal UI: {ui}  Data: {self.data_dir}  Stop: Ctrl-C  "
+            f"Case details decoded in the UI: sign in at {api}{CODEC_PREFIX}/sign-in with "
+            "`kurator token --staff staff-201 --role supervisor --municipality berdsk` "
+            "(the page says which UI setting to tick)",
             temporal_address=env["KURATOR_TEMPORAL_ADDRESS"],
             worker_metrics=worker_metrics,
             api_metrics=api_metrics,

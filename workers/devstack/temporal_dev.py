@@ -30,9 +30,16 @@ def search_attribute_type(key: SearchAttributeKey[Any]) -> str:
 
 
 def dev_server_command(
-    *, port: int, ui_port: int, db_file: Path, namespace: str, log_level: str = "warn"
+    *,
+    port: int,
+    ui_port: int,
+    db_file: Path,
+    namespace: str,
+    codec_endpoint: str | None = None,
+    log_level: str = "warn",
 ) -> list[str]:
-    """The command line of a dev server with Kurator's namespace and search attributes."""
+    """The command line of a dev server with Kurator's namespace and search attributes, its Web
+    UI decoding payloads through `codec_endpoint` (Kurator's codec server) when given."""
     command = [
         find_binary("temporal"),
         "server",
@@ -50,6 +57,8 @@ def dev_server_command(
         "--log-level",
         log_level,
     ]
+    if codec_endpoint is not None:
+        command += ["--ui-codec-endpoint", codec_endpoint]
     for key in ALL_SEARCH_ATTRIBUTES:
         command += ["--search-attribute", f"{key.name}={search_attribute_type(key)}"]
     return command

@@ -1,0 +1,54 @@
+"""Who calls the codec server: a staff token from `Authorization: Bearer`, else from the
+sign-in cookie, else nobody.
+
+Why a cookie: the Web UI sends `Authorization` only with an access token of its own login
+(OIDC, `TEMPORAL_CODEC_PASS_ACCESS_TOKEN`), and the dev server's UI has no login. With the
+UI's "Include cross-origin credentials" setting it sends cookies instead, and a cookie set by
+the API on 127.0.0.1 travels with the UI's requests from 127.0.0.1:8233 (same site, so
+SameSite=Lax lets it through). The cookie's path is the codec's: the rest of the API takes
+`Authorization` only, so no other route can be driven by a cookie a browser sends on its own.
+
+No credentials is an answer, not an error: the payloads come back sealed. A token that is
+there but invalid (expired, forged) is a 401, so the UI says why nothing opens.
+"""
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from api.auth import TokenError, read_token
+from api.deps import State
+from api.errors import ApiError
+from models.payloads.actions import Actor
+
+CODEC_PREFIX = "/api/v1/codec"
+SIGN_IN_COOKIE = "kurator_codec_token"
+
+
+def presented_token(request: Request) -> str | None:
+    header = request.headers.get("Authorization")
+    if header is not None:
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise _unauthenticated("send Authorization: Bearer <token>, or no Authorization")
+        return token.strip()
+    return request.cookies.get(SIGN_IN_COOKIE) or None
+
+
+async def codec_caller(request: Request, state: State) -> Actor | None:
+    token = presented_token(request)
+    if token is None:
+        return None
+    try:
+        return read_token(token, secret=state.jwt_secret)
+    except TokenError as error:
+        from_cookie = "Authorization" not in request.headers
+        hint = f" (sign in again at {CODEC_PREFIX}/sign-in)" if from_cookie else ""
+        raise _unauthenticated(f"{error}{hint}") from None
+
+
+def _unauthenticated(message: str) -> ApiError:
+    return ApiError(401, "invalid_token", message, headers={"WWW-Authenticate": "Bearer"})
+
+
+CodecCaller = Annotated[Actor | None, Depends(codec_caller)]

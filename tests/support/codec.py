@@ -1,0 +1,60 @@
+"""The codec server's side of tests: a history's payloads as the Web UI sends them."""
+
+from typing import Any
+
+from google.protobuf.json_format import MessageToDict, ParseDict
+from google.protobuf.message import Message
+from temporalio.api.common.v1 import Payload, SearchAttributes
+from temporalio.client import WorkflowHistory
+
+from infra.sealing.codec import SEALED_ENCODING
+
+CODEC = "/api/v1/codec"
+
+
+def payloads_in(message: Message) -> list[Payload]:
+    """Every Payload anywhere inside `message` (inputs, results, memos, failures...) but in
+    search attributes, which stay in clear by design (they hold no personal data)."""
+    if isinstance(message, Payload):
+        return [message]
+    if isinstance(message, SearchAttributes):
+        return []
+    found: list[Payload] = []
+    for field, value in message.ListFields():
+        if field.message_type is None:
+            continue
+        if field.message_type.GetOptions().map_entry:
+            values = value.values()
+        elif field.is_repeated:
+            values = value
+        else:
+            values = [value]
+        for item in values:
+            if isinstance(item, Message):
+                found += payloads_in(item)
+    return found
+
+
+def history_payloads(history: WorkflowHistory) -> list[Payload]:
+    found: list[Payload] = []
+    for event in history.events:
+        found += payloads_in(event)
+    return found
+
+
+def as_request(payloads: list[Payload]) -> dict[str, Any]:
+    """The body the UI posts: protobuf JSON, as Temporal's own serializer writes it."""
+    return {"payloads": [MessageToDict(payload) for payload in payloads]}
+
+
+def from_answer(answer: dict[str, Any]) -> list[Payload]:
+    return [ParseDict(item, Payload()) for item in answer["payloads"]]
+
+
+def sealed_count(payloads: list[Payload]) -> int:
+    return sum(payload.metadata.get("encoding") == SEALED_ENCODING for payload in payloads)
+
+
+def readable(payloads: list[Payload]) -> str:
+    """What a person could read in the payloads' bytes."""
+    return "\n".join(payload.data.decode("utf-8", "replace") for payload in payloads)
