@@ -25,6 +25,7 @@ from temporalio.testing import WorkflowEnvironment
 from infra.sealing.codec import is_sealed, key_id_of
 from infra.sealing.family_keys import FamilyKeyStore, KeyDestroyed
 from infra.sealing.master_keys import read_key_file
+from infra.sealing.payloads import payloads_of
 from models.crud.families import save_family
 from models.db import SessionFactory
 from models.family_records import FamilyIn
@@ -142,23 +143,11 @@ async def _whole_lifecycle(
 
 
 def _payloads(message: Message) -> Iterator[Payload]:
-    """Every Payload anywhere in a protobuf message (inputs, results, failures, memos...) but
-    in search attributes, which Temporal indexes in clear and which hold codes only."""
-    if isinstance(message, Payload):
-        yield message
-        return
-    for field, value in message.ListFields():
-        if field.message_type is None or field.name == "search_attributes":
-            continue
-        if field.message_type.GetOptions().map_entry:
-            for entry in value.values():
-                if isinstance(entry, Message):
-                    yield from _payloads(entry)
-        elif isinstance(value, Message):
-            yield from _payloads(value)
-        else:  # a repeated field of messages
-            for item in value:
-                yield from _payloads(item)
+    """Every Payload anywhere in a protobuf message but in search attributes, which Temporal
+    indexes in clear and which hold codes only."""
+    for path, payload in payloads_of(message):
+        if "search_attributes" not in path:
+            yield payload
 
 
 async def _every_run(client: Client, workflow_id: str) -> list[WorkflowHistory]:
