@@ -31,7 +31,7 @@ from models.access import AccessedData, AccessPurpose, Purpose
 from models.crud.access_log import Access, log_access
 from models.crud.families import locate_family
 from models.db import SessionFactory
-from models.family_records import FamilyAccessAction, FamilyRef
+from models.family_records import FamilyRef
 from models.payloads.actions import Actor
 from models.payloads.vocabulary import StaffRole
 from models.tables.family_data_key import SYSTEM_KEY_OWNER
@@ -93,13 +93,7 @@ async def decode_for(
         if family is not None:
             read_families.add(family.id)
     if read_families:
-        access = Access(
-            staff_id=reader.staff_id,
-            role=reader.role,
-            action=FamilyAccessAction.READ,
-            what=AccessedData.CODEC_DECODE,
-            purpose=CODEC_PURPOSE,
-        )
+        access = Access.by(reader, AccessedData.CODEC_DECODE, CODEC_PURPOSE)
         async with sessions() as session, session.begin():
             await log_access(session, access, family_ids=sorted(read_families))
     return opened

@@ -170,13 +170,7 @@ async def erase_family(
     )
     await log_access(
         session,
-        Access(
-            staff_id=eraser.staff_id,
-            role=eraser.role,
-            action=FamilyAccessAction.ERASE,
-            what=AccessedData.FAMILY_DATA,
-            purpose=purpose,
-        ),
+        Access.by(eraser, AccessedData.FAMILY_DATA, purpose, FamilyAccessAction.ERASE),
         family_ids=[family_id],
     )
     return Erased(erasure, key_id, [case_id for case_id, _ in cases], workflows)

@@ -20,7 +20,6 @@ from models.crud.case_events import list_events
 from models.crud.case_projections import list_views
 from models.crud.families import locate_family, save_family
 from models.crud.family_erasures import is_erased
-from models.family_records import FamilyAccessAction
 from models.identity import family_key
 from models.lifecycle.actions import allowed_actions
 from models.payloads.actions import Actor, SignalBody
@@ -195,13 +194,7 @@ async def case_events(
         events = await list_events(session, case_id=case.case_id, keys=state.keys)
         await log_access(
             session,
-            Access(
-                staff_id=actor.staff_id,
-                role=actor.role,
-                action=FamilyAccessAction.READ,
-                what=AccessedData.CASE_HISTORY,
-                purpose=purpose,
-            ),
+            Access.by(actor, AccessedData.CASE_HISTORY, purpose),
             family_ids=[None if ref is None else ref.id],
             case_id=case.case_id,
         )

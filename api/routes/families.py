@@ -31,7 +31,7 @@ from models.crud.access_log import (
 )
 from models.crud.families import read_family
 from models.crud.family_erasures import is_erased, municipality_of
-from models.family_records import FamilyAccessAction, FamilyRecordPublic
+from models.family_records import FamilyRecordPublic
 from models.payloads.actions import Actor
 from models.payloads.vocabulary import StaffRole
 
@@ -125,13 +125,7 @@ async def _page(
         about = [family_id] if family_id is not None else families_of(page.items)
         await log_access(
             session,
-            Access(
-                staff_id=actor.staff_id,
-                role=actor.role,
-                action=FamilyAccessAction.READ,
-                what=AccessedData.ACCESS_LOG,
-                purpose=purpose,
-            ),
+            Access.by(actor, AccessedData.ACCESS_LOG, purpose),
             family_ids=about,
         )
     return AccessLogPage(items=page.items, next_cursor=page.next_cursor)

@@ -10,7 +10,7 @@ import binascii
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 from uuid import UUID, uuid4
 
 from sqlalchemy import ColumnElement, tuple_
@@ -38,6 +38,25 @@ class Access:
     action: FamilyAccessAction
     what: AccessedData
     purpose: Purpose
+
+    @classmethod
+    def by(
+        cls,
+        who: "_Staff",
+        what: AccessedData,
+        purpose: Purpose,
+        action: FamilyAccessAction = FamilyAccessAction.READ,
+    ) -> "Access":
+        """`who`'s access (a reader's, by default) to `what`, for `purpose`."""
+        return cls(who.staff_id, who.role, action, what, purpose)
+
+
+class _Staff(Protocol):
+    @property
+    def staff_id(self) -> str: ...
+
+    @property
+    def role(self) -> StaffRole: ...
 
 
 async def log_access(
