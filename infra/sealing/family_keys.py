@@ -21,7 +21,6 @@ from models.crud.family_data_keys import (
     StoredKey,
     destroy_key,
     insert_key,
-    key_by_id,
     key_of_family,
     keys_by_id,
     keys_to_rewrap,
@@ -116,16 +115,10 @@ class FamilyKeyStore:
 
     async def by_id(self, key_id: UUID) -> DataKey:
         """The key an envelope names. Raises KeyDestroyed or UnknownKey."""
-        if key_id in self._destroyed:
+        key = (await self.by_ids([key_id]))[key_id]
+        if key is None:
             raise KeyDestroyed(key_id)
-        fresh = self._cached(key_id)
-        if fresh is not None:
-            return fresh
-        async with self._sessions() as session:
-            stored = await key_by_id(session, key_id=key_id)
-        if stored is None:
-            raise UnknownKey(key_id)
-        return await self._remember(stored)
+        return key
 
     async def by_ids(self, key_ids: Collection[UUID]) -> dict[UUID, DataKey | None]:
         """The keys envelopes name, those not cached in one query: None for a destroyed key

@@ -48,11 +48,6 @@ async def key_of_family(session: AsyncSession, *, family_key: str) -> StoredKey 
     return None if row is None else _stored(row)
 
 
-async def key_by_id(session: AsyncSession, *, key_id: UUID) -> StoredKey | None:
-    row = await session.get(FamilyDataKey, key_id)
-    return None if row is None else _stored(row)
-
-
 async def keys_by_id(session: AsyncSession, *, key_ids: Sequence[UUID]) -> Sequence[StoredKey]:
     statement = select(FamilyDataKey).where(col(FamilyDataKey.key_id).in_(key_ids))
     return [_stored(row) for row in (await session.exec(statement)).all()]

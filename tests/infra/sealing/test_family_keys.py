@@ -8,7 +8,7 @@ import pytest
 
 from infra.sealing.family_keys import FamilyKeyStore, KeyDestroyed, UnknownKey
 from infra.sealing.master_keys import read_key_file
-from models.crud.family_data_keys import key_by_id
+from models.crud.family_data_keys import keys_by_id
 from models.db import SessionFactory
 from models.tables.family_data_key import SYSTEM_KEY_OWNER
 from tests.support.sealing import TEST_MASTER_KEY_FILE
@@ -69,8 +69,7 @@ async def test_the_secret_is_stored_wrapped_not_in_clear(
 ) -> None:
     created = await keys.for_owner(_family())
     async with sessions() as session:
-        stored = await key_by_id(session, key_id=created.key_id)
-    assert stored is not None
+        (stored,) = await keys_by_id(session, key_ids=[created.key_id])
     assert stored.wrapped is not None
     assert created.secret not in stored.wrapped
     assert stored.master_key_id == read_key_file(TEST_MASTER_KEY_FILE).current.key_id
@@ -108,8 +107,8 @@ async def test_a_destroyed_key_is_gone_everywhere_for_good(
         with pytest.raises(KeyDestroyed):
             await store.for_owner(family)  # no fresh key for an erased family either
     async with sessions() as session:
-        stored = await key_by_id(session, key_id=key.key_id)
-    assert stored is not None  # the row stays, so the erasure stays on record
+        # The row stays, so the erasure stays on record.
+        (stored,) = await keys_by_id(session, key_ids=[key.key_id])
     assert stored.wrapped is None
     assert stored.master_key_id is None
     assert stored.destroyed_at is not None
