@@ -31,10 +31,10 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from models.access import AccessedData, Purpose
 from models.crud.access_log import Access, log_access
+from models.crud.family_data_keys import destroy_family_key
 from models.crud.family_erasures import (
     FamilyErasurePublic,
     cases_of_workflow,
-    destroy_family_key,
     erasure_of,
     lock_family,
     record_erasure,
@@ -156,7 +156,7 @@ async def erase_family(
         session,
         family_key=family.family_key,
         staff_id=eraser.staff_id,
-        role=eraser.role,
+        role=eraser.role.value,
         reason=reason,
     )
     erasure = await record_erasure(

@@ -28,7 +28,8 @@ async def erase_from_cli(
     engine = make_async_engine(settings.require_database_url())
     try:
         sessions = make_session_factory(engine)
-        keys, converter = sealing_from_settings(settings, sessions)
+        # The converter opens nothing here; the erasure only asks Temporal what still runs.
+        _, converter = sealing_from_settings(settings, sessions)
         temporal = await connect_temporal(
             settings.require_temporal_address(),
             settings.temporal_namespace,
@@ -46,7 +47,6 @@ async def erase_from_cli(
                 legal_basis=legal_basis,
                 purpose=purpose,
             )
-        keys.forget(erased.key_id)
         return FamilyErased.of(erased).model_dump_json(indent=2)
     finally:
         await engine.dispose()

@@ -3,7 +3,7 @@
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from uuid import UUID
+from uuid import UUID, uuid4
 
 from sqlalchemy import func, text, update
 from sqlalchemy.dialects.postgresql import insert
@@ -109,3 +109,39 @@ async def workflow_of_case(session: AsyncSession, *, case_id: UUID) -> str | Non
     connection = await session.connection()
     found = (await connection.execute(_WORKFLOW_OF_CASE, {"case_id": case_id})).scalar()
     return None if found is None else str(found)
+
+
+async def destroy_family_key(
+    session: AsyncSession, *, family_key: str, staff_id: str, role: str, reason: str
+) -> UUID:
+    """Destroy the family's data key and return its id. A family without a key gets a key row
+    that is destroyed from the start, so no key can ever be created for it later
+    (`FamilyKeyStore.for_owner` raises KeyDestroyed)."""
+    stored = await key_of_family(session, family_key=family_key)
+    if stored is not None:
+        await destroy_key(
+            session, family_key=family_key, staff_id=staff_id, role=role, reason=reason
+        )
+        return stored.key_id
+    key_id = uuid4()
+    tombstone = (
+        insert(_KEYS)
+        .values(
+            key_id=key_id,
+            family_key=family_key,
+            wrapped=None,
+            master_key_id=None,
+            destroyed_at=func.now(),
+            destroyed_by=staff_id,
+            destroyed_role=role,
+            destroy_reason=reason,
+        )
+        .on_conflict_do_nothing(constraint="uq_family_data_keys_family_key")
+        .returning(_KEYS.c.key_id)
+    )
+    if (await session.exec(tombstone)).first() is None:
+        # Created by a concurrent writer since: destroy that one.
+        return await destroy_family_key(
+            session, family_key=family_key, staff_id=staff_id, role=role, reason=reason
+        )
+    return key_id

@@ -3,22 +3,15 @@ caller erases in one transaction (the erasure row, its access-log row, the destr
 
 from dataclasses import dataclass
 from datetime import datetime
-from uuid import UUID, uuid4
+from uuid import UUID
 
-from sqlalchemy import func
-from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from models.crud.family_data_keys import destroy_key, key_of_family
-from models.crud.inserts import table_of
 from models.payloads.vocabulary import StaffRole, Stage
 from models.tables.case_projection import CaseProjection
 from models.tables.family import Family
-from models.tables.family_data_key import FamilyDataKey
 from models.tables.family_erasure import FamilyErasure, FamilyErasureBase
-
-_KEYS = table_of(FamilyDataKey)
 
 
 class FamilyErasurePublic(FamilyErasureBase):
@@ -62,42 +55,6 @@ async def cases_of_workflow(session: AsyncSession, *, workflow_id: str) -> list[
         .order_by(col(CaseProjection.opened_at))
     )
     return [(case_id, Stage(stage)) for case_id, stage in (await session.exec(statement)).all()]
-
-
-async def destroy_family_key(
-    session: AsyncSession, *, family_key: str, staff_id: str, role: StaffRole, reason: str
-) -> UUID:
-    """Destroy the family's data key and return its id. A family without a key gets a key row
-    that is destroyed from the start, so no key can ever be created for it later
-    (`FamilyKeyStore.for_owner` raises KeyDestroyed)."""
-    stored = await key_of_family(session, family_key=family_key)
-    if stored is not None:
-        await destroy_key(
-            session, family_key=family_key, staff_id=staff_id, role=role.value, reason=reason
-        )
-        return stored.key_id
-    key_id = uuid4()
-    tombstone = (
-        insert(_KEYS)
-        .values(
-            key_id=key_id,
-            family_key=family_key,
-            wrapped=None,
-            master_key_id=None,
-            destroyed_at=func.now(),
-            destroyed_by=staff_id,
-            destroyed_role=role.value,
-            destroy_reason=reason,
-        )
-        .on_conflict_do_nothing(constraint="uq_family_data_keys_family_key")
-        .returning(_KEYS.c.key_id)
-    )
-    if (await session.exec(tombstone)).first() is None:
-        # Created by a concurrent writer since: destroy that one.
-        return await destroy_family_key(
-            session, family_key=family_key, staff_id=staff_id, role=role, reason=reason
-        )
-    return key_id
 
 
 async def record_erasure(
