@@ -61,6 +61,11 @@ def sees(actor: Actor, municipality: str) -> bool:
     return actor.role is StaffRole.MINISTRY or municipality in actor.municipalities
 
 
+def territory(actor: Actor) -> tuple[str, ...] | None:
+    """The municipalities the caller's reads cover: None for every one (the ministry)."""
+    return None if actor.role is StaffRole.MINISTRY else actor.municipalities
+
+
 async def visible_case(
     state: State,
     actor: CurrentActor,

@@ -7,7 +7,15 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response, status
 
 from api.case_commands import answered, family_erased_error
-from api.deps import AddressedCase, CurrentActor, IdempotencyKey, State, VisibleCase, sees
+from api.deps import (
+    AddressedCase,
+    CurrentActor,
+    IdempotencyKey,
+    State,
+    VisibleCase,
+    sees,
+    territory,
+)
 from api.errors import ApiError, error_responses
 from api.idempotency import claim, fingerprint
 from api.purpose import RequestPurpose
@@ -159,11 +167,10 @@ async def list_cases(
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> CasePage:
-    territory = None if actor.role is StaffRole.MINISTRY else actor.municipalities
     async with state.sessions() as session:
         views, total = await list_views(
             session,
-            municipalities=territory,
+            municipalities=territory(actor),
             stage=stage,
             level=level,
             municipality=municipality,

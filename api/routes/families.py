@@ -15,7 +15,7 @@ from uuid import UUID
 from fastapi import APIRouter, Path, Query
 from temporalio.service import RPCError
 
-from api.deps import CurrentActor, IdempotencyKey, State, sees
+from api.deps import CurrentActor, IdempotencyKey, State, sees, territory
 from api.errors import ApiError, error_responses
 from api.family_schemas import AccessLogPage, ErasureRequest, FamilyErased
 from api.idempotency import claim, fingerprint
@@ -40,10 +40,6 @@ router = APIRouter(prefix="/api/v1", tags=["families"])
 FamilyId = Annotated[UUID, Path(description="Идентификатор семьи / the family record's id.")]
 # PRODUCT.md issue 10: the ministry and the family's head read the access log.
 _LOG_READERS = frozenset({StaffRole.HEAD, StaffRole.MINISTRY})
-
-
-def _territory(actor: Actor) -> tuple[str, ...] | None:
-    return None if actor.role is StaffRole.MINISTRY else actor.municipalities
 
 
 async def _family_in_territory(state: State, actor: Actor, family_id: UUID) -> None:
@@ -116,7 +112,7 @@ async def _page(
                 session,
                 family_id=family_id,
                 staff_id=staff_id,
-                municipalities=_territory(actor),
+                municipalities=territory(actor),
                 after=after,
                 limit=limit,
             )
@@ -187,7 +183,7 @@ async def erase(
 ) -> FamilyErased:
     if actor.role not in (StaffRole.HEAD, StaffRole.MINISTRY):
         raise ApiError(403, "forbidden", f"role {actor.role} may not erase a family's data")
-    eraser = Eraser(staff_id=actor.staff_id, role=actor.role, municipalities=_territory(actor))
+    eraser = Eraser(staff_id=actor.staff_id, role=actor.role, municipalities=territory(actor))
     request = fingerprint(
         state.pseudonym_secret,
         request=f"erase:{family_id}",

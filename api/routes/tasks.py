@@ -4,11 +4,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from api.deps import CurrentActor, State
+from api.deps import CurrentActor, State, territory
 from api.errors import error_responses
 from models.crud.case_projections import list_views
 from models.inbox import InboxItem, inbox
-from models.payloads.vocabulary import StaffRole
 
 router = APIRouter(prefix="/api/v1", tags=["tasks"])
 
@@ -26,14 +25,13 @@ async def tasks(
     state: State,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[InboxItem]:
-    territory = None if actor.role is StaffRole.MINISTRY else actor.municipalities
     views = []
     async with state.sessions() as session:
         offset = 0
         while True:
             # keys=None: the inbox shows no free text, so it opens none.
             page, total = await list_views(
-                session, municipalities=territory, limit=_PAGE, offset=offset, keys=None
+                session, municipalities=territory(actor), limit=_PAGE, offset=offset, keys=None
             )
             views.extend(page)
             offset += _PAGE
