@@ -30,7 +30,7 @@ def presented_token(request: Request) -> str | None:
     if header is not None:
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
-            raise _unauthenticated("send Authorization: Bearer <token>, or no Authorization")
+            raise unauthenticated("send Authorization: Bearer <token>, or no Authorization")
         return token.strip()
     return request.cookies.get(SIGN_IN_COOKIE) or None
 
@@ -44,11 +44,12 @@ async def codec_caller(request: Request, state: State) -> Actor | None:
     except TokenError as error:
         from_cookie = "Authorization" not in request.headers
         hint = f" (sign in again at {CODEC_PREFIX}/sign-in)" if from_cookie else ""
-        raise _unauthenticated(f"{error}{hint}") from None
+        raise unauthenticated(f"{error}{hint}") from None
 
 
-def _unauthenticated(message: str) -> ApiError:
-    return ApiError(401, "invalid_token", message, headers={"WWW-Authenticate": "Bearer"})
+def unauthenticated(message: str, code: str = "invalid_token") -> ApiError:
+    """The codec's 401, with the Bearer challenge."""
+    return ApiError(401, code, message, headers={"WWW-Authenticate": "Bearer"})
 
 
 CodecCaller = Annotated[Actor | None, Depends(codec_caller)]

@@ -11,7 +11,7 @@ own key.
 
 from fastapi import APIRouter
 
-from api.codec_caller import CODEC_PREFIX, CodecCaller
+from api.codec_caller import CODEC_PREFIX, CodecCaller, unauthenticated
 from api.codec_decoder import MalformedEnvelope, decode_for
 from api.codec_payloads import CodecPayloads
 from api.deps import State
@@ -55,11 +55,9 @@ async def decode(body: CodecPayloads, state: State, caller: CodecCaller) -> Code
 )
 async def encode(body: CodecPayloads, state: State, caller: CodecCaller) -> CodecPayloads:
     if caller is None:
-        raise ApiError(
-            401,
-            "unauthenticated",
-            "send Authorization: Bearer <token>, or sign in at /api/v1/codec/sign-in",
-            headers={"WWW-Authenticate": "Bearer"},
+        raise unauthenticated(
+            f"send Authorization: Bearer <token>, or sign in at {CODEC_PREFIX}/sign-in",
+            code="unauthenticated",
         )
     payloads = body.to_proto()
     if not all(is_sealed(payload) for payload in payloads):
