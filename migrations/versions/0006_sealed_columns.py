@@ -31,10 +31,10 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection
 
 from infra.sealing.aead import new_key
-from infra.sealing.columns import has_free_text, seal_bytes, seal_free_text, seal_text
+from infra.sealing.columns import has_free_text, seal_bytes, seal_free_text
 from infra.sealing.family_keys import DataKey, wrapping_context
 from infra.sealing.master_keys import MasterKeyring, read_key_file
-from models.crud.case_events import event_field
+from models.crud.case_events import sealed_event_row
 from models.crud.case_projections import view_field
 from models.crud.families import record_field
 from models.settings import ENV_PREFIX, SettingsError, get_settings
@@ -222,19 +222,12 @@ def _seal_events(keys: _MigrationKeys) -> None:
     for rows in _batches(connection, query):
         updates = []
         for event_id, case_id, seq, reason, data, workflow_id in rows:
-            sealed_data = _sealed_if_any(data, keys, workflow_id, event_field("data", case_id, seq))
-            if reason is None and sealed_data is None:
-                continue  # nothing free-text in this event
+            if reason is None and not has_free_text(data):
+                continue  # nothing free-text in this event: no key is needed
             key = keys.for_owner(_owner_of_case_workflow(workflow_id))
-            updates.append(
-                {
-                    "id": event_id,
-                    "reason": None
-                    if reason is None
-                    else seal_text(key, reason, field=event_field("reason", case_id, seq)),
-                    "data": json.dumps(data if sealed_data is None else sealed_data),
-                }
-            )
+            # Sealed exactly as the worker seals a new event (models/crud/case_events.py).
+            row = sealed_event_row(key, {"case_id": case_id, "seq": seq, "reason": reason, "data": data})
+            updates.append({"id": event_id, "reason": row["reason"], "data": json.dumps(row["data"])})
         if updates:
             connection.execute(
                 sa.text(
