@@ -3,8 +3,8 @@
 from temporalio import activity
 
 from infra.sealing.codec import KeySource
-from models.crud.case_events import append_events
-from models.crud.case_projections import save_view
+from models.crud.case_events import append_events, lock_case_history
+from models.crud.case_projections import save_view, view_changes
 from models.crud.notifications import enqueue
 from models.db import SessionFactory
 from models.payloads.case_view import CaseStep
@@ -19,16 +19,23 @@ class CaseRecordActivities:
 
     @activity.defn
     async def persist_step(self, step: CaseStep) -> None:
-        """Write one workflow step in one transaction: its events, its notifications and the
-        case's new state, the free text sealed with the family's key. Every write is keyed
-        (event seq, notification step key, view version): a retry changes nothing, and a step
-        that lands after a newer one adds only what is missing from the history and the
-        outbox, never its older view."""
+        """Write one workflow step in one transaction: its events (chained, with what the step
+        changed in the case's state), its notifications and the case's new state, the free
+        text sealed with the family's key. Every write is keyed (event seq, notification step
+        key, view version): a retry changes nothing, and a step that lands after a newer one
+        adds only what is missing from the history and the outbox, never its older view."""
         # The case workflow's id names the family, for a follow-up's steps too (their view is
         # the case's); its key seals the step, as the codec seals the workflow's payloads.
         key = await self._keys.for_owner(await self._keys.owner_of_workflow(step.view.workflow_id))
         async with self._sessions() as session, session.begin():
-            new_events = await append_events(session, drafts=step.events, key=key)
+            await lock_case_history(session, step.view.case_id)
+            new_events = await append_events(
+                session,
+                drafts=step.events,
+                origin=step.origin_or_case(),
+                key=key,
+                view_changes=await view_changes(session, view=step.view, key=key),
+            )
             new_notifications = await enqueue(session, drafts=step.notifications)
             view_saved = await save_view(session, view=step.view, key=key)
         activity.logger.debug(

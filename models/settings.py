@@ -30,6 +30,12 @@ class Settings(BaseSettings):
         None,
         description="PostgreSQL URL (postgresql://...). Unset: `kurator dev` embeds one.",
     )
+    database_owner_url: str | None = Field(
+        None,
+        description="PostgreSQL URL of the schema's owner, for migrations (`kurator migrate`). "
+        "Unset: KURATOR_DATABASE_URL. The API and the worker should log in as a member of "
+        "`kurator_app` instead, which may only read and append the case history.",
+    )
     temporal_address: str | None = Field(
         None,
         description="Temporal frontend host:port. Unset: `kurator dev` starts the dev server.",
@@ -105,7 +111,7 @@ class Settings(BaseSettings):
         "auto", description="`auto`: readable on a terminal, JSON lines otherwise."
     )
 
-    @field_validator("database_url")
+    @field_validator("database_url", "database_owner_url")
     @classmethod
     def _postgres_only(cls, value: str | None) -> str | None:
         if value is not None and not value.startswith(("postgresql://", "postgresql+psycopg://")):
@@ -146,6 +152,10 @@ class Settings(BaseSettings):
                 f"{ENV_PREFIX}DATABASE_URL is not set (or use `kurator dev`, which starts one)"
             )
         return self.database_url
+
+    def require_owner_database_url(self) -> str:
+        """The URL migrations run with: the owner's, else the application's."""
+        return self.database_owner_url or self.require_database_url()
 
     def require_secret(self, name: Literal["jwt_secret", "pseudonym_secret"]) -> bytes:
         """A secret as bytes, for processes that cannot generate one."""

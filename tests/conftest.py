@@ -10,6 +10,7 @@ import pytest_asyncio
 from temporalio.converter import DataConverter
 from temporalio.testing import WorkflowEnvironment
 
+from infra.db_roles import ensure_app_login, url_as
 from infra.migrate import upgrade_to_head
 from infra.sealing.converter import sealing_data_converter
 from infra.sealing.family_keys import FamilyKeyStore
@@ -17,6 +18,8 @@ from models.db import SessionFactory, make_async_engine, make_session_factory
 from tests.support.sealing import test_key_store
 from tests.support.temporal import start_dev_server, start_time_skipping
 from workers.devstack.embedded_postgres import EmbeddedPostgres, ensure_database
+
+TEST_APP_LOGIN = "kurator_test_app"
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
@@ -34,10 +37,20 @@ def postgres_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def database_url(postgres_server: str) -> str:
-    """A database migrated to head, shared by the tests (each uses its own case ids)."""
+def owner_database_url(postgres_server: str) -> str:
+    """A database migrated to head, shared by the tests (each uses its own case ids), as its
+    owner (a superuser): for tests that reach past the application's rights."""
     url = ensure_database(postgres_server, "kurator_test")
     upgrade_to_head(url)
+    return url
+
+
+@pytest.fixture(scope="session")
+def database_url(owner_database_url: str) -> str:
+    """The same database as the application logs in to it: a member of `kurator_app`, which
+    may only read and append the case history."""
+    url = url_as(owner_database_url, TEST_APP_LOGIN)
+    ensure_app_login(owner_database_url, url)
     return url
 
 

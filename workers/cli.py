@@ -302,14 +302,23 @@ def erase_family_data(
 
 @app.command()
 def migrate() -> None:
-    """Apply the database migrations (alembic upgrade head) to KURATOR_DATABASE_URL and exit."""
+    """Apply the database migrations (alembic upgrade head) as the schema's owner
+    (KURATOR_DATABASE_OWNER_URL, else KURATOR_DATABASE_URL) and exit. When KURATOR_DATABASE_URL
+    logs in as another user, that login is made a member of `kurator_app` (created with the
+    URL's password if missing): the rights the API and the worker need, and no more."""
+    from infra.db_roles import AppLoginError, ensure_app_login
     from infra.migrate import upgrade_to_head
 
     settings = _settings()
     try:
-        upgrade_to_head(settings.require_database_url(), master_key_file=settings.master_key_file)
+        owner_url = settings.require_owner_database_url()
+        upgrade_to_head(owner_url, master_key_file=settings.master_key_file)
+        ensure_app_login(owner_url, settings.require_database_url())
     except SettingsError as error:
         raise _exit_on_missing_setting(error) from None
+    except AppLoginError as error:
+        log.error(str(error))
+        raise typer.Exit(1) from None
     log.info("database is at the latest migration")
 
 

@@ -20,6 +20,7 @@ with workflow.unsafe.imports_passed_through():
     from models.lifecycle.timers import advance_clock, next_wake_at
     from models.payloads.actions import StaffAction
     from models.payloads.case_view import CaseView
+    from models.payloads.events import EventOrigin
 
 from workflows.search_attributes import (
     ACCOMPANIMENT_LEVEL,
@@ -36,6 +37,18 @@ DATABASE_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1)
 )
 DATABASE_TIMEOUT = timedelta(seconds=30)
+
+
+def _origin() -> EventOrigin:
+    """This run, and the staff request being handled if any: the update's id is
+    `<action>:<Idempotency-Key>` (infra/case_client.py), so the key is what follows the name."""
+    info = workflow.info()
+    update = workflow.current_update_info()
+    key = None
+    if update is not None:
+        prefix = f"{update.name}:"
+        key = update.id.removeprefix(prefix)
+    return EventOrigin(workflow_id=info.workflow_id, run_id=info.run_id, idempotency_key=key)
 
 
 def rejected(message: str) -> ApplicationError:
@@ -99,7 +112,7 @@ class CaseRuntime:
 
     async def _persist(self, log: StepLog) -> CaseView | None:
         """Persist the step, if it recorded anything; the view it stored."""
-        step = log.step()
+        step = log.step(_origin())
         if step is None:
             return None
         await workflow.execute_activity_method(

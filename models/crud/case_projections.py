@@ -68,6 +68,23 @@ async def save_view(session: AsyncSession, *, view: CaseView, key: DataKey) -> b
     return written.first() is not None
 
 
+_STORED_VIEW = select(CaseProjection.view).where(
+    col(CaseProjection.case_id) == bindparam("case_id")
+)
+
+
+async def view_changes(session: AsyncSession, *, view: CaseView, key: DataKey) -> dict[str, Any]:
+    """The fields of `view` that differ from the stored state, with their new values (all of
+    them for a case not stored yet): what the step that produced `view` changed. Folded in
+    order, the changes of a case's steps give back each state it had."""
+    new = view.model_dump(mode="json")
+    stored = (await session.exec(_STORED_VIEW, params={"case_id": view.case_id})).first()
+    if stored is None:
+        return new
+    old = open_free_text(stored, {key.key_id: key}, field=view_field(view.case_id))
+    return {name: value for name, value in new.items() if name not in old or old[name] != value}
+
+
 # Built once, like _SAVE: this read is on every action's path.
 _ADDRESS = select(
     CaseProjection.workflow_id,

@@ -5,7 +5,7 @@ from typing import Any
 
 from models.lifecycle.state import CaseState
 from models.payloads.case_view import CaseStep, NotificationDraft
-from models.payloads.events import SYSTEM_ACTOR, CaseEventDraft
+from models.payloads.events import SYSTEM_ACTOR, CaseEventDraft, EventOrigin
 from models.payloads.vocabulary import NotificationKind
 from models.policy import DeadlineCode
 
@@ -76,12 +76,13 @@ class StepLog:
             )
         )
 
-    def step(self) -> CaseStep | None:
-        """What to persist, or None when nothing happened."""
+    def step(self, origin: EventOrigin | None = None) -> CaseStep | None:
+        """What to persist, or None when nothing happened; `origin` is where it came from."""
         if not self.events:
             return None
         return CaseStep(
             events=list(self.events),
             notifications=list(self.notifications),
             view=self.state.view(),
+            origin=origin,
         )

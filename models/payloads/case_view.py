@@ -8,7 +8,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from models.payloads.events import CaseEventDraft
+from models.payloads.events import CaseEventDraft, EventOrigin
 from models.payloads.vocabulary import NotificationKind, Stage
 from models.policy.codes import AccompanimentLevel, ClosureReason, DeadlineCode
 
@@ -111,3 +111,9 @@ class CaseStep(BaseModel):
     events: list[CaseEventDraft]
     notifications: list[NotificationDraft] = Field(default_factory=list)
     view: CaseView
+    # None from a workflow that ran code older than the field: its events name the case's
+    # workflow and no run or request.
+    origin: EventOrigin | None = None
+
+    def origin_or_case(self) -> EventOrigin:
+        return self.origin or EventOrigin(workflow_id=self.view.workflow_id)

@@ -25,3 +25,14 @@ class CaseEventDraft(BaseModel):
     reason: str | None = Field(default=None, max_length=2000)
     data: dict[str, Any] = Field(default_factory=dict)
     occurred_at: datetime
+
+
+class EventOrigin(BaseModel):
+    """Where a step's events came from: the workflow run that recorded them and, for a staff
+    action, the request's Idempotency-Key (timer-driven steps have none)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    workflow_id: str = Field(max_length=255)
+    run_id: str | None = Field(default=None, max_length=64)
+    idempotency_key: str | None = Field(default=None, max_length=255)

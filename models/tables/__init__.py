@@ -1,6 +1,7 @@
 """SQLModel tables. Importing this package registers every table on `SQLModel.metadata`
 (alembic's autogenerate and the migration tests rely on that). Never import it from workflows."""
 
+from models.tables.case_chain_head import CaseChainHead
 from models.tables.case_event import CaseEvent
 from models.tables.case_projection import CaseProjection
 from models.tables.family import Family
@@ -12,6 +13,7 @@ from models.tables.municipality import MunicipalityRow
 from models.tables.notification import Notification
 
 __all__ = [
+    "CaseChainHead",
     "CaseEvent",
     "CaseProjection",
     "Family",

@@ -33,6 +33,7 @@ SECRET_KEYS = frozenset(
         "POSTGRES_PASSWORD",
         "TEMPORAL_DB_PASSWORD",
         "KURATOR_DB_PASSWORD",
+        "KURATOR_APP_DB_PASSWORD",
         "POSTGRES_PWD",
         "SQL_PASSWORD",
         "KURATOR_JWT_SECRET",

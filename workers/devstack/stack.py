@@ -18,6 +18,7 @@ import httpx
 from temporalio.converter import DataConverter
 
 from api.codec_caller import CODEC_PREFIX
+from infra.db_roles import ensure_app_login, url_as
 from infra.logs import get_logger
 from infra.metrics import bind_address
 from infra.migrate import upgrade_to_head
@@ -36,6 +37,8 @@ log = get_logger(__name__)
 
 STARTUP_TIMEOUT_SECONDS = 60
 DATABASE_NAME = "kurator"
+# The API and the worker log in as this member of `kurator_app` (trust auth on the local socket).
+DEV_APP_LOGIN = "kurator_service"
 # `kurator dev` serves metrics unless told other ports: 9464 is the port OpenTelemetry's
 # Prometheus exporter uses by default, and the API's sits beside it.
 DEV_WORKER_METRICS_PORT = 9464
@@ -118,7 +121,7 @@ class DevStack:
                 "KURATOR_CODEC_CORS_ORIGINS",
                 f"http://127.0.0.1:{ui_port},http://localhost:{ui_port}",
             )
-        env["KURATOR_DATABASE_URL"] = await asyncio.to_thread(
+        env["KURATOR_DATABASE_OWNER_URL"], env["KURATOR_DATABASE_URL"] = await asyncio.to_thread(
             self._start_database, Path(env["KURATOR_MASTER_KEY_FILE"])
         )
         env["KURATOR_TEMPORAL_ADDRESS"] = await self._start_temporal(env)
@@ -151,9 +154,10 @@ class DevStack:
                     f"stop what uses it or set {setting}"
                 )
 
-    def _start_database(self, master_key_file: Path) -> str:
+    def _start_database(self, master_key_file: Path) -> tuple[str, str]:
+        """The owner's URL, migrated, and the application's (a login of `kurator_app`)."""
         if self.settings.database_url is not None:
-            url = self.settings.database_url
+            url = self.settings.database_owner_url or self.settings.database_url
             log.info("using PostgreSQL from KURATOR_DATABASE_URL")
         else:
             self.postgres = EmbeddedPostgres(self.data_dir / "postgres")
@@ -167,11 +171,13 @@ class DevStack:
                 # As root, from a directory its service user cannot enter: where it runs now.
                 running_from=str(self.postgres.data_dir),
             )
+        app_url = self.settings.database_url or url_as(url, DEV_APP_LOGIN)
         try:
             upgrade_to_head(url, master_key_file=master_key_file)
+            ensure_app_login(url, app_url)
         except Exception as error:  # alembic and driver errors alike: report, then stop
             raise StartupError(f"PostgreSQL migrations: {type(error).__name__}: {error}") from None
-        return url
+        return url, app_url
 
     async def _start_temporal(self, env: dict[str, str]) -> str:
         if self.settings.temporal_address is not None:
