@@ -160,7 +160,7 @@ async def list_events(
     rows = (await session.exec(statement)).all()
     wanted: set[UUID] = set()
     for row in rows:
-        wanted |= sealed_key_ids(row.data)
+        wanted |= sealed_key_ids(row.data) | sealed_key_ids(row.view_changes)
         if is_sealed_text(row.reason):
             wanted.add(key_id_of_text(row.reason, field="case_events.reason"))
     opening = await keys_for(keys, wanted)
@@ -172,5 +172,10 @@ def _opened(row: CaseEvent, keys: OpeningKeys) -> CaseEventPublic:
     if reason is not None:
         reason = open_text(reason, keys, field=event_field("reason", row.case_id, row.seq))
     data = open_free_text(row.data, keys, field=event_field("data", row.case_id, row.seq))
-    columns = row.model_dump(exclude={"reason", "data", "recorded_at"})
-    return CaseEventPublic.model_validate({**columns, "reason": reason, "data": data})
+    changes = open_free_text(
+        row.view_changes, keys, field=event_field("view_changes", row.case_id, row.seq)
+    )
+    columns = row.model_dump(exclude={"reason", "data", "view_changes", "recorded_at"})
+    return CaseEventPublic.model_validate(
+        {**columns, "reason": reason, "data": data, "view_changes": changes}
+    )

@@ -15,6 +15,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from infra.sealing.columns import (
     KeyLookup,
+    SealedValueError,
     keys_for,
     open_free_text,
     seal_free_text,
@@ -81,7 +82,12 @@ async def view_changes(session: AsyncSession, *, view: CaseView, key: DataKey) -
     stored = (await session.exec(_STORED_VIEW, params={"case_id": view.case_id})).first()
     if stored is None:
         return new
-    old = open_free_text(stored, {key.key_id: key}, field=view_field(view.case_id))
+    try:
+        old = open_free_text(stored, {key.key_id: key}, field=view_field(view.case_id))
+    except SealedValueError:
+        # Sealed under another key (never, for one family's steps): every field is a change,
+        # which folds to the same state.
+        return new
     return {name: value for name, value in new.items() if name not in old or old[name] != value}
 
 

@@ -62,3 +62,4 @@ class CaseEvent(CaseEventBase, table=True):
 class CaseEventPublic(CaseEventBase):
     id: UUID
     data: dict[str, Any]
+    view_changes: dict[str, Any] = Field(default_factory=dict)

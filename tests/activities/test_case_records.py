@@ -388,3 +388,35 @@ async def test_after_the_family_key_is_destroyed_its_free_text_reads_as_erased(
     assert [item.provider for item in stored.plan_items] == [ERASED_TEXT]
     assert stored.details["route"]["providers"] == [ERASED_TEXT]
     assert stored.stage is Stage.TEAM
+
+
+async def test_each_steps_changes_fold_back_into_each_state_it_persisted(
+    sessions: SessionFactory,
+) -> None:
+    case_id = uuid4()
+    opened = view(case_id, 1)
+    routed = _with_free_text(case_id).view.model_copy(update={"version": 3})
+    closed = routed.model_copy(update={"version": 4, "stage": Stage.CLOSED, "plan_items": []})
+    steps = [
+        CaseStep(events=[event(case_id, 1)], view=opened),
+        CaseStep(events=[event(case_id, 2), event(case_id, 3, "route_set")], view=routed),
+        CaseStep(events=[event(case_id, 4, "case_closed")], view=closed),
+    ]
+    for step in steps:
+        await persist(sessions, step)
+    async with sessions() as session:
+        events = await list_events(session, case_id=case_id, keys=test_key_store(sessions))
+    # Only the changed fields, on each step's last event; the first step carries them all.
+    assert events[0].view_changes == opened.model_dump(mode="json")
+    assert events[1].view_changes == {}
+    assert set(events[2].view_changes) == {"version", "stage", "plan_items", "details"}
+    assert events[2].view_changes["plan_items"][0]["provider"] == "Клиника Выдуманная"
+    assert set(events[3].view_changes) == {"version", "stage", "plan_items"}
+    state: dict[str, Any] = {}
+    folded = []
+    for stored in events:
+        state |= stored.view_changes
+        folded.append(CaseView.model_validate(state))
+    assert [folded[0], folded[2], folded[3]] == [opened, routed, closed]
+    raw = await _raw_rows(sessions, case_id)
+    assert "Клиника Выдуманная" not in raw  # sealed in view_changes as in the view
