@@ -5,6 +5,7 @@ from temporalio import activity
 from infra.sealing.codec import KeySource
 from models.crud.case_events import append_events, lock_case_history
 from models.crud.case_projections import save_view, view_changes
+from models.crud.inbox import replace_inbox_items
 from models.crud.notifications import enqueue
 from models.db import SessionFactory
 from models.payloads.case_view import CaseStep
@@ -38,6 +39,8 @@ class CaseRecordActivities:
             )
             new_notifications = await enqueue(session, drafts=step.notifications)
             view_saved = await save_view(session, view=step.view, key=key)
+            if view_saved:
+                await replace_inbox_items(session, view=step.view)
         activity.logger.debug(
             "case step persisted",
             extra={

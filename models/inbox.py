@@ -1,7 +1,7 @@
-"""A staff member's inbox: the open steps and deadlines awaiting them or their role, from the
-case projections of their territory. Pure: the API loads the views, this decides."""
+"""A staff member's inbox: the open steps and deadlines awaiting them or their role. Each case's
+items are derived from its view when the view is stored (`inbox_items`), kept in
+`case_inbox_items`, and read by an indexed query (models/crud/inbox.py). Pure: no I/O here."""
 
-from collections.abc import Iterable
 from datetime import datetime
 from uuid import UUID
 
@@ -12,13 +12,13 @@ from models.payloads.case_view import CaseView
 from models.payloads.vocabulary import StaffRole, Stage
 from models.policy import DeadlineCode, Role
 
-_APPROVERS = {StaffRole.SUPERVISOR, StaffRole.HEAD}
-# The escalation rungs a role answers for, beyond what is addressed to it by name.
-_ESCALATED_TO = {
-    StaffRole.SUPERVISOR: {Role.SUPERVISOR.value},
-    StaffRole.HEAD: {Role.HEAD.value},
-    StaffRole.MINISTRY: {Role.MINISTRY.value},
-    StaffRole.SPECIALIST: {Role.CURATOR.value},
+APPROVERS = frozenset({StaffRole.SUPERVISOR, StaffRole.HEAD})
+# The roles whose items a staff role answers for, beyond what is addressed to it by name.
+_ANSWERS_FOR = {
+    StaffRole.SUPERVISOR: (Role.SUPERVISOR.value,),
+    StaffRole.HEAD: (Role.HEAD.value,),
+    StaffRole.MINISTRY: (Role.MINISTRY.value,),
+    StaffRole.SPECIALIST: (Role.CURATOR.value,),
 }
 
 
@@ -35,46 +35,45 @@ class InboxItem(BaseModel):
     responsible: str
 
 
-def inbox(actor: Actor, views: Iterable[CaseView]) -> list[InboxItem]:
-    """Overdue first, then by due time; approvals (no due time) after the dated ones."""
-    items: list[InboxItem] = []
-    roles = _ESCALATED_TO[actor.role]
-    for view in views:
-        for deadline in view.deadlines:
-            mine = deadline.responsible == actor.staff_id or deadline.responsible in roles
-            escalated = deadline.escalated_to in roles if deadline.escalated_to else False
-            if mine or escalated:
-                items.append(
-                    InboxItem(
-                        case_id=view.case_id,
-                        municipality=view.municipality,
-                        stage=view.stage,
-                        kind="deadline",
-                        key=deadline.key,
-                        code=deadline.code,
-                        due_at=deadline.due_at,
-                        overdue=deadline.overdue,
-                        escalation_level=deadline.escalation_level,
-                        responsible=deadline.responsible,
-                    )
-                )
-        if actor.role in _APPROVERS and view.closure_requested is not None:
-            items.append(_approval(view, "closure"))
-        if actor.role in _APPROVERS and view.stage is Stage.PROLONGATION:
-            items.append(_approval(view, "prolongation"))
-    return sorted(
-        items,
-        key=lambda item: (
-            not item.overdue,
-            item.due_at is None,
-            item.due_at.timestamp() if item.due_at else 0.0,
-            str(item.case_id),
-        ),
-    )
+class StoredInboxItem(InboxItem):
+    """An item as the inbox table keeps it: with the role its last escalation rung notified."""
+
+    escalated_to: str | None = None
 
 
-def _approval(view: CaseView, key: str) -> InboxItem:
-    return InboxItem(
+def roles_answered_by(actor: Actor) -> tuple[str, ...]:
+    """The deadline roles (and escalation rungs) an actor's role answers for."""
+    return _ANSWERS_FOR[actor.role]
+
+
+def inbox_items(view: CaseView) -> list[StoredInboxItem]:
+    """Everything of a case that waits for somebody: each open deadline, and the approval a
+    pending closure or a prolongation waits for (a supervisor's or a head's)."""
+    items = [
+        StoredInboxItem(
+            case_id=view.case_id,
+            municipality=view.municipality,
+            stage=view.stage,
+            kind="deadline",
+            key=deadline.key,
+            code=deadline.code,
+            due_at=deadline.due_at,
+            overdue=deadline.overdue,
+            escalation_level=deadline.escalation_level,
+            responsible=deadline.responsible,
+            escalated_to=deadline.escalated_to,
+        )
+        for deadline in view.deadlines
+    ]
+    if view.closure_requested is not None:
+        items.append(_approval(view, "closure"))
+    if view.stage is Stage.PROLONGATION:
+        items.append(_approval(view, "prolongation"))
+    return items
+
+
+def _approval(view: CaseView, key: str) -> StoredInboxItem:
+    return StoredInboxItem(
         case_id=view.case_id,
         municipality=view.municipality,
         stage=view.stage,

@@ -6,13 +6,10 @@ from fastapi import APIRouter, Query
 
 from api.deps import CurrentActor, State, territory
 from api.errors import error_responses
-from models.crud.case_projections import list_views
-from models.inbox import InboxItem, inbox
+from models.crud.inbox import list_inbox
+from models.inbox import InboxItem
 
 router = APIRouter(prefix="/api/v1", tags=["tasks"])
-
-# The inbox is built from the open cases of the caller's territory, read in pages of this size.
-_PAGE = 500
 
 
 @router.get(
@@ -25,16 +22,5 @@ async def tasks(
     state: State,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[InboxItem]:
-    views = []
-    async with state.sessions() as session:
-        offset = 0
-        while True:
-            # keys=None: the inbox shows no free text, so it opens none.
-            page, total = await list_views(
-                session, municipalities=territory(actor), limit=_PAGE, offset=offset, keys=None
-            )
-            views.extend(page)
-            offset += _PAGE
-            if offset >= total:
-                break
-    return inbox(actor, views)[:limit]
+    async with state.reads() as session:
+        return await list_inbox(session, actor=actor, municipalities=territory(actor), limit=limit)

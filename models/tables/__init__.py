@@ -3,6 +3,7 @@
 
 from models.tables.case_chain_head import CaseChainHead
 from models.tables.case_event import CaseEvent
+from models.tables.case_inbox_item import CaseInboxItem
 from models.tables.case_projection import CaseProjection
 from models.tables.family import Family
 from models.tables.family_access import FamilyAccess
@@ -15,6 +16,7 @@ from models.tables.notification import Notification
 __all__ = [
     "CaseChainHead",
     "CaseEvent",
+    "CaseInboxItem",
     "CaseProjection",
     "Family",
     "FamilyAccess",

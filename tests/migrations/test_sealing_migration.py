@@ -13,6 +13,7 @@ import pytest
 from alembic import command
 from sqlalchemy import Engine, text
 
+from infra.audit.chain import check_chain
 from infra.migrate import alembic_config, current_revision, head_revision, upgrade_to_head
 from infra.sealing.family_keys import FamilyKeyStore
 from models.crud.case_events import list_events
@@ -88,6 +89,17 @@ def _insert_case(engine: Engine, case_id: uuid.UUID, family: str) -> None:
             }
         ],
         "details": {"route": {"routes": ["other_providers"], "providers": [ROUTE_PROVIDER]}},
+        "deadlines": [
+            {
+                "key": "T10:leg-1",
+                "code": "T10",
+                "due_at": OPENED.isoformat(),
+                "responsible": "staff-101",
+                "overdue": True,
+                "escalation_level": 1,
+                "escalated_to": "supervisor",
+            }
+        ],
     }
     events = [
         (1, "signal_received", COMMENT, {"source": "agency_referral", "child_safety": False}),
@@ -232,3 +244,42 @@ def _clear_records(url: str) -> str:
             return str(connection.execute(text("SELECT record::text FROM families")).all())
     finally:
         engine.dispose()
+
+
+def test_existing_events_are_chained_and_open_deadlines_fill_the_inbox(old_database: str) -> None:
+    """Migrations 0008 and 0009 over rows an earlier deployment stored."""
+    upgrade_to_head(old_database, master_key_file=TEST_MASTER_KEY_FILE)
+    engine = make_sync_engine(old_database)
+    try:
+        with engine.connect() as connection:
+            for case_id in (CASE, KEYED_CASE):
+                rows = connection.execute(
+                    text("SELECT * FROM case_events WHERE case_id = :c ORDER BY seq"),
+                    {"c": case_id},
+                ).mappings()
+                head, broken = check_chain(case_id, [dict(row) for row in rows])
+                assert broken is None
+                assert head is not None
+                assert head.seq == 2
+                stored_head = connection.execute(
+                    text("SELECT seq, hash FROM case_chain_heads WHERE case_id = :c"),
+                    {"c": case_id},
+                ).one()
+                assert tuple(stored_head) == (head.seq, head.hash)
+            workflows = connection.execute(
+                text("SELECT DISTINCT workflow_id FROM case_events WHERE case_id = :c"),
+                {"c": CASE},
+            ).scalars()
+            assert list(workflows) == [case_workflow_id(OLD_FAMILY)]
+            items = connection.execute(
+                text(
+                    "SELECT case_id, key, kind, overdue, responsible, escalated_to "
+                    "FROM case_inbox_items ORDER BY case_id"
+                )
+            ).all()
+    finally:
+        engine.dispose()
+    assert [tuple(item) for item in items] == [
+        (case_id, "T10:leg-1", "deadline", True, "staff-101", "supervisor")
+        for case_id in sorted((CASE, KEYED_CASE))
+    ]
