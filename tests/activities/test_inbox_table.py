@@ -41,7 +41,7 @@ def deadline(key: str, hours: int, responsible: str, **more: object) -> Deadline
         code=DeadlineCode(key.split(":")[0]),
         due_at=NOW + timedelta(hours=hours),
         responsible=responsible,
-        **more,  # type: ignore[arg-type]
+        **more,
     )
 
 
@@ -57,7 +57,7 @@ def case_view(
         deadlines=deadlines,
         policy_version="2026.11-default",
         opened_at=NOW,
-        **more,  # type: ignore[arg-type]
+        **more,
     )
 
 
