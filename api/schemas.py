@@ -45,6 +45,12 @@ class CaseCreated(BaseModel):
 
 class CasePage(BaseModel):
     items: list[CaseView]
-    total: int
+    total: int | None = Field(
+        description="How many cases match the filters; counted for the first page only "
+        "(null on a page after a cursor)."
+    )
     limit: int
     offset: int
+    next_cursor: str | None = Field(
+        description="Pass as `after` for the next page; null on the last page."
+    )

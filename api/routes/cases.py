@@ -25,7 +25,7 @@ from infra.sealing.family_keys import KeyDestroyed
 from models.access import AccessedData
 from models.crud.access_log import Access, log_access
 from models.crud.case_events import list_events
-from models.crud.case_projections import list_views
+from models.crud.case_projections import CursorError, list_views
 from models.crud.families import locate_family, save_family
 from models.crud.family_erasures import is_erased
 from models.identity import family_key
@@ -42,6 +42,9 @@ from models.territory import MUNICIPALITY_CODES
 from workflows.ids import family_key_of
 
 router = APIRouter(prefix="/api/v1/cases", tags=["cases"])
+
+# Deeper than this, `after` (a range scan) replaces `offset` (which reads every skipped row).
+MAX_OFFSET = 10_000
 
 
 def for_caller(view: CaseView, actor: Actor) -> CaseView:
@@ -155,7 +158,14 @@ async def read_case(case: VisibleCase, actor: CurrentActor) -> CaseView:
     return for_caller(case, actor)
 
 
-@router.get("", summary="Cases in your territory (список случаев)", responses=error_responses(401))
+@router.get(
+    "",
+    summary="Cases in your territory (список случаев)",
+    description="Overdue first, then by next deadline. Page with `after` (the previous page's "
+    "`next_cursor`): a page costs the same however deep; `offset` is for the first few "
+    f"pages only (at most {MAX_OFFSET}).",
+    responses=error_responses(401, 422),
+)
 async def list_cases(
     actor: CurrentActor,
     state: State,
@@ -165,23 +175,37 @@ async def list_cases(
     overdue: bool | None = None,
     curator: Annotated[str | None, Query(max_length=64)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
+    after: Annotated[
+        str | None, Query(max_length=200, description="The `next_cursor` of the previous page.")
+    ] = None,
 ) -> CasePage:
-    async with state.sessions() as session:
-        views, total = await list_views(
-            session,
-            municipalities=territory(actor),
-            stage=stage,
-            level=level,
-            municipality=municipality,
-            overdue=overdue,
-            curator=curator,
-            limit=limit,
-            offset=offset,
-            keys=state.keys,
-        )
-    items = [for_caller(view, actor) for view in views if sees(actor, view.municipality)]
-    return CasePage(items=items, total=total, limit=limit, offset=offset)
+    async with state.reads() as session:
+        try:
+            page = await list_views(
+                session,
+                municipalities=territory(actor),
+                stage=stage,
+                level=level,
+                municipality=municipality,
+                overdue=overdue,
+                curator=curator,
+                limit=limit,
+                offset=offset,
+                after=after,
+                count=after is None,
+                keys=state.keys,
+            )
+        except CursorError:
+            raise ApiError(422, "invalid_request", "after: not a cursor of this listing") from None
+    items = [for_caller(view, actor) for view in page.views if sees(actor, view.municipality)]
+    return CasePage(
+        items=items,
+        total=page.total,
+        limit=limit,
+        offset=offset,
+        next_cursor=page.next_cursor,
+    )
 
 
 @router.get(

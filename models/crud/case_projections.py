@@ -2,12 +2,15 @@
 free text is sealed on the way in with the family's key and opened on the way out
 (infra/sealing/columns.py)."""
 
+import base64
+import binascii
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, bindparam, func
+from sqlalchemy import ColumnElement, DateTime, bindparam, cast, func, literal, not_, tuple_
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.sql.dml import ReturningInsert
 from sqlmodel import col, select
@@ -136,6 +139,47 @@ async def get_view(session: AsyncSession, *, case_id: UUID, keys: KeyLookup) -> 
     return (await _opened([stored], keys))[0]
 
 
+class CursorError(ValueError):
+    """A page cursor that this listing did not hand out."""
+
+
+# The list's order as one ascending key: overdue first, then the next deadline (none last),
+# then the case id; indexed as such (migration 0010), so a page after a cursor is a range scan.
+_INFINITY = cast(literal("infinity"), DateTime(timezone=True))
+_ORDER_KEY = (
+    not_(col(CaseProjection.overdue)),
+    func.coalesce(col(CaseProjection.next_deadline), _INFINITY),
+    col(CaseProjection.case_id),
+)
+
+
+def _encode_cursor(view: CaseView) -> str:
+    deadline = "" if view.next_deadline is None else view.next_deadline.isoformat()
+    raw = f"{int(view.overdue)}|{deadline}|{view.case_id}"
+    return base64.urlsafe_b64encode(raw.encode()).decode()
+
+
+def _after(cursor: str) -> ColumnElement[bool]:
+    try:
+        overdue, deadline, case_id = base64.urlsafe_b64decode(cursor.encode()).decode().split("|")
+        if overdue not in ("0", "1"):
+            raise ValueError(overdue)
+        moment = "infinity" if not deadline else datetime.fromisoformat(deadline).isoformat()
+        position = (overdue == "0", moment, UUID(case_id))
+    except (binascii.Error, UnicodeError, ValueError):
+        raise CursorError("not a cursor of this listing") from None
+    not_overdue, moment, case = position
+    bound = (literal(not_overdue), cast(literal(moment), DateTime(timezone=True)), literal(case))
+    return tuple_(*_ORDER_KEY) > tuple_(*bound)
+
+
+@dataclass(frozen=True)
+class ViewPage:
+    views: list[CaseView]
+    total: int | None  # None: not counted (a later page)
+    next_cursor: str | None  # None: this was the last page
+
+
 async def list_views(
     session: AsyncSession,
     *,
@@ -147,15 +191,19 @@ async def list_views(
     curator: str | None = None,
     limit: int,
     offset: int = 0,
+    after: str | None = None,
+    count: bool = True,
     keys: KeyLookup | None,
-) -> tuple[list[CaseView], int]:
-    """One page of cases and the total that match, overdue first, then by next deadline.
-    Their free text is opened with `keys` (one key lookup for the page), or with None left
-    unopened, reading as `WITHHELD_TEXT`, for a caller that shows none of it (the inbox).
+) -> ViewPage:
+    """One page of cases, overdue first, then by next deadline, with the total that match
+    when `count`. Their free text is opened with `keys` (one key lookup for the page), or with
+    None left unopened, reading as `WITHHELD_TEXT`, for a caller that shows none of it.
 
     `municipalities` is the caller's territory: None means every municipality (the ministry),
     an empty collection means none. The other arguments narrow the list; None ignores one.
-    Ties are broken by case id, so pages never overlap or skip a case.
+    `after` is the previous page's `next_cursor` (a range scan of the list's index, however
+    deep); `offset` skips rows, for shallow pages only. Ties are broken by case id, so pages
+    never overlap or skip a case. Raises CursorError for a cursor this listing did not make.
     """
     conditions = _conditions(
         municipalities=municipalities,
@@ -165,25 +213,32 @@ async def list_views(
         overdue=overdue,
         curator=curator,
     )
+    filtered = list(conditions)
+    if after is not None:
+        conditions.append(_after(after))
     page = (
         select(CaseProjection.view)
         .where(*conditions)
-        .order_by(
-            col(CaseProjection.overdue).desc(),
-            col(CaseProjection.next_deadline).asc().nulls_last(),
-            col(CaseProjection.case_id),
-        )
-        .limit(limit)
+        .order_by(*_ORDER_KEY)
+        .limit(limit + 1)
         .offset(offset)
     )
-    counting = select(func.count()).select_from(CaseProjection).where(*conditions)
     stored = list((await session.exec(page)).all())
+    more = len(stored) > limit
+    stored = stored[:limit]
     if keys is None:
         views = [CaseView.model_validate(withhold_free_text(view)) for view in stored]
     else:
         views = await _opened(stored, keys)
-    total = (await session.exec(counting)).one()
-    return views, total
+    total = None
+    if count:
+        counting = select(func.count()).select_from(CaseProjection).where(*filtered)
+        total = (await session.exec(counting)).one()
+    return ViewPage(
+        views=views,
+        total=total,
+        next_cursor=_encode_cursor(views[-1]) if more and views else None,
+    )
 
 
 async def _opened(stored: Sequence[Mapping[str, Any]], keys: KeyLookup) -> list[CaseView]:

@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Column, DateTime, Index, func
+from sqlalchemy import Column, DateTime, Index, func, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
@@ -36,18 +36,23 @@ class CaseProjectionBase(SQLModel):
     )
 
 
+_LIST_ORDER = (
+    text("(NOT overdue)"),
+    text("COALESCE(next_deadline, 'infinity'::timestamptz)"),
+    "case_id",
+)
+
+
 class CaseProjection(CaseProjectionBase, table=True):
     __tablename__ = "case_projections"
     __table_args__ = (
-        # The API's list filters: a territory's cases by stage, a territory's overdue cases
-        # by deadline, and a curator's own cases.
+        # The API's list: in its order (overdue first, then the next deadline, none last,
+        # then the case id; models/crud/case_projections.py) for the oblast and for one
+        # municipality, so a page after a cursor is a range scan; and the filters by stage
+        # and by curator.
+        Index("ix_case_projections_list_order", *_LIST_ORDER),
+        Index("ix_case_projections_municipality_list_order", "municipality", *_LIST_ORDER),
         Index("ix_case_projections_municipality_stage", "municipality", "stage"),
-        Index(
-            "ix_case_projections_municipality_overdue_deadline",
-            "municipality",
-            "overdue",
-            "next_deadline",
-        ),
         Index("ix_case_projections_curator", "curator"),
     )
 

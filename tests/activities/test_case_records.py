@@ -1,6 +1,7 @@
 """`persist_step` writes a step's events, notifications and view in one idempotent
 transaction; the projection and outbox queries the API and the delivery adapter use."""
 
+import base64
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -16,7 +17,7 @@ from activities.case_records import CaseRecordActivities
 from infra.migrate import upgrade_to_head
 from infra.sealing.columns import ERASED_TEXT, SealedValueError
 from models.crud.case_events import list_events
-from models.crud.case_projections import get_view, list_views, save_view
+from models.crud.case_projections import CursorError, get_view, list_views, save_view
 from models.crud.notifications import enqueue, list_for_case, mark_sent, pending
 from models.db import SessionFactory, make_async_engine, make_session_factory
 from models.payloads.case_view import CaseStep, CaseView, NotificationDraft, PlanItemView
@@ -223,8 +224,9 @@ async def ids(sessions: SessionFactory, **filters: Any) -> tuple[list[UUID], int
     """The ids of one page and the total; the ministry's view (all territories) by default."""
     arguments: dict[str, Any] = {"municipalities": None, "limit": 50, **filters}
     async with sessions() as session:
-        views, total = await list_views(session, keys=test_key_store(sessions), **arguments)
-    return [v.case_id for v in views], total
+        page = await list_views(session, keys=test_key_store(sessions), **arguments)
+    assert page.total is not None
+    return [v.case_id for v in page.views], page.total
 
 
 async def test_list_order_overdue_first_then_by_next_deadline(listed: SessionFactory) -> None:
@@ -258,6 +260,41 @@ async def test_list_filters_and_territory(
 async def test_list_pages_are_stable_and_complete(listed: SessionFactory) -> None:
     pages = [await ids(listed, limit=2, offset=offset) for offset in (0, 2, 4, 6)]
     assert pages == [([D, A], 6), ([B, C], 6), ([E, F], 6), ([], 6)]
+
+
+@pytest.mark.parametrize("limit", [1, 2, 4, 5, 6])
+async def test_cursor_pages_walk_the_whole_list_in_order(
+    listed: SessionFactory, limit: int
+) -> None:
+    walked: list[UUID] = []
+    cursor = None
+    async with listed() as session:
+        for _ in range(10):
+            page = await list_views(
+                session, municipalities=None, limit=limit, after=cursor, count=False, keys=None
+            )
+            assert page.total is None
+            walked += [view.case_id for view in page.views]
+            cursor = page.next_cursor
+            if cursor is None:
+                break
+    assert walked == [D, A, B, C, E, F]
+
+
+async def test_a_cursor_within_the_filters_and_a_forged_one(listed: SessionFactory) -> None:
+    async with listed() as session:
+        first = await list_views(session, municipalities=["berdsk"], limit=1, keys=None)
+        assert [v.case_id for v in first.views] == [A]
+        assert first.next_cursor is not None
+        rest = await list_views(
+            session, municipalities=["berdsk"], limit=5, after=first.next_cursor, keys=None
+        )
+        assert [v.case_id for v in rest.views] == [B, C]
+        assert rest.next_cursor is None
+        assert rest.total == 3  # the total counts the filters, not the cursor
+        for forged in ("garbage!", "MnwxfHg=", base64.urlsafe_b64encode(b"1|x|y").decode()):
+            with pytest.raises(CursorError):
+                await list_views(session, municipalities=None, limit=5, after=forged, keys=None)
 
 
 async def test_outbox_pending_and_mark_sent(own_sessions: SessionFactory) -> None:

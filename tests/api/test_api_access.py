@@ -430,3 +430,34 @@ async def test_health_needs_no_token(world: World) -> None:
     response = await world.api.get("/health")
     assert response.status_code in (200, 503)
     assert "components" in response.json()
+
+
+async def test_the_list_pages_by_cursor_within_the_territory(world: World) -> None:
+    head = _auth(StaffRole.HEAD, A)
+    whole = await _listed(world.api, head)
+    walked: list[str] = []
+    cursor = None
+    for _ in range(50):
+        params: dict[str, Any] = {"limit": 1} | ({} if cursor is None else {"after": cursor})
+        response = await world.api.get(CASES, headers=head, params=params)
+        assert response.status_code == 200, response.text
+        page = response.json()
+        assert page["total"] == (whole["total"] if cursor is None else None)
+        walked += [item["case_id"] for item in page["items"]]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert walked == [item["case_id"] for item in whole["items"]]
+    assert {world.open_a, world.closed_a} <= set(walked)
+
+
+@pytest.mark.parametrize(
+    ("params", "named"),
+    [({"after": "not-a-cursor"}, "after"), ({"offset": 10_001}, "offset")],
+)
+async def test_a_bad_cursor_or_a_deep_offset_is_422_naming_it(
+    world: World, params: dict[str, Any], named: str
+) -> None:
+    response = await world.api.get(CASES, headers=_auth(StaffRole.HEAD, A), params=params)
+    assert response.status_code == 422, response.text
+    assert named in response.text
