@@ -2,7 +2,7 @@
 
 Run from the repository root, in the project's virtualenv:
 
-    python -m tests.workflows.record_histories [--only sealed|legacy]
+    python -m tests.workflows.record_histories [--only current|legacy]
 
 It starts its own embedded PostgreSQL (in a temporary directory, migrated to head), a fresh
 time-skipping Temporal test server per scenario and a dev server with a lowered
@@ -10,10 +10,13 @@ continue-as-new threshold, drives a few representative synthetic cases with the 
 (about half a minute a set), and writes each workflow's history as JSON, overwriting files of
 the same name and leaving any others alone. Two sets of the same scenarios:
 
-- `histories/sealed/<name>.json`: as Kurator writes them now, every payload sealed with its
-  family's data key (infra/sealing). The data keys go to `histories/sealed/data-keys.json`
-  (in clear: synthetic keys that seal nothing else), from which the replay test opens them
-  without the recording database.
+- `histories/local_persist/<name>.json` (`current`): as Kurator writes them now, every
+  payload sealed with its family's data key (infra/sealing), each step persisted by a local
+  activity. The data keys go to `data-keys.json` beside them (in clear: synthetic keys that
+  seal nothing else), from which the replay test opens them without the recording database.
+- `histories/sealed/`: sealed the same way, recorded before steps were persisted as local
+  activities (a regular activity each, `workflow.patched` tells the two apart); no longer
+  written by this script: they stand for the cases that were running when the patch shipped.
 - `histories/legacy/<name>.json`: with the plain pydantic converter, as workflows recorded
   before sealing hold them; they prove the codec passes unsealed payloads through. Those
   committed stand for histories that exist in production, so re-record them only on purpose.
@@ -68,9 +71,9 @@ from workflows.case import CaseWorkflow
 from workflows.follow_up import CaseFollowUpWorkflow
 
 HISTORIES = Path(__file__).resolve().parent / "histories"
-SEALED = HISTORIES / "sealed"
+CURRENT = HISTORIES / "local_persist"
 LEGACY = HISTORIES / "legacy"
-DATA_KEYS = SEALED / "data-keys.json"
+DATA_KEYS = CURRENT / "data-keys.json"
 CURATOR_ID = "staff-101"
 CaseHandle = WorkflowHandle[CaseWorkflow, CaseOutcome]
 
@@ -368,10 +371,10 @@ def _write(directory: Path, histories: dict[str, WorkflowHistory]) -> None:
 
 
 async def _record_sets(sessions: SessionFactory, sets: Sequence[str]) -> None:
-    if "sealed" in sets:
+    if "current" in sets:
         keys = test_key_store(sessions)
         sealed = await record(sessions, sealing_data_converter(keys))
-        _write(SEALED, sealed)
+        _write(CURRENT, sealed)
         workflow_ids = {name: history.workflow_id for name, history in sealed.items()}
         exported = await StaticKeySource.exported_from(keys, sessions, workflow_ids)
         DATA_KEYS.write_text(exported.to_json(), encoding="utf-8")
@@ -401,7 +404,7 @@ async def main(sets: Sequence[str]) -> None:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description="Record the histories the replay test replays.")
     parser.add_argument(
-        "--only", choices=["sealed", "legacy"], help="Record one set (default: both)."
+        "--only", choices=["current", "legacy"], help="Record one set (default: both)."
     )
     arguments = parser.parse_args()
-    asyncio.run(main([arguments.only] if arguments.only else ["sealed", "legacy"]))
+    asyncio.run(main([arguments.only] if arguments.only else ["current", "legacy"]))

@@ -2,14 +2,17 @@
 non-determinism error, through Kurator's sealing converter.
 
 A case lives for up to two years, so the code that resumes it after a deploy is not the code
-that started it: every committed history must replay step for step. Two sets, of the same
+that started it: every committed history must replay step for step. Three sets, of the same
 scenarios, recorded by `python -m tests.workflows.record_histories` (see its docstring for
 when to do it):
 
-- `histories/sealed/`: every payload sealed with its family's data key; the keys come from
-  the committed fixture `histories/sealed/data-keys.json`, not from a database.
-- `histories/legacy/`: plain payloads, as histories recorded before sealing hold them; they
-  replay because the codec passes unsealed payloads through.
+- `histories/local_persist/`: as Kurator writes them now: sealed with each family's data key
+  (the keys come from the committed fixture `data-keys.json` beside them, not from a
+  database), each step persisted by a local activity;
+- `histories/sealed/`: sealed, recorded when each step was persisted by a regular activity
+  (before the `persist-step-as-local-activity` patch);
+- `histories/legacy/`: plain payloads and regular activities, as histories recorded before
+  sealing hold them; they replay because the codec passes unsealed payloads through.
 """
 
 import json
@@ -17,21 +20,25 @@ from pathlib import Path
 
 import pytest
 from temporalio.client import WorkflowHistory
-from temporalio.converter import DataConverter
 from temporalio.worker import Replayer
 
 from infra.sealing.codec import is_sealed, key_id_of
 from infra.sealing.converter import sealing_data_converter
 from infra.sealing.payloads import payloads_of
-from tests.support.sealing import StaticKeySource
+from tests.support.sealing import StaticKeySource, sdk_marker_record
 from workflows.case import CaseWorkflow
 from workflows.follow_up import CaseFollowUpWorkflow
 
 HISTORIES = Path(__file__).resolve().parent / "histories"
-SEALED = sorted((HISTORIES / "sealed").glob("*.json"))
+SEALED_SETS = ("local_persist", "sealed")
 LEGACY = sorted((HISTORIES / "legacy").glob("*.json"))
-DATA_KEYS = HISTORIES / "sealed" / "data-keys.json"
-SEALED_HISTORIES = [path for path in SEALED if path != DATA_KEYS]
+KEYS_FILE = "data-keys.json"
+SEALED_HISTORIES = [
+    path
+    for name in SEALED_SETS
+    for path in sorted((HISTORIES / name).glob("*.json"))
+    if path.name != KEYS_FILE
+]
 ALL = SEALED_HISTORIES + LEGACY
 
 
@@ -51,36 +58,58 @@ def _payloads(path: Path) -> list[tuple[str, bool, str | None]]:
         (where, is_sealed(payload), str(key_id_of(payload)) if is_sealed(payload) else None)
         for event in _load(path).events
         for where, payload in payloads_of(event, f"event {event.event_id}")
-        if "search_attributes" not in where
+        if "search_attributes" not in where and not sdk_marker_record(where, payload)
     ]
 
 
-@pytest.fixture(scope="module")
-def fixture_keys() -> StaticKeySource:
-    return StaticKeySource.read(DATA_KEYS)
+def _keys_of(path: Path) -> StaticKeySource | None:
+    """The data keys a sealed history's set was recorded with; None for a legacy one."""
+    keys = path.parent / KEYS_FILE
+    return StaticKeySource.read(keys) if path in SEALED_HISTORIES else None
 
 
-@pytest.fixture(scope="module")
-def converter(fixture_keys: StaticKeySource) -> DataConverter:
-    """The sealing converter over the fixture's keys alone: no database is involved."""
-    return sealing_data_converter(fixture_keys)
+def _ids(paths: list[Path]) -> list[str]:
+    return [f"{p.parent.name}/{p.stem}" for p in paths]
+
+
+def _persisted_by(path: Path) -> set[str]:
+    """How the history's steps were persisted: by `activity` tasks, by `local` activities."""
+    found = set()
+    for event in _load(path).events:
+        scheduled = event.activity_task_scheduled_event_attributes
+        if scheduled.activity_type.name == "persist_step":
+            found.add("activity")
+        marker = event.marker_recorded_event_attributes
+        if marker.marker_name == "core_local_activity":
+            found.add("local")
+    return found
 
 
 def test_the_committed_histories_are_found() -> None:
-    for histories in (SEALED_HISTORIES, LEGACY):
+    sets = [[p for p in SEALED_HISTORIES if p.parent.name == name] for name in SEALED_SETS]
+    for histories in [*sets, LEGACY]:
         assert len(histories) >= 3, f"expected at least 3 histories, found {histories}"
         found = {_workflow_type(path) for path in histories}
         assert found == {"CaseWorkflow", "CaseFollowUpWorkflow"}
-    assert [p.name for p in SEALED_HISTORIES] == [p.name for p in LEGACY]  # the same scenarios
+        assert [p.name for p in histories] == [p.name for p in LEGACY]  # the same scenarios
 
 
-@pytest.mark.parametrize("path", SEALED_HISTORIES, ids=[p.stem for p in SEALED_HISTORIES])
-def test_a_sealed_history_is_sealed_throughout(path: Path, fixture_keys: StaticKeySource) -> None:
+@pytest.mark.parametrize("path", ALL, ids=_ids(ALL))
+def test_each_set_persists_its_steps_as_recorded(path: Path) -> None:
+    """The sets cover both sides of the local-activity patch."""
+    expected = {"local"} if path.parent.name == "local_persist" else {"activity"}
+    assert _persisted_by(path) == expected
+
+
+@pytest.mark.parametrize("path", SEALED_HISTORIES, ids=_ids(SEALED_HISTORIES))
+def test_a_sealed_history_is_sealed_throughout(path: Path) -> None:
+    keys = _keys_of(path)
+    assert keys is not None
     payloads = _payloads(path)
     assert len(payloads) >= 10
     assert [where for where, sealed, _ in payloads if not sealed] == []
     [key_id] = {key_id for _, _, key_id in payloads}  # one family's key for the whole history
-    assert key_id in {str(key.key_id) for key in fixture_keys.keys}
+    assert key_id in {str(key.key_id) for key in keys.keys}
 
 
 @pytest.mark.parametrize("path", LEGACY, ids=[p.stem for p in LEGACY])
@@ -89,15 +118,17 @@ def test_a_legacy_history_is_in_clear(path: Path) -> None:
     assert not any(sealed for _, sealed, _ in _payloads(path))
 
 
-@pytest.mark.parametrize("path", ALL, ids=[f"{p.parent.name}/{p.stem}" for p in ALL])
-async def test_history_replays_deterministically(
-    path: Path, converter: DataConverter, fixture_keys: StaticKeySource
-) -> None:
+@pytest.mark.parametrize("path", ALL, ids=_ids(ALL))
+async def test_history_replays_deterministically(path: Path) -> None:
+    keys = _keys_of(path)
+    # The sealing converter over the set's keys alone: no database is involved (a legacy
+    # history's plain payloads pass through it).
+    converter = sealing_data_converter(keys or StaticKeySource([], {}))
     replayer = Replayer(workflows=[CaseWorkflow, CaseFollowUpWorkflow], data_converter=converter)
     # Raises (temporalio.workflow.NondeterminismError among others) when the code would take
     # another path than the history did, or when a payload does not open.
     # A sealed history replays under its recorded workflow id, so that the codec finds the
     # family's key for what the replay encodes, as a worker resuming the case would.
-    history = _load(path, fixture_keys.workflow_ids.get(path.stem) if path in SEALED else None)
+    history = _load(path, None if keys is None else keys.workflow_ids.get(path.stem))
     result = await replayer.replay_workflow(history)
     assert result.replay_failure is None
