@@ -1,13 +1,17 @@
 """The worker process: settings -> engine -> activities -> Temporal worker."""
 
 import asyncio
+import os
 import signal
+import sys
+import tempfile
 from datetime import timedelta
 from pathlib import Path
 
 from temporalio.client import Client
 from temporalio.runtime import Runtime
 from temporalio.worker import Worker
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities.case_records import CaseRecordActivities
 from activities.policy_context import PolicyActivities
@@ -32,6 +36,12 @@ log = get_logger(__name__)
 # to a full replay whenever a busy but live worker is slow to take it (it has 3 s to).
 STICKY_QUEUE_SCHEDULE_TO_START_TIMEOUT = timedelta(seconds=3)
 
+# The sandbox re-imports each workflow's modules for every workflow it creates (a new case,
+# or one replayed after leaving the cache). Kurator's models (the lifecycle rules, payloads
+# and policy) are deterministic and keep no state, so they are shared instead of re-imported;
+# the workflow modules themselves stay sandboxed, where a non-deterministic call is caught.
+PASSED_THROUGH_MODULES = ("models", "pydantic", "pydantic_core", "annotated_types")
+
 
 def build_worker(
     client: Client,
@@ -55,7 +65,22 @@ def build_worker(
         max_cached_workflows=max_cached_workflows,
         activities=[records.persist_step, policies.load_case_policy, policies.refresh_calendar],
         sticky_queue_schedule_to_start_timeout=STICKY_QUEUE_SCHEDULE_TO_START_TIMEOUT,
+        workflow_runner=SandboxedWorkflowRunner(
+            restrictions=SandboxRestrictions.default.with_passthrough_modules(
+                *PASSED_THROUGH_MODULES
+            )
+        ),
     )
+
+
+def keep_bytecode() -> None:
+    """Let this process cache compiled modules (in a directory of its own) even where
+    PYTHONDONTWRITEBYTECODE is set: every workflow the sandbox creates imports the workflow
+    modules anew, and without cached bytecode each import compiles them from source."""
+    if sys.dont_write_bytecode:
+        # Reused across restarts: a cached module is checked against its source's mtime.
+        sys.pycache_prefix = str(Path(tempfile.gettempdir()) / f"kurator-pycache-{os.getuid()}")
+        sys.dont_write_bytecode = False
 
 
 def _metrics_runtime(settings: Settings) -> Runtime | None:
@@ -70,6 +95,7 @@ def _metrics_runtime(settings: Settings) -> Runtime | None:
 
 async def run_worker(settings: Settings) -> None:
     """Poll Kurator's task queue until SIGINT or SIGTERM, then finish running tasks and exit."""
+    keep_bytecode()
     engine = make_async_engine(settings.require_database_url())
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
