@@ -3,6 +3,7 @@ batches of stored events, each batch's sealed text opened with one key lookup, w
 JSON lines or CSV, and the access of each family whose events a batch carries logged in that
 batch's transaction. Memory stays constant at any size: one batch, and the case at hand."""
 
+import asyncio
 import csv
 import io
 import json
@@ -17,6 +18,7 @@ from models.access import AccessedData, Purpose
 from models.crud.access_log import Access, log_access
 from models.crud.audit_events import (
     ExportScope,
+    StoredRow,
     chain_heads,
     export_batch,
     families_of_cases,
@@ -104,6 +106,33 @@ def _cell(value: Any) -> Any:
     return "" if value is None else value
 
 
+@dataclass(frozen=True)
+class _Batch:
+    rows: list[StoredRow]
+    heads: dict[UUID, tuple[int, str]]  # the chain head of each of its cases
+
+
+async def _read_batch(
+    state: AppState,
+    scope: ExportScope,
+    after: tuple[UUID, int] | None,
+    access: Access,
+    logged: set[UUID],
+) -> _Batch:
+    """The next batch, its cases' chain heads, and the access of each family whose events it
+    carries first (`logged`: the cases of the batch before, a case spanning batches), logged
+    in the read's own transaction."""
+    async with state.sessions() as session, session.begin():
+        rows = await export_batch(session, scope=scope, after=after, limit=BATCH)
+        cases = list(dict.fromkeys(row["case_id"] for row in rows))
+        new_cases = [case_id for case_id in cases if case_id not in logged]
+        families = await families_of_cases(session, case_ids=new_cases)
+        for case_id in new_cases:
+            await log_access(session, access, family_ids=[families[case_id]], case_id=case_id)
+        heads = await chain_heads(session, case_ids=cases)
+    return _Batch(rows, heads)
+
+
 async def stream_export(
     state: AppState,
     *,
@@ -113,72 +142,76 @@ async def stream_export(
     purpose: Purpose,
     format: str,
 ) -> AsyncIterator[str]:
-    """The export's text, batch by batch, ending with the manifest."""
+    """The export's text, batch by batch, ending with the manifest. The next batch is read
+    while this one is opened and written: PostgreSQL's work and ours overlap."""
     writer = _Writer(format)
     digest = CasesDigest()
     access = Access.by(actor, AccessedData.AUDIT_EXPORT, purpose)
     generated_at = datetime.now(UTC)
     current: _Case | None = None
+    current_head: tuple[int, str] | None = None
     cases = events = 0
-    after: tuple[UUID, int] | None = None
-    logged: set[UUID] = set()  # the cases of the batch before: a case spans batches
-    heads: dict[UUID, tuple[int, str] | None] = {}
     yield writer.header()
+    batch = await _read_batch(state, scope, None, access, set())
     while True:
-        async with state.sessions() as session, session.begin():
-            rows = await export_batch(session, scope=scope, after=after, limit=BATCH)
-            batch_cases = list(dict.fromkeys(row["case_id"] for row in rows))
-            new_cases = [case_id for case_id in batch_cases if case_id not in logged]
-            families = await families_of_cases(session, case_ids=new_cases)
-            for case_id in new_cases:
-                await log_access(session, access, family_ids=[families[case_id]], case_id=case_id)
-            # The case at hand may end in the batch before: keep its head.
-            heads = {
-                **({} if current is None else {current.case_id: heads.get(current.case_id)}),
-                **await chain_heads(session, case_ids=batch_cases),
-            }
-        logged = set(batch_cases)
-        keys = await opening_keys(state.keys, rows)
-        records: list[dict[str, Any]] = []
-        for row in rows:
-            if current is not None and current.case_id != row["case_id"]:
-                records.append(_closed(current, heads, digest))
-                cases += 1
-                current = None
-            if current is None:
-                current = _Case(row["case_id"], row["seq"], row["prev_hash"])
-            records.append(event_record(row, opened_text(row, keys)))
-            current.last_seq, current.last_hash = row["seq"], row["hash"]
-            current.events += 1
-        events += len(rows)
-        if len(rows) < BATCH:
-            if current is not None:
-                records.append(_closed(current, heads, digest))
-                cases += 1
-            records.append(
-                manifest_record(
-                    scope=scope_record,
-                    generated_at=generated_at,
-                    exported_by={
-                        "staff_id": actor.staff_id,
-                        "role": actor.role.value,
-                        "purpose": str(purpose),
-                    },
-                    cases=cases,
-                    events=events,
-                    cases_digest=digest.hexdigest(),
+        rows = batch.rows
+        more = len(rows) == BATCH
+        following = (
+            asyncio.ensure_future(
+                _read_batch(
+                    state,
+                    scope,
+                    (rows[-1]["case_id"], rows[-1]["seq"]),
+                    access,
+                    {row["case_id"] for row in rows},
                 )
             )
+            if more
+            else None
+        )
+        try:
+            keys = await opening_keys(state.keys, rows)
+            records: list[dict[str, Any]] = []
+            for row in rows:
+                if current is not None and current.case_id != row["case_id"]:
+                    records.append(_closed(current, current_head, digest))
+                    cases += 1
+                    current = None
+                if current is None:
+                    current = _Case(row["case_id"], row["seq"], row["prev_hash"])
+                    current_head = batch.heads.get(current.case_id)
+                records.append(event_record(row, opened_text(row, keys)))
+                current.last_seq, current.last_hash = row["seq"], row["hash"]
+                current.events += 1
+            events += len(rows)
+            if following is None:
+                if current is not None:
+                    records.append(_closed(current, current_head, digest))
+                    cases += 1
+                records.append(
+                    manifest_record(
+                        scope=scope_record,
+                        generated_at=generated_at,
+                        exported_by={
+                            "staff_id": actor.staff_id,
+                            "role": actor.role.value,
+                            "purpose": str(purpose),
+                        },
+                        cases=cases,
+                        events=events,
+                        cases_digest=digest.hexdigest(),
+                    )
+                )
+                yield writer.records(records)
+                return
             yield writer.records(records)
-            return
-        yield writer.records(records)
-        after = (rows[-1]["case_id"], rows[-1]["seq"])
+            batch = await following
+        finally:
+            if following is not None and not following.done():
+                following.cancel()  # the client went away mid-export
 
 
-def _closed(
-    case: _Case, heads: Mapping[UUID, tuple[int, str] | None], digest: CasesDigest
-) -> dict[str, Any]:
-    head = heads.get(case.case_id)
+def _closed(case: _Case, head: tuple[int, str] | None, digest: CasesDigest) -> dict[str, Any]:
     record = case_record(
         case_id=str(case.case_id),
         first_seq=case.first_seq,

@@ -9,7 +9,7 @@ from collections.abc import Collection, Mapping, Sequence
 from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, cast
+from typing import Any
 from uuid import UUID
 
 from sqlalchemy import ColumnElement, Result, Select, select, tuple_
@@ -55,7 +55,10 @@ async def _rows(session: AsyncSession, statement: Select[Any]) -> Result[Any]:
 
 
 async def _stored(session: AsyncSession, statement: Select[Any]) -> list[StoredRow]:
-    return cast(list[StoredRow], list((await _rows(session, statement)).mappings().all()))
+    result = await _rows(session, statement)
+    names = list(result.keys())
+    # Plain dicts: a RowMapping looks each name up through the result's metadata.
+    return [dict(zip(names, row, strict=True)) for row in result.all()]
 
 
 async def stored_history(session: AsyncSession, *, case_id: UUID) -> list[StoredRow]:

@@ -63,26 +63,41 @@ def canonical_time(moment: datetime) -> str:
     """A time as the chain hashes it (infra/audit/chain.py)."""
     if moment.tzinfo is None:
         raise ValueError("an event time must carry its time zone")
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    # `isoformat` is several times faster than the chain's `strftime`, and the same text:
+    # "YYYY-MM-DDTHH:MM:SS.ffffff+00:00" with the offset written as Z.
+    return moment.astimezone(UTC).isoformat(timespec="microseconds")[:-6] + "Z"
 
 
 def event_record(stored: Mapping[str, Any], opened: Mapping[str, Any]) -> dict[str, Any]:
     """The export record of a stored event row (its columns by name, sealed text as stored),
-    with `opened` holding the opened text of its sealed columns."""
-    record: dict[str, Any] = {"record": EVENT}
-    for name in CLEAR_COLUMNS:
-        value = stored[name]
-        if isinstance(value, datetime):
-            value = canonical_time(value)
-        elif name in ("case_id", "id"):
-            value = str(value)
-        record[name] = value
-    for name in SEALED_COLUMNS:
-        record[name] = opened[name]
-    record[STORED] = {name: stored[name] for name in SEALED_COLUMNS}
-    record["prev_hash"] = stored["prev_hash"]
-    record["hash"] = stored["hash"]
-    return record
+    with `opened` holding the opened text of its sealed columns. Spelled out column by column:
+    an export writes tens of thousands a second."""
+    return {
+        "record": EVENT,
+        "case_id": str(stored["case_id"]),
+        "seq": stored["seq"],
+        "id": str(stored["id"]),
+        "action": stored["action"],
+        "actor_id": stored["actor_id"],
+        "actor_role": stored["actor_role"],
+        "stage_before": stored["stage_before"],
+        "stage_after": stored["stage_after"],
+        "occurred_at": canonical_time(stored["occurred_at"]),
+        "recorded_at": canonical_time(stored["recorded_at"]),
+        "idempotency_key": stored["idempotency_key"],
+        "workflow_id": stored["workflow_id"],
+        "run_id": stored["run_id"],
+        "reason": opened["reason"],
+        "data": opened["data"],
+        "view_changes": opened["view_changes"],
+        STORED: {
+            "reason": stored["reason"],
+            "data": stored["data"],
+            "view_changes": stored["view_changes"],
+        },
+        "prev_hash": stored["prev_hash"],
+        "hash": stored["hash"],
+    }
 
 
 def stored_row(record: Mapping[str, Any]) -> dict[str, Any]:
