@@ -16,7 +16,8 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import StreamingResponse
-from pydantic import AwareDatetime
+from pydantic import AwareDatetime, ValidationError
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from api.audit_export import stream_export
 from api.deps import AddressedCase, CurrentActor, State, sees
@@ -87,7 +88,7 @@ _PURPOSE_NOTE = (
 )
 
 
-async def _family_id(session: Any, case: CaseAddress) -> UUID | None:
+async def _family_id(session: AsyncSession, case: CaseAddress) -> UUID | None:
     family = family_key_of(case.workflow_id)
     ref = None if family is None else await locate_family(session, family_key=family)
     return None if ref is None else ref.id
@@ -178,7 +179,16 @@ async def case_state(
         raise ApiError(
             409, "not_yet_opened", f"the case did not exist yet at {at.isoformat()}{since}"
         )
-    return for_caller(CaseView.model_validate(fold_view(changes)), actor)
+    try:
+        view = CaseView.model_validate(fold_view(changes))
+    except ValidationError:  # only a history altered behind the triggers: its chain says where
+        raise ApiError(
+            409,
+            "state_unreadable",
+            "the history up to that moment does not rebuild a valid state: check its chain "
+            "(GET .../history)",
+        ) from None
+    return for_caller(view, actor)
 
 
 def _period(since: datetime | None, until: datetime | None) -> dict[str, str | None]:
