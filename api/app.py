@@ -13,7 +13,7 @@ from api.codec_cors import CodecCors
 from api.database_errors import install_database_error_handlers
 from api.errors import error_responses, install_error_handlers
 from api.metrics import ApiMetrics
-from api.routes import actions, cases, codec, codec_sign_in, families, health, tasks
+from api.routes import actions, audit, cases, codec, codec_sign_in, families, health, tasks
 from api.state import AppState
 from infra.sealing.setup import sealing_from_settings
 from infra.temporal_client import connect_temporal
@@ -98,6 +98,7 @@ def create_app(settings: Settings, *, seal_payloads: bool = True) -> FastAPI:
     app.include_router(actions.router, responses=error_responses(413, 503))
     app.include_router(tasks.router, responses=error_responses(503))
     app.include_router(families.router, responses=error_responses(413, 503))
+    app.include_router(audit.router, responses=error_responses(503))
     app.include_router(codec.router, responses=error_responses(413, 503))
     app.include_router(codec_sign_in.router, responses=error_responses(413, 503))
     return app

@@ -37,6 +37,9 @@ class AccessedData(StrEnum):
     CODEC_DECODE = "codec_decode"  # a Temporal payload decoded for the Web UI or the CLI
     ACCESS_LOG = "access_log"  # the access log itself: who read what of the family
     FAMILY_DATA = "family_data"  # all of the family's data at once (an erasure)
+    AUDIT_HISTORY = "audit_history"  # a case's history with its chain, for the audit
+    AUDIT_STATE = "audit_state"  # a case's state at a moment, rebuilt from its history
+    AUDIT_EXPORT = "audit_export"  # a case's events in an audit export
 
 
 class AccessPurpose(StrEnum):

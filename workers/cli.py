@@ -4,6 +4,7 @@ import asyncio
 import logging
 import os
 from datetime import timedelta
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -298,6 +299,27 @@ def erase_family_data(
         log.error(f"not erased ({refused.code}): {refused.message}")
         raise typer.Exit(1) from None
     typer.echo(answer)
+
+
+audit_app = typer.Typer(
+    help="The audit trail: case histories and their exports.", no_args_is_help=True
+)
+app.add_typer(audit_app, name="audit")
+
+
+@audit_app.command("verify-export")
+def verify_export(
+    file: Annotated[
+        Path, typer.Argument(help="A JSON-lines export (GET /api/v1/audit/.../export).")
+    ],
+) -> None:
+    """Check an audit export offline: recompute every event's hash from its stored columns,
+    every link to the event before it, each case record and the manifest. Needs no database
+    and no key. Exit 0 when all hold, 1 when something does not (printed), 2 when the file
+    cannot be read."""
+    from workers.audit_export_cli import verify_export as check
+
+    raise typer.Exit(check(file))
 
 
 @app.command()

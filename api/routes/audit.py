@@ -1,0 +1,294 @@
+"""The ministry's audit of case histories (issue 11): a case's whole lifecycle with the
+verdict of its hash chain, the state it had at any moment, and exports of a case or of a
+municipality's period as JSON lines or CSV, streamed, with a manifest for offline checking
+(`kurator audit verify-export`).
+
+Open to the ministry (every territory) and to a centre's head (their own); a specialist or a
+supervisor is refused. Every read needs an `X-Purpose` and is recorded in the family's access
+log (what: audit_history, audit_state, audit_export). The audit reads PostgreSQL only, never
+Temporal: it outlives Temporal's retention of closed workflow histories.
+"""
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, Path, Query
+from fastapi.responses import StreamingResponse
+from pydantic import AwareDatetime, ValidationError
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from api.audit_export import stream_export
+from api.deps import AddressedCase, CurrentActor, State, sees
+from api.errors import ApiError, error_responses
+from api.purpose import RequestPurpose
+from api.routes.cases import for_caller
+from infra.audit.chain import check_chain
+from models.access import AccessedData, Purpose
+from models.crud.access_log import Access, log_access
+from models.crud.audit_events import (
+    ExportScope,
+    changes_until,
+    opened_text,
+    opening_keys,
+    stored_history,
+)
+from models.crud.case_projections import CaseAddress
+from models.crud.families import locate_family
+from models.payloads.actions import Actor
+from models.payloads.audit import AuditEvent, AuditHistory, ChainVerdict, fold_view
+from models.payloads.audit_export import canonical_time
+from models.payloads.case_view import CaseView
+from models.payloads.fields import MUNICIPALITY_CODE_PATTERN
+from models.payloads.vocabulary import StaffRole
+from models.territory import MUNICIPALITY_CODES
+from workflows.ids import family_key_of
+
+router = APIRouter(prefix="/api/v1/audit", tags=["audit"])
+
+_AUDITORS = (StaffRole.MINISTRY, StaffRole.HEAD)
+
+
+async def auditor(actor: CurrentActor) -> Actor:
+    """The caller, if their role audits case histories."""
+    if actor.role not in _AUDITORS:
+        raise ApiError(
+            403,
+            "forbidden",
+            f"a {actor.role.value} does not audit case histories: the ministry and centre heads do",
+        )
+    return actor
+
+
+# Declared before the case, so that a refused role is told so whatever the case id.
+Auditor = Annotated[Actor, Depends(auditor)]
+
+
+class ExportFormat(StrEnum):
+    JSONL = "jsonl"
+    CSV = "csv"
+
+
+_MEDIA_TYPES = {ExportFormat.JSONL: "application/x-ndjson", ExportFormat.CSV: "text/csv"}
+
+FormatQuery = Annotated[
+    ExportFormat, Query(alias="format", description="`jsonl` (JSON lines) or `csv`.")
+]
+Since = Annotated[
+    AwareDatetime | None,
+    Query(alias="from", description="Events that occurred at or after this time (with zone)."),
+]
+Until = Annotated[
+    AwareDatetime | None,
+    Query(alias="to", description="Events that occurred before this time (with zone)."),
+]
+_PURPOSE_NOTE = (
+    "Needs `X-Purpose`; the read is recorded in the access log of every family it covers."
+)
+
+
+async def _family_id(session: AsyncSession, case: CaseAddress) -> UUID | None:
+    family = family_key_of(case.workflow_id)
+    ref = None if family is None else await locate_family(session, family_key=family)
+    return None if ref is None else ref.id
+
+
+@router.get(
+    "/cases/{case_id}/history",
+    summary="A case's whole lifecycle with its hash chain verified (аудит истории случая)",
+    description="Oldest first. Each event: who (actor id, role), what (action, stages, data), "
+    "when, why (reason), the request's Idempotency-Key (none for timer-driven events), the "
+    "workflow and run that recorded it, the state it changed, its hashes, and whether the "
+    "chain verifies up to it (over the rows exactly as stored). " + _PURPOSE_NOTE,
+    responses=error_responses(401, 403, 404, 422),
+)
+async def case_history(
+    actor: Auditor, case: AddressedCase, state: State, purpose: RequestPurpose
+) -> AuditHistory:
+    async with state.sessions() as session, session.begin():
+        family_id = await _family_id(session, case)
+        rows = await stored_history(session, case_id=case.case_id)
+        await log_access(
+            session,
+            Access.by(actor, AccessedData.AUDIT_HISTORY, purpose),
+            family_ids=[family_id],
+            case_id=case.case_id,
+        )
+    head, broken = check_chain(case.case_id, rows)
+    keys = await opening_keys(state.keys, rows)
+    events = []
+    for row in rows:
+        verified = broken is None or row["seq"] < broken.seq
+        problem = None
+        if broken is not None and row["seq"] == broken.seq:
+            problem = broken.problem
+        elif not verified:
+            problem = f"after the broken link at event {broken.seq if broken else '?'}"
+        events.append(
+            AuditEvent.model_validate(
+                {
+                    **row,
+                    **opened_text(row, keys),
+                    "chain_verified": verified,
+                    "chain_problem": problem,
+                }
+            )
+        )
+    return AuditHistory(
+        case_id=case.case_id,
+        municipality=case.municipality,
+        chain=ChainVerdict(
+            verified=broken is None,
+            events=len(rows),
+            head_seq=None if head is None else head.seq,
+            head_hash=None if head is None else head.hash,
+            broken_seq=None if broken is None else broken.seq,
+            problem=None if broken is None else broken.problem,
+        ),
+        events=events,
+    )
+
+
+@router.get(
+    "/cases/{case_id}/state",
+    summary="The case as it was at a moment (состояние случая на дату)",
+    description="Rebuilt from the history (each step's changes, up to `at`): what GET "
+    "/api/v1/cases/{id} answered then, with the actions the caller's role could have taken. "
+    "A moment before the case's first event answers 409 `not_yet_opened`. " + _PURPOSE_NOTE,
+    responses=error_responses(401, 403, 404, 409, 422),
+)
+async def case_state(
+    actor: Auditor,
+    case: AddressedCase,
+    state: State,
+    purpose: RequestPurpose,
+    at: Annotated[AwareDatetime, Query(description="The moment, ISO 8601 with a time zone.")],
+) -> CaseView:
+    async with state.sessions() as session, session.begin():
+        family_id = await _family_id(session, case)
+        changes, first = await changes_until(session, case_id=case.case_id, at=at, keys=state.keys)
+        await log_access(
+            session,
+            Access.by(actor, AccessedData.AUDIT_STATE, purpose),
+            family_ids=[family_id],
+            case_id=case.case_id,
+        )
+    if not changes:
+        since = "" if first is None else f": its first event occurred at {first.isoformat()}"
+        raise ApiError(
+            409, "not_yet_opened", f"the case did not exist yet at {at.isoformat()}{since}"
+        )
+    try:
+        view = CaseView.model_validate(fold_view(changes))
+    except ValidationError:  # only a history altered behind the triggers: its chain says where
+        raise ApiError(
+            409,
+            "state_unreadable",
+            "the history up to that moment does not rebuild a valid state: check its chain "
+            "(GET .../history)",
+        ) from None
+    return for_caller(view, actor)
+
+
+def _period(since: datetime | None, until: datetime | None) -> dict[str, str | None]:
+    if since is not None and until is not None and since >= until:
+        raise ApiError(422, "invalid_request", "from: must be before `to`")
+    return {
+        "from": None if since is None else canonical_time(since),
+        "to": None if until is None else canonical_time(until),
+    }
+
+
+def _streamed(
+    state: State,
+    actor: Actor,
+    purpose: Purpose,
+    scope: ExportScope,
+    scope_record: dict[str, Any],
+    export_format: ExportFormat,
+    name: str,
+) -> StreamingResponse:
+    body = stream_export(
+        state,
+        scope=scope,
+        scope_record=scope_record,
+        actor=actor,
+        purpose=purpose,
+        format=export_format.value,
+    )
+    return StreamingResponse(
+        body,
+        media_type=_MEDIA_TYPES[export_format],
+        headers={"Content-Disposition": f'attachment; filename="{name}.{export_format.value}"'},
+    )
+
+
+_EXPORT_NOTE = (
+    "Streamed, per case: its events (columns in clear, the opened text, and the sealed values "
+    "as stored, which the chain hashes), then a `case` record (first and last seq, the hash "
+    "before the first, the last hash, the chain head); the last record is the `manifest` "
+    "(scope, generated_at, who, counts, a digest of the case records). In CSV, `case` and "
+    "`manifest` rows carry their record as JSON in `data`. Check a JSON-lines export offline "
+    "with `kurator audit verify-export FILE`. "
+)
+
+
+_EXPORT_CONTENT: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"application/x-ndjson": {}, "text/csv": {}}}
+}
+
+
+@router.get(
+    "/cases/{case_id}/export",
+    summary="Export of a case's history (выгрузка истории случая)",
+    description=_EXPORT_NOTE + _PURPOSE_NOTE,
+    responses={**_EXPORT_CONTENT, **error_responses(401, 403, 404, 422)},
+    response_class=StreamingResponse,
+)
+async def case_export(
+    actor: Auditor,
+    case: AddressedCase,
+    state: State,
+    purpose: RequestPurpose,
+    since: Since = None,
+    until: Until = None,
+    export_format: FormatQuery = ExportFormat.JSONL,
+) -> StreamingResponse:
+    scope_record = {"case_id": str(case.case_id), **_period(since, until)}
+    scope = ExportScope(case_id=case.case_id, since=since, until=until)
+    return _streamed(
+        state, actor, purpose, scope, scope_record, export_format, f"case-{case.case_id}"
+    )
+
+
+@router.get(
+    "/municipalities/{municipality}/export",
+    summary="Export of a municipality's case histories for a period (выгрузка по району)",
+    description="The events that occurred in [from, to) of the municipality's cases. "
+    + _EXPORT_NOTE
+    + _PURPOSE_NOTE,
+    responses={**_EXPORT_CONTENT, **error_responses(401, 403, 422)},
+    response_class=StreamingResponse,
+)
+async def municipality_export(
+    actor: Auditor,
+    state: State,
+    purpose: RequestPurpose,
+    municipality: Annotated[
+        str, Path(pattern=MUNICIPALITY_CODE_PATTERN, description="A municipality code.")
+    ],
+    since: Annotated[
+        AwareDatetime, Query(alias="from", description="From this time on (with zone).")
+    ],
+    until: Annotated[AwareDatetime, Query(alias="to", description="Before this time (with zone).")],
+    export_format: FormatQuery = ExportFormat.JSONL,
+) -> StreamingResponse:
+    if municipality not in MUNICIPALITY_CODES:
+        raise ApiError(422, "invalid_request", f"municipality: unknown code {municipality}")
+    if not sees(actor, municipality):
+        raise ApiError(403, "forbidden", "the municipality is outside your territory")
+    scope_record = {"municipality": municipality, **_period(since, until)}
+    scope = ExportScope(municipality=municipality, since=since, until=until)
+    name = f"{municipality}-{since:%Y%m%d}-{until:%Y%m%d}"
+    return _streamed(state, actor, purpose, scope, scope_record, export_format, name)

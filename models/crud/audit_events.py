@@ -1,0 +1,239 @@
+"""Reading the case history for the ministry's audit: the rows exactly as stored (what the
+hash chain covers), their sealed text opened beside them, in keyset batches for exports of
+any size, and the changes of state up to a moment.
+
+Opening is tolerant: a value that no longer opens with its key (a superuser altered it) reads
+as `UNREADABLE_TEXT`, so the history still answers and its chain says which event broke."""
+
+from collections.abc import Collection, Mapping, Sequence
+from contextlib import suppress
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import ColumnElement, Result, Select, select, tuple_
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from infra.sealing.columns import (
+    KeyLookup,
+    OpeningKeys,
+    SealedValueError,
+    is_sealed_text,
+    key_id_of_text,
+    keys_for,
+    open_free_text,
+    open_text,
+    sealed_key_ids,
+)
+from infra.sealing.family_keys import UnknownKey
+from models.crud.case_events import event_field
+from models.crud.inserts import table_of
+from models.tables.case_chain_head import CaseChainHead
+from models.tables.case_event import CaseEvent
+from models.tables.case_projection import CaseProjection
+from models.tables.family import Family
+from workflows.ids import family_key_of
+
+# What a sealed value reads as when it does not open with its own key: it was altered.
+UNREADABLE_TEXT = "[unreadable]"
+
+_EVENTS = table_of(CaseEvent)
+_PROJECTIONS = table_of(CaseProjection)
+_HEADS = table_of(CaseChainHead)
+_FAMILIES = table_of(Family)
+
+
+# A stored event: its columns by name, as stored.
+StoredRow = Mapping[str, Any]
+
+
+async def _rows(session: AsyncSession, statement: Select[Any]) -> Result[Any]:
+    # Core rows (not ORM objects): an export reads tens of thousands a second.
+    result: Result[Any] = await session.exec(statement)  # type: ignore[call-overload]
+    return result
+
+
+async def _stored(session: AsyncSession, statement: Select[Any]) -> list[StoredRow]:
+    result = await _rows(session, statement)
+    names = list(result.keys())
+    # Plain dicts: a RowMapping looks each name up through the result's metadata.
+    return [dict(zip(names, row, strict=True)) for row in result.all()]
+
+
+async def stored_history(session: AsyncSession, *, case_id: UUID) -> list[StoredRow]:
+    """Every event of the case, oldest first, each column as stored."""
+    statement = select(_EVENTS).where(_EVENTS.c.case_id == case_id).order_by(_EVENTS.c.seq)
+    return await _stored(session, statement)
+
+
+@dataclass(frozen=True)
+class ExportScope:
+    """Which events an export holds: one case's, or those of a municipality's cases; with a
+    period, those that occurred in [since, until)."""
+
+    case_id: UUID | None = None
+    municipality: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+
+async def export_batch(
+    session: AsyncSession,
+    *,
+    scope: ExportScope,
+    after: tuple[UUID, int] | None,
+    limit: int,
+) -> list[StoredRow]:
+    """The next `limit` events of the scope after `(case id, seq)` `after`, ordered by case and
+    seq: keyset pages, each a short query on the (case_id, seq) index, whatever the size."""
+    conditions: list[ColumnElement[bool]] = []
+    statement = select(_EVENTS)
+    if scope.case_id is not None:
+        conditions.append(_EVENTS.c.case_id == scope.case_id)
+    if scope.municipality is not None:
+        statement = statement.join(_PROJECTIONS, _PROJECTIONS.c.case_id == _EVENTS.c.case_id)
+        conditions.append(_PROJECTIONS.c.municipality == scope.municipality)
+    if scope.since is not None:
+        conditions.append(_EVENTS.c.occurred_at >= scope.since)
+    if scope.until is not None:
+        conditions.append(_EVENTS.c.occurred_at < scope.until)
+    if after is not None:
+        conditions.append(tuple_(_EVENTS.c.case_id, _EVENTS.c.seq) > tuple_(*after))
+    statement = statement.where(*conditions).order_by(_EVENTS.c.case_id, _EVENTS.c.seq).limit(limit)
+    return await _stored(session, statement)
+
+
+async def chain_heads(
+    session: AsyncSession, *, case_ids: Collection[UUID]
+) -> dict[UUID, tuple[int, str]]:
+    """The recorded chain head (seq, hash) of each case."""
+    if not case_ids:
+        return {}
+    statement = select(_HEADS.c.case_id, _HEADS.c.seq, _HEADS.c.hash).where(
+        _HEADS.c.case_id.in_(list(case_ids))
+    )
+    rows = (await _rows(session, statement)).all()
+    return {row.case_id: (row.seq, row.hash) for row in rows}
+
+
+async def families_of_cases(
+    session: AsyncSession, *, case_ids: Collection[UUID]
+) -> dict[UUID, UUID | None]:
+    """The family record of each case (None: a case whose family has no record), in two
+    queries: for the access log of an export."""
+    if not case_ids:
+        return {}
+    statement = select(_PROJECTIONS.c.case_id, _PROJECTIONS.c.workflow_id).where(
+        _PROJECTIONS.c.case_id.in_(list(case_ids))
+    )
+    workflow_of: dict[UUID, str] = {
+        row.case_id: row.workflow_id for row in (await _rows(session, statement)).all()
+    }
+    family_keys = {case_id: family_key_of(workflow_of.get(case_id, "")) for case_id in case_ids}
+    wanted = {key for key in family_keys.values() if key is not None}
+    found: dict[str, UUID] = {}
+    if wanted:
+        rows = await _rows(
+            session,
+            select(_FAMILIES.c.family_key, _FAMILIES.c.id).where(
+                _FAMILIES.c.family_key.in_(list(wanted))
+            ),
+        )
+        found = {row.family_key: row.id for row in rows.all()}
+    return {
+        case_id: None if key is None else found.get(key) for case_id, key in family_keys.items()
+    }
+
+
+async def changes_until(
+    session: AsyncSession, *, case_id: UUID, at: datetime, keys: KeyLookup
+) -> tuple[list[dict[str, Any]], datetime | None]:
+    """The opened `view_changes` of the case's events that occurred at or before `at`, oldest
+    first, and when its first event occurred (None: the case has no events)."""
+    statement = (
+        select(_EVENTS.c.seq, _EVENTS.c.occurred_at, _EVENTS.c.view_changes)
+        .where(_EVENTS.c.case_id == case_id)
+        .order_by(_EVENTS.c.seq)
+    )
+    rows = (await _rows(session, statement)).all()
+    first = rows[0].occurred_at if rows else None
+    wanted = [row for row in rows if row.occurred_at <= at and row.view_changes]
+    opening = await _keys_known(keys, _key_ids(row.view_changes for row in wanted))
+    changes = [
+        _open_free(row.view_changes, opening, event_field("view_changes", case_id, row.seq))
+        for row in wanted
+    ]
+    return changes, first
+
+
+def _key_ids(values: Any) -> set[UUID]:
+    found: set[UUID] = set()
+    for value in values:
+        try:
+            found |= sealed_key_ids(value)
+        except SealedValueError:
+            continue  # malformed: reads as unreadable when opened
+    return found
+
+
+async def opening_keys(keys: KeyLookup, rows: Sequence[StoredRow]) -> OpeningKeys:
+    """The keys that open the sealed text of `rows` (stored events), in one lookup."""
+    wanted: set[UUID] = set()
+    for row in rows:
+        wanted |= _key_ids((row["data"], row["view_changes"]))
+        reason = row["reason"]
+        if is_sealed_text(reason):
+            with suppress(SealedValueError):  # malformed: reads as unreadable
+                wanted.add(key_id_of_text(reason, field="case_events.reason"))
+    return await _keys_known(keys, wanted)
+
+
+async def _keys_known(keys: KeyLookup, wanted: set[UUID]) -> OpeningKeys:
+    """`keys_for`, leaving out key ids that name no key (an altered value): their values read
+    as unreadable instead of failing the whole read."""
+    while True:
+        try:
+            return await keys_for(keys, wanted)
+        except UnknownKey as unknown:
+            wanted = wanted - {unknown.key_id}
+
+
+def opened_text(row: StoredRow, keys: OpeningKeys) -> dict[str, Any]:
+    """The sealed columns of a stored event opened (an erased family's as `[erased]`, an
+    altered value as `UNREADABLE_TEXT`)."""
+    case_id, seq, reason = row["case_id"], row["seq"], row["reason"]
+    if reason is not None:
+        try:
+            reason = open_text(reason, keys, field=event_field("reason", case_id, seq))
+        except SealedValueError:
+            reason = UNREADABLE_TEXT
+    return {
+        "reason": reason,
+        "data": _open_free(row["data"], keys, event_field("data", case_id, seq)),
+        "view_changes": _open_free(
+            row["view_changes"], keys, event_field("view_changes", case_id, seq)
+        ),
+    }
+
+
+def _open_free(data: Any, keys: OpeningKeys, field: str) -> Any:
+    try:
+        return open_free_text(data, keys, field=field)
+    except SealedValueError:
+        return _unreadable(data, keys, field)
+
+
+def _unreadable(data: Any, keys: OpeningKeys, field: str, name: str = "") -> Any:
+    """`data` opened value by value (each bound to `field` and its own JSON key, as
+    `open_free_text` binds it), those that do not open as `UNREADABLE_TEXT`."""
+    if isinstance(data, dict):
+        return {key: _unreadable(value, keys, field, key) for key, value in data.items()}
+    if isinstance(data, list):
+        return [_unreadable(value, keys, field, name) for value in data]
+    if is_sealed_text(data):
+        try:
+            return open_text(data, keys, field=f"{field}.{name}")
+        except SealedValueError:
+            return UNREADABLE_TEXT
+    return data

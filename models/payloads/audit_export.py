@@ -1,0 +1,172 @@
+"""The records of an audit export, shared by the API that writes them and
+`kurator audit verify-export`, which checks them offline.
+
+A JSON-lines export is, in order, per case (cases by id, each case's events by seq):
+
+- one `event` record per event: its columns in clear, the opened text (`reason`, `data`,
+  `view_changes`) for a person to read, and under `stored` those three exactly as stored
+  (sealed), which is what the chain hashes (infra/audit/chain.py);
+- one `case` record after the case's last exported event: the first and last seq exported,
+  how many, the `prev_hash` before the first, the hash of the last, and the case's chain head
+  when the export was made;
+
+and, as the last line, the `manifest`: the scope (the case, or the municipality and period),
+when and by whom it was generated, the counts, and a digest of the case records, so that a
+dropped or altered case record, or a cut-off file, shows.
+
+Times are written as the chain hashes them (UTC, microseconds, `Z`), and ids as text: an
+event record's stored row hashes to its `hash` with nothing but `hashlib` and `json`.
+"""
+
+import hashlib
+import json
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+EXPORT_FORMAT = "kurator-audit-export:v1"
+EVENT, CASE, MANIFEST = "event", "case", "manifest"
+
+# The columns stored sealed: an event record carries them opened, and as stored under STORED.
+SEALED_COLUMNS = ("reason", "data", "view_changes")
+STORED = "stored"
+# The columns an event record carries in clear, as stored.
+CLEAR_COLUMNS = (
+    "case_id",
+    "seq",
+    "id",
+    "action",
+    "actor_id",
+    "actor_role",
+    "stage_before",
+    "stage_after",
+    "occurred_at",
+    "recorded_at",
+    "idempotency_key",
+    "workflow_id",
+    "run_id",
+)
+LINK_COLUMNS = ("prev_hash", "hash")
+
+# The CSV export: one row per record; `case` and `manifest` rows carry their record as JSON in
+# `data` (and a case row its last seq, prev_hash and last hash in those columns).
+CSV_COLUMNS = (
+    "record",
+    *CLEAR_COLUMNS,
+    *SEALED_COLUMNS,
+    *(f"{STORED}_{name}" for name in SEALED_COLUMNS),
+    *LINK_COLUMNS,
+)
+
+
+def canonical_time(moment: datetime) -> str:
+    """A time as the chain hashes it (infra/audit/chain.py)."""
+    if moment.tzinfo is None:
+        raise ValueError("an event time must carry its time zone")
+    # `isoformat` is several times faster than the chain's `strftime`, and the same text:
+    # "YYYY-MM-DDTHH:MM:SS.ffffff+00:00" with the offset written as Z.
+    return moment.astimezone(UTC).isoformat(timespec="microseconds")[:-6] + "Z"
+
+
+def event_record(stored: Mapping[str, Any], opened: Mapping[str, Any]) -> dict[str, Any]:
+    """The export record of a stored event row (its columns by name, sealed text as stored),
+    with `opened` holding the opened text of its sealed columns. Spelled out column by column:
+    an export writes tens of thousands a second."""
+    return {
+        "record": EVENT,
+        "case_id": str(stored["case_id"]),
+        "seq": stored["seq"],
+        "id": str(stored["id"]),
+        "action": stored["action"],
+        "actor_id": stored["actor_id"],
+        "actor_role": stored["actor_role"],
+        "stage_before": stored["stage_before"],
+        "stage_after": stored["stage_after"],
+        "occurred_at": canonical_time(stored["occurred_at"]),
+        "recorded_at": canonical_time(stored["recorded_at"]),
+        "idempotency_key": stored["idempotency_key"],
+        "workflow_id": stored["workflow_id"],
+        "run_id": stored["run_id"],
+        "reason": opened["reason"],
+        "data": opened["data"],
+        "view_changes": opened["view_changes"],
+        STORED: {
+            "reason": stored["reason"],
+            "data": stored["data"],
+            "view_changes": stored["view_changes"],
+        },
+        "prev_hash": stored["prev_hash"],
+        "hash": stored["hash"],
+    }
+
+
+def stored_row(record: Mapping[str, Any]) -> dict[str, Any]:
+    """The stored row an event record was made from, as the chain hashes it. Raises KeyError
+    or TypeError for a record that is not an event record."""
+    row = {name: record[name] for name in CLEAR_COLUMNS}
+    stored = record[STORED]
+    row.update({name: stored[name] for name in SEALED_COLUMNS})
+    return row
+
+
+def case_record(
+    *,
+    case_id: str,
+    first_seq: int,
+    last_seq: int,
+    events: int,
+    prev_hash: str,
+    last_hash: str,
+    chain_head: Mapping[str, Any] | None,
+) -> dict[str, Any]:
+    return {
+        "record": CASE,
+        "case_id": case_id,
+        "first_seq": first_seq,
+        "last_seq": last_seq,
+        "events": events,
+        "prev_hash": prev_hash,
+        "last_hash": last_hash,
+        "chain_head": None if chain_head is None else dict(chain_head),
+    }
+
+
+def record_line(record: Mapping[str, Any]) -> str:
+    """A record as one line of the JSON-lines export (no newline)."""
+    return json.dumps(record, ensure_ascii=False, separators=(",", ":"))
+
+
+class CasesDigest:
+    """The digest a manifest carries over the case records, in order: sha256 of each one's
+    canonical JSON (sorted keys) followed by a newline."""
+
+    def __init__(self) -> None:
+        self._digest = hashlib.sha256()
+
+    def add(self, record: Mapping[str, Any]) -> None:
+        self._digest.update(json.dumps(record, sort_keys=True, separators=(",", ":")).encode())
+        self._digest.update(b"\n")
+
+    def hexdigest(self) -> str:
+        return self._digest.hexdigest()
+
+
+def manifest_record(
+    *,
+    scope: Mapping[str, Any],
+    generated_at: datetime,
+    exported_by: Mapping[str, Any],
+    cases: int,
+    events: int,
+    cases_digest: str,
+) -> dict[str, Any]:
+    return {
+        "record": MANIFEST,
+        "format": EXPORT_FORMAT,
+        "scope": dict(scope),
+        "generated_at": canonical_time(generated_at),
+        "exported_by": dict(exported_by),
+        "cases": cases,
+        "events": events,
+        "cases_digest": cases_digest,
+    }
