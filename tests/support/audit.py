@@ -2,7 +2,10 @@
 changed as a superuser would change them: with the append-only trigger switched off for the
 session (`session_replication_role = replica`)."""
 
-from collections.abc import Sequence
+import asyncio
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID, uuid4
@@ -11,13 +14,41 @@ import psycopg
 from psycopg.rows import dict_row
 
 from infra.audit.chain import event_hash, genesis_hash
-from infra.sealing.family_keys import DataKey
+from infra.db_roles import ensure_app_login, url_as
+from infra.migrate import upgrade_to_head
+from infra.sealing.family_keys import DataKey, FamilyKeyStore
 from models.crud.case_events import append_events, lock_case_history
-from models.db import SessionFactory
+from models.db import SessionFactory, make_async_engine, make_session_factory
 from models.payloads.events import CaseEventDraft, EventOrigin
+from tests.conftest import TEST_APP_LOGIN
+from tests.support.sealing import test_key_store
 
 ORIGIN = EventOrigin(workflow_id="case-audit-test", run_id="run-1", idempotency_key="key-1")
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class AuditDatabase:
+    owner_url: str  # a superuser: may bypass the append-only guard
+    app_url: str  # a member of kurator_app, as the worker logs in
+    sessions: SessionFactory
+    keys: FamilyKeyStore
+
+
+@asynccontextmanager
+async def audit_database(empty_database_url: str) -> AsyncIterator[AuditDatabase]:
+    """`empty_database_url` migrated, with the application's login: a database of the test's
+    own (verify reads the whole history, and tamper tests rewrite it as a superuser would:
+    neither may see or disturb the shared test database)."""
+    await asyncio.to_thread(upgrade_to_head, empty_database_url)
+    app_url = url_as(empty_database_url, TEST_APP_LOGIN)
+    await asyncio.to_thread(ensure_app_login, empty_database_url, app_url)
+    engine = make_async_engine(app_url)
+    sessions = make_session_factory(engine)
+    try:
+        yield AuditDatabase(empty_database_url, app_url, sessions, test_key_store(sessions))
+    finally:
+        await engine.dispose()
 
 
 def draft(case_id: UUID, seq: int, **changes: Any) -> CaseEventDraft:

@@ -13,8 +13,7 @@ from infra.audit.anchor_keys import SigningKey, write_new_signing_key
 from infra.audit.anchor_log import SIGNED_PREFIX, AnchorLogError, canonical
 from infra.audit.verify import verify_database
 from models.tables.family_data_key import SYSTEM_KEY_OWNER
-from tests.infra.audit.conftest import AuditDatabase
-from tests.support.audit import add_events, new_case
+from tests.support.audit import AuditDatabase, add_events, new_case
 
 
 async def three_anchors(db: AuditDatabase, key: SigningKey, log: Path) -> list[str]:

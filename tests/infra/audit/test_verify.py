@@ -14,8 +14,7 @@ from infra.audit.anchor import write_anchor
 from infra.audit.anchor_keys import SigningKey
 from infra.audit.verify import CaseProblem, VerifyResult, verify_database
 from models.tables.family_data_key import SYSTEM_KEY_OWNER
-from tests.infra.audit.conftest import AuditDatabase
-from tests.support.audit import add_events, as_superuser, new_case, rechain_case
+from tests.support.audit import AuditDatabase, add_events, as_superuser, new_case, rechain_case
 
 
 async def verify(
