@@ -4,6 +4,7 @@ infra/audit's; this module reads settings and prints."""
 
 import asyncio
 import json
+import os
 import uuid
 from pathlib import Path
 from typing import Annotated
@@ -161,6 +162,14 @@ def verify(
         bool, typer.Option(help="No anchor log: check each case's chain alone.")
     ] = False,
     database_url: Annotated[str | None, typer.Option(help="Default: KURATOR_DATABASE_URL.")] = None,
+    jobs: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            max=64,
+            help="Processes checking ranges of cases (one snapshot). Default: CPUs, up to 4.",
+        ),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
 ) -> None:
     """Recompute every case's hash chain from the stored events and check it against the
@@ -181,7 +190,13 @@ def verify(
     except AnchorKeyError as error:
         raise _fail(str(error)) from None
     try:
-        result = verify_database(url, case_id=case_id, anchor_log=log_path, key=key)
+        result = verify_database(
+            url,
+            case_id=case_id,
+            anchor_log=log_path,
+            key=key,
+            jobs=jobs or min(4, os.cpu_count() or 1),
+        )
     except AnchorLogError as error:
         raise _fail(str(error)) from None
     except psycopg.Error as error:

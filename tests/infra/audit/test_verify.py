@@ -18,10 +18,14 @@ from tests.support.audit import AuditDatabase, add_events, as_superuser, new_cas
 
 
 async def verify(
-    db: AuditDatabase, key: SigningKey, log: Path | None, case_id: UUID | None = None
+    db: AuditDatabase,
+    key: SigningKey,
+    log: Path | None,
+    case_id: UUID | None = None,
+    jobs: int = 1,
 ) -> VerifyResult:
     return await asyncio.to_thread(
-        verify_database, db.app_url, case_id=case_id, anchor_log=log, key=key.public
+        verify_database, db.app_url, case_id=case_id, anchor_log=log, key=key.public, jobs=jobs
     )
 
 
@@ -45,13 +49,14 @@ def only_problem(result: VerifyResult) -> CaseProblem:
     return result.problems[0]
 
 
+@pytest.mark.parametrize("jobs", [1, 3])
 async def test_an_untouched_history_verifies_clean_and_counts_what_it_checked(
-    audit_db: AuditDatabase, signing_key: SigningKey, anchor_log: Path
+    audit_db: AuditDatabase, signing_key: SigningKey, anchor_log: Path, jobs: int
 ) -> None:
     first, _, _ = await three_anchored_cases(audit_db, signing_key, anchor_log)
     data_key = await audit_db.keys.for_owner(SYSTEM_KEY_OWNER)
     await add_events(audit_db.sessions, data_key, first, [6, 7])  # after the anchor
-    result = await verify(audit_db, signing_key, anchor_log)
+    result = await verify(audit_db, signing_key, anchor_log, jobs=jobs)
     assert result.clean, result.problems
     assert (result.events, result.cases, result.anchors) == (15, 3, 1)
     assert (result.events_after_anchor, result.cases_unanchored) == (2, 0)
@@ -147,8 +152,9 @@ async def test_a_deleted_last_event_is_named_after_the_anchor(
     assert problem.problem.startswith("deleted after anchor 1")
 
 
+@pytest.mark.parametrize("jobs", [1, 3])
 async def test_a_deleted_whole_case_is_named(
-    audit_db: AuditDatabase, signing_key: SigningKey, anchor_log: Path
+    audit_db: AuditDatabase, signing_key: SigningKey, anchor_log: Path, jobs: int
 ) -> None:
     _, _, target = await three_anchored_cases(audit_db, signing_key, anchor_log)
     statement = "DELETE FROM case_events WHERE case_id = %(c)s"
@@ -156,7 +162,7 @@ async def test_a_deleted_whole_case_is_named(
     heads = "DELETE FROM case_chain_heads WHERE case_id = %(c)s"
     assert as_superuser(audit_db.owner_url, heads, {"c": target}) == 1
     assert (await asyncio.to_thread(verify_database, audit_db.app_url)).clean
-    result = await verify(audit_db, signing_key, anchor_log)
+    result = await verify(audit_db, signing_key, anchor_log, jobs=jobs)
     problem = only_problem(result)
     assert (problem.case_id, problem.seq) == (str(target), None)
     assert problem.problem.startswith("deleted: anchor 1")
