@@ -11,9 +11,10 @@ with workflow.unsafe.imports_passed_through():
     from activities.audit_anchor import AuditAnchorActivities
     from models.payloads.audit_anchor import AnchorWritten
 
-# The first anchor of a large database recomputes the links of every event (minutes); later
-# ones only those since the anchor before.
-ANCHOR_TIMEOUT = timedelta(minutes=30)
+# The first anchor of a large database recomputes the links of every event (some 10 million
+# events: minutes, or most of an hour on a small loaded host); later ones only those since the
+# anchor before.
+ANCHOR_TIMEOUT = timedelta(hours=2)
 # A database that is down for a moment: a few attempts; the next scheduled run tries again.
 ANCHOR_RETRY = RetryPolicy(initial_interval=timedelta(seconds=10), maximum_attempts=3)
 

@@ -70,6 +70,24 @@ def extends(
     return (expected_seq - 1, prev) == head
 
 
+def _settle(
+    cases: Sequence[tuple[str, Sequence[Mapping[str, Any]]]],
+    anchored: Mapping[str, AnchoredHead],
+    candidates: Mapping[str, Head],
+) -> tuple[list[tuple[str, int, str]], list[str]]:
+    """Of these cases (each with its events from its anchored head on), those whose head may
+    be anchored, and those refused."""
+    moved: list[tuple[str, int, str]] = []
+    refused: list[str] = []
+    for case_id, rows in cases:
+        head = candidates[case_id]
+        if extends(case_id, anchored.get(case_id), rows, head):
+            moved.append((case_id, *head))
+        else:
+            refused.append(case_id)
+    return moved, refused
+
+
 async def moved_heads(
     sessions: SessionFactory, anchored: Mapping[str, AnchoredHead]
 ) -> tuple[list[tuple[str, int, str]], list[str]]:
@@ -95,26 +113,29 @@ async def moved_heads(
                 _FOLLOWING.execution_options(yield_per=STREAM_BATCH),
                 {"case_ids": ordered, "from_seqs": from_seqs},
             )
-            current: str | None = None
-            rows: list[Any] = []  # RowMappings
+            # Whole cases, a batch at a time, checked off the event loop: a first anchor of a
+            # large history hashes every event, and the worker's other activities must go on.
+            pending: list[tuple[str, list[Any]]] = []  # (case id, its RowMappings)
+            pending_rows = 0
             seen: set[str] = set()
 
-            def settle() -> None:
-                if current is None:
-                    return
-                seen.add(current)
-                head = candidates[current]
-                if extends(current, anchored.get(current), rows, head):
-                    moved.append((current, *head))
-                else:
-                    refused.append(current)
+            async def settle() -> None:
+                nonlocal pending, pending_rows
+                if pending:
+                    batch = await asyncio.to_thread(_settle, pending, anchored, candidates)
+                    moved.extend(batch[0])
+                    refused.extend(batch[1])
+                pending, pending_rows = [], 0
 
             async for row in result.mappings():
-                if row["case_id"] != current:
-                    settle()
-                    current, rows = row["case_id"], []
-                rows.append(row)
-            settle()
+                if not pending or pending[-1][0] != row["case_id"]:
+                    if pending_rows >= STREAM_BATCH:
+                        await settle()
+                    pending.append((row["case_id"], []))
+                    seen.add(row["case_id"])
+                pending[-1][1].append(row)
+                pending_rows += 1
+            await settle()
             refused.extend(case_id for case_id in ordered if case_id not in seen)
         await session.rollback()
     return moved, sorted(refused)

@@ -10,6 +10,7 @@ from uuid import UUID
 
 import pytest
 
+from infra.audit import anchor as anchor_module
 from infra.audit.anchor import write_anchor
 from infra.audit.anchor_keys import SigningKey
 from infra.audit.verify import CaseProblem, VerifyResult, verify_database
@@ -198,3 +199,21 @@ async def test_a_rechained_case_is_not_anchored_again_so_it_stays_named(
     problem = only_problem(await verify(audit_db, signing_key, anchor_log))
     assert (problem.case_id, problem.seq) == (str(target), 5)
     assert problem.problem.startswith("rewritten after anchor 1")
+
+
+async def test_heads_checked_in_many_small_batches_are_each_anchored_or_refused(
+    audit_db: AuditDatabase,
+    signing_key: SigningKey,
+    anchor_log: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(anchor_module, "STREAM_BATCH", 4)  # cases never split across batches
+    first, second, third = await three_anchored_cases(audit_db, signing_key, anchor_log)
+    data_key = await audit_db.keys.for_owner(SYSTEM_KEY_OWNER)
+    for case_id in (first, second, third):
+        await add_events(audit_db.sessions, data_key, case_id, [6] if case_id != third else [4])
+    rechain_case(audit_db.owner_url, second, actor_id="staff-999")
+    written = await write_anchor(audit_db.sessions, log_path=anchor_log, key=signing_key)
+    assert (written.changed, written.refused, written.refused_cases) == (2, 1, (str(second),))
+    problem = only_problem(await verify(audit_db, signing_key, anchor_log))
+    assert (problem.case_id, problem.seq) == (str(second), 5)
