@@ -9,8 +9,9 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest_asyncio
-from temporalio.client import ScheduleOverlapPolicy
+from temporalio.client import ScheduleActionExecutionStartWorkflow, ScheduleOverlapPolicy
 from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Replayer
 
 from activities.audit_anchor import AuditAnchorActivities
 from infra.audit.anchor_keys import write_new_signing_key
@@ -22,6 +23,7 @@ from models.tables.family_data_key import SYSTEM_KEY_OWNER
 from tests.support.audit import AuditDatabase, audit_database, new_case
 from tests.support.polling import eventually
 from workers.worker import build_worker
+from workflows.audit_anchor import AuditAnchorWorkflow
 
 
 @pytest_asyncio.fixture
@@ -80,6 +82,18 @@ async def test_the_schedule_is_created_then_updated_and_its_runs_write_anchors(
             await new_case(audit_db.sessions, data_key, 2)
             await handle.trigger()
             await eventually(anchors_written, lambda n: n == 2, within=30, what="second anchor")
+            # The scheduled run's history replays on the workflow as it is.
+            runs = (await handle.describe()).info.recent_actions
+            action = runs[-1].action
+            assert isinstance(action, ScheduleActionExecutionStartWorkflow)
+            run = dev_env.client.get_workflow_handle_for(
+                AuditAnchorWorkflow.run, action.workflow_id
+            )
+            assert (await run.result()).number == 2
+            replayer = Replayer(
+                workflows=[AuditAnchorWorkflow], data_converter=dev_env.client.data_converter
+            )
+            await replayer.replay_workflow(await run.fetch_history())
         finally:
             await handle.delete()
     replay = await asyncio.to_thread(replay_file, log_path, key.public)
