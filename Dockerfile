@@ -17,8 +17,11 @@ RUN --mount=type=cache,target=/root/.cache/pip /opt/kurator/bin/pip install .
 FROM ${PYTHON_IMAGE}
 RUN groupadd --system --gid 10001 kurator \
     && useradd --system --uid 10001 --gid kurator --home-dir /nonexistent --no-create-home \
-        --shell /usr/sbin/nologin kurator
+        --shell /usr/sbin/nologin kurator \
+    && install -d -o kurator -g kurator -m 0750 /var/lib/kurator/audit
 COPY --from=build /opt/kurator /opt/kurator
+# /var/lib/kurator/audit: the audit anchor log's folder, which a named volume mounted there
+# takes its owner from.
 COPY deploy/worker_healthcheck.py /opt/kurator/worker_healthcheck.py
 ENV PATH=/opt/kurator/bin:$PATH \
     PYTHONUNBUFFERED=1 \

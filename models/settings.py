@@ -61,6 +61,24 @@ class Settings(BaseSettings):
         "first, retired ones after it. It wraps the families' data keys; PostgreSQL never "
         "holds it. Unset: `kurator dev` generates one.",
     )
+    audit_anchor_log: Path | None = Field(
+        None,
+        description="The audit anchor log (JSON lines, append-only), outside the database: "
+        "the worker appends a signed digest of every case chain's head to it on a schedule. "
+        "Unset: no anchors (`kurator dev`: `audit-anchors.jsonl` in the data dir).",
+    )
+    audit_signing_key_file: Path | None = Field(
+        None,
+        description="The Ed25519 private key (PEM, mode 0600) that signs the audit anchors; "
+        "PostgreSQL never holds it (`kurator audit new-signing-key`). Unset: no anchors "
+        "(`kurator dev` generates one in the data dir).",
+    )
+    audit_anchor_interval_seconds: int = Field(
+        3600,
+        ge=60,
+        le=7 * 24 * 3600,
+        description="How often the worker's schedule writes an audit anchor.",
+    )
     # NoDecode: a comma-separated list, not the JSON pydantic-settings expects of a list.
     codec_cors_origins: Annotated[tuple[str, ...], NoDecode] = Field(
         ("http://127.0.0.1:8233", "http://localhost:8233"),
@@ -175,6 +193,21 @@ class Settings(BaseSettings):
                 "(or use `kurator dev`, which generates one)"
             )
         return self.master_key_file
+
+    def require_audit_signing_key_file(self) -> Path:
+        """The anchors' signing key file, for processes that sign or verify anchors."""
+        if self.audit_signing_key_file is None:
+            raise SettingsError(
+                f"{ENV_PREFIX}AUDIT_SIGNING_KEY_FILE is not set "
+                "(`kurator audit new-signing-key --out FILE` writes one)"
+            )
+        return self.audit_signing_key_file
+
+    def require_audit_anchor_log(self) -> Path:
+        """The anchor log, for processes that write or verify anchors."""
+        if self.audit_anchor_log is None:
+            raise SettingsError(f"{ENV_PREFIX}AUDIT_ANCHOR_LOG is not set")
+        return self.audit_anchor_log
 
     def require_temporal_address(self) -> str:
         """The Temporal address, for processes that cannot start an embedded server."""

@@ -13,6 +13,7 @@ import uvicorn
 from infra.logs import configure_logging, get_logger
 from models.payloads.vocabulary import StaffRole
 from models.settings import Settings, SettingsError, get_settings
+from workers.audit_cli import audit_app
 
 log = get_logger(__name__)
 
@@ -240,6 +241,8 @@ def rewrap() -> None:
         raise typer.Exit(2) from None
     typer.echo(f"{count} data keys re-wrapped under master key {current}")
 
+
+app.add_typer(audit_app, name="audit")
 
 family = typer.Typer(help="A family's data: erasure.", no_args_is_help=True)
 app.add_typer(family, name="family")

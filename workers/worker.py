@@ -5,24 +5,30 @@ import os
 import signal
 import sys
 import tempfile
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 from temporalio.client import Client
 from temporalio.runtime import Runtime
 from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
+from activities.audit_anchor import AuditAnchorActivities
 from activities.case_records import CaseRecordActivities
 from activities.policy_context import PolicyActivities
+from infra.audit.anchor_keys import AnchorKeyError, read_signing_key
+from infra.audit.anchor_schedule import ensure_anchor_schedule
 from infra.logs import get_logger
 from infra.metrics import bind_address
 from infra.sealing.codec import KeySource
 from infra.sealing.setup import sealing_from_settings
 from infra.temporal_client import connect_temporal
 from models.db import SessionFactory, make_async_engine, make_session_factory
-from models.settings import Settings
+from models.settings import Settings, SettingsError
 from workers.worker_metrics import metrics_runtime
+from workflows.audit_anchor import AuditAnchorWorkflow
 from workflows.case import CaseWorkflow
 from workflows.follow_up import CaseFollowUpWorkflow
 
@@ -51,19 +57,29 @@ def build_worker(
     keys: KeySource,
     calendar_file: Path | None = None,
     max_cached_workflows: int = 1000,
+    anchors: AuditAnchorActivities | None = None,
 ) -> Worker:
     """The worker with every Kurator workflow and activity; tests use it as production does.
     `calendar_file` replaces the shipped production calendar (tests publish a year with it);
     `max_cached_workflows=0` replays every task from its history, as after a restart. `keys`
-    seal what the activities store, as they seal the client's payloads (the same store)."""
+    seal what the activities store, as they seal the client's payloads (the same store).
+    `anchors` writes the audit anchors (without it, a scheduled anchor waits for a worker
+    that has them)."""
     records = CaseRecordActivities(sessions, keys)
     policies = PolicyActivities(calendar_file)
+    activities: list[Callable[..., Any]] = [
+        records.persist_step,
+        policies.load_case_policy,
+        policies.refresh_calendar,
+    ]
+    if anchors is not None:
+        activities.append(anchors.write_anchor)
     return Worker(
         client,
         task_queue=task_queue,
-        workflows=[CaseWorkflow, CaseFollowUpWorkflow],
+        workflows=[CaseWorkflow, CaseFollowUpWorkflow, AuditAnchorWorkflow],
         max_cached_workflows=max_cached_workflows,
-        activities=[records.persist_step, policies.load_case_policy, policies.refresh_calendar],
+        activities=activities,
         sticky_queue_schedule_to_start_timeout=STICKY_QUEUE_SCHEDULE_TO_START_TIMEOUT,
         workflow_runner=SandboxedWorkflowRunner(
             restrictions=SandboxRestrictions.default.with_passthrough_modules(
@@ -81,6 +97,26 @@ def keep_bytecode() -> None:
         # Reused across restarts: a cached module is checked against its source's mtime.
         sys.pycache_prefix = str(Path(tempfile.gettempdir()) / f"kurator-pycache-{os.getuid()}")
         sys.dont_write_bytecode = False
+
+
+def anchor_activities(settings: Settings, sessions: SessionFactory) -> AuditAnchorActivities | None:
+    """The audit anchors' activity, when both its settings are set (None, with a warning, when
+    neither is). Raises SettingsError when only one is, or the key cannot be read."""
+    log_path, key_file = settings.audit_anchor_log, settings.audit_signing_key_file
+    if log_path is None and key_file is None:
+        log.warning(
+            "audit anchors are off: set KURATOR_AUDIT_ANCHOR_LOG and "
+            "KURATOR_AUDIT_SIGNING_KEY_FILE, or a deleted or rewritten case goes unnoticed"
+        )
+        return None
+    key_file = settings.require_audit_signing_key_file()
+    try:
+        read_signing_key(key_file)  # fail at start, not at the first anchor
+    except AnchorKeyError as error:
+        raise SettingsError(f"KURATOR_AUDIT_SIGNING_KEY_FILE: {error}") from None
+    return AuditAnchorActivities(
+        sessions, anchor_log=settings.require_audit_anchor_log(), signing_key_file=key_file
+    )
 
 
 def _metrics_runtime(settings: Settings) -> Runtime | None:
@@ -104,6 +140,7 @@ async def run_worker(settings: Settings) -> None:
     try:
         runtime = _metrics_runtime(settings)
         sessions = make_session_factory(engine)
+        anchors = anchor_activities(settings, sessions)
         keys, data_converter = sealing_from_settings(settings, sessions)
         client = await connect_temporal(
             settings.require_temporal_address(),
@@ -111,9 +148,17 @@ async def run_worker(settings: Settings) -> None:
             data_converter=data_converter,
             runtime=runtime,
         )
-        worker = build_worker(client, task_queue=settings.task_queue, sessions=sessions, keys=keys)
+        worker = build_worker(
+            client, task_queue=settings.task_queue, sessions=sessions, keys=keys, anchors=anchors
+        )
         async with worker:
             log.info("worker polling", task_queue=settings.task_queue)
+            if anchors is not None:
+                interval = timedelta(seconds=settings.audit_anchor_interval_seconds)
+                await ensure_anchor_schedule(
+                    client, task_queue=settings.task_queue, interval=interval
+                )
+                log.info("audit anchor schedule set", every_seconds=interval.total_seconds())
             await stop.wait()
             log.info("worker stopping")
     finally:

@@ -11,7 +11,7 @@ from infra.sealing.family_keys import FamilyKeyStore
 from models.db import SessionFactory
 from models.tables.family_access import FamilyAccess
 from tests.support.api import read_headers
-from tests.support.audit import AUDIT, AuditStaff, audit_service, export_text, open_case
+from tests.support.audit_api import AUDIT, AuditStaff, audit_service, export_text, open_case
 
 MUNICIPALITY = "zdvinsk_district"
 

@@ -26,7 +26,7 @@ from models.db import SessionFactory
 from models.payloads.events import CaseEventDraft, EventOrigin
 from models.tables.case_projection import CaseProjection
 from tests.support.api import api_client, api_settings, post_headers
-from tests.support.audit import (
+from tests.support.audit_api import (
     CASES,
     AuditStaff,
     audit_service,

@@ -23,7 +23,7 @@ from infra.audit.export_check import check_export
 from infra.sealing.family_keys import FamilyKeyStore
 from models.db import SessionFactory
 from tests.support.api import post_headers, read_headers, synthetic_family
-from tests.support.audit import (
+from tests.support.audit_api import (
     CASES,
     AuditStaff,
     audit_service,

@@ -260,6 +260,34 @@ def master_key_is_a_mounted_secret(compose: Compose) -> list[str]:
     return problems
 
 
+SIGNING_KEY_SECRET = "kurator-audit-signing-key"
+ANCHOR_LOG_FOLDER = "/var/lib/kurator/audit"
+
+
+def worker_signs_anchors_into_a_volume(compose: Compose) -> list[str]:
+    """The worker has the anchors' signing key as a mounted secret (a required variable's
+    file) and writes the anchor log to a named volume of its own, not PostgreSQL's."""
+    problems = []
+    secret = (compose.get("secrets") or {}).get(SIGNING_KEY_SECRET)
+    if secret is None or not REQUIRED_VARIABLE.fullmatch(str(secret.get("file", ""))):
+        problems.append(f"secret {SIGNING_KEY_SECRET}'s file is not a required ${{VAR:?...}}")
+    worker = services(compose).get("kurator-worker", {})
+    env = environment(worker)
+    if SIGNING_KEY_SECRET not in worker.get("secrets", []):
+        problems.append(f"kurator-worker does not mount {SIGNING_KEY_SECRET}")
+    if env.get("KURATOR_AUDIT_SIGNING_KEY_FILE") != f"/run/secrets/{SIGNING_KEY_SECRET}":
+        problems.append("kurator-worker's KURATOR_AUDIT_SIGNING_KEY_FILE is not the secret")
+    mounts = {
+        str(volume).split(":")[1]: str(volume).split(":")[0] for volume in worker.get("volumes", [])
+    }
+    source = mounts.get(ANCHOR_LOG_FOLDER)
+    if source is None or source not in (compose.get("volumes") or {}) or source == "postgres-data":
+        problems.append(f"kurator-worker has no volume of its own at {ANCHOR_LOG_FOLDER}")
+    if not env.get("KURATOR_AUDIT_ANCHOR_LOG", "").startswith(ANCHOR_LOG_FOLDER + "/"):
+        problems.append(f"kurator-worker's KURATOR_AUDIT_ANCHOR_LOG is not in {ANCHOR_LOG_FOLDER}")
+    return problems
+
+
 RULES: list[Rule] = [
     dependencies_wait_for_health_or_completion,
     long_running_services_have_healthchecks,
@@ -270,6 +298,7 @@ RULES: list[Rule] = [
     mounted_files_exist,
     metrics_are_exposed_not_published,
     master_key_is_a_mounted_secret,
+    worker_signs_anchors_into_a_volume,
 ]
 
 
@@ -350,6 +379,12 @@ def breakages() -> Iterator[tuple[str, Callable[[Compose], None], Rule]]:
     def master_key_not_mounted(c: Compose) -> None:
         c["services"]["kurator-api"]["secrets"] = []
 
+    def anchors_in_the_database_volume(c: Compose) -> None:
+        c["services"]["kurator-worker"]["volumes"] = ["postgres-data:/var/lib/kurator/audit"]
+
+    def signing_key_not_mounted(c: Compose) -> None:
+        c["services"]["kurator-worker"]["secrets"] = ["kurator-master-keys"]
+
     def auto_setup(c: Compose) -> None:
         c["services"]["temporal"]["image"] = "temporalio/auto-setup:1.29.0"
 
@@ -414,6 +449,12 @@ def breakages() -> Iterator[tuple[str, Callable[[Compose], None], Rule]]:
         master_key_is_a_mounted_secret,
     )
     yield "master key not mounted", master_key_not_mounted, master_key_is_a_mounted_secret
+    yield (
+        "anchors in the database volume",
+        anchors_in_the_database_volume,
+        worker_signs_anchors_into_a_volume,
+    )
+    yield "signing key not mounted", signing_key_not_mounted, worker_signs_anchors_into_a_volume
     yield "auto-setup image", auto_setup, images_are_pinned
     yield "unpinned image", unpinned, images_are_pinned
     yield "missing attribute", missing_attribute, registers_kurator_search_attributes

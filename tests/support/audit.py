@@ -1,117 +1,121 @@
-"""The staff API with a real worker, and the calls of the audit endpoints, for the audit
-tests (tests/api/test_audit_*.py)."""
+"""Case histories for the audit tests, written as the worker writes them (append_events), and
+changed as a superuser would change them: with the append-only trigger switched off for the
+session (`session_replication_role = replica`)."""
 
-import json
-import uuid
-from collections.abc import AsyncIterator
+import asyncio
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
+from uuid import UUID, uuid4
 
-import httpx
-from temporalio.testing import WorkflowEnvironment
+import psycopg
+from psycopg.rows import dict_row
 
-from infra.sealing.family_keys import FamilyKeyStore
-from models.db import SessionFactory
-from models.payloads.vocabulary import StaffRole
-from tests.support.api import (
-    api_client,
-    api_settings,
-    bearer,
-    post_headers,
-    read_headers,
-    synthetic_family,
-)
-from workers.worker import build_worker
+from infra.audit.chain import event_hash, genesis_hash
+from infra.db_roles import ensure_app_login, url_as
+from infra.migrate import upgrade_to_head
+from infra.sealing.family_keys import DataKey, FamilyKeyStore
+from models.crud.case_events import append_events, lock_case_history
+from models.db import SessionFactory, make_async_engine, make_session_factory
+from models.payloads.events import CaseEventDraft, EventOrigin
+from tests.conftest import TEST_APP_LOGIN
+from tests.support.sealing import test_key_store
 
-CASES = "/api/v1/cases"
-AUDIT = "/api/v1/audit"
+ORIGIN = EventOrigin(workflow_id="case-audit-test", run_id="run-1", idempotency_key="key-1")
+START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class AuditDatabase:
+    owner_url: str  # a superuser: may bypass the append-only guard
+    app_url: str  # a member of kurator_app, as the worker logs in
+    sessions: SessionFactory
+    keys: FamilyKeyStore
 
 
 @asynccontextmanager
-async def audit_service(
-    env: WorkflowEnvironment,
-    database_url: str,
-    sessions: SessionFactory,
-    keys: FamilyKeyStore,
-    task_queue: str,
-) -> AsyncIterator[httpx.AsyncClient]:
-    async with (
-        build_worker(env.client, task_queue=task_queue, sessions=sessions, keys=keys),
-        api_client(api_settings(env, database_url, task_queue)) as api,
-    ):
-        yield api
+async def audit_database(empty_database_url: str) -> AsyncIterator[AuditDatabase]:
+    """`empty_database_url` migrated, with the application's login: a database of the test's
+    own (verify reads the whole history, and tamper tests rewrite it as a superuser would:
+    neither may see or disturb the shared test database)."""
+    await asyncio.to_thread(upgrade_to_head, empty_database_url)
+    app_url = url_as(empty_database_url, TEST_APP_LOGIN)
+    await asyncio.to_thread(ensure_app_login, empty_database_url, app_url)
+    engine = make_async_engine(app_url)
+    sessions = make_session_factory(engine)
+    try:
+        yield AuditDatabase(empty_database_url, app_url, sessions, test_key_store(sessions))
+    finally:
+        await engine.dispose()
 
 
-class AuditStaff:
-    """A centre's specialist, supervisor and head in `municipality`, a head elsewhere, and the
-    ministry."""
-
-    def __init__(self, municipality: str, elsewhere: str = "berdsk") -> None:
-        suffix = uuid.uuid4().hex[:8]
-        self.curator_id = f"curator-{suffix}"
-        self.specialist = bearer(self.curator_id, StaffRole.SPECIALIST, (municipality,))
-        self.supervisor = bearer(f"supervisor-{suffix}", StaffRole.SUPERVISOR, (municipality,))
-        self.head = bearer(f"head-{suffix}", StaffRole.HEAD, (municipality,))
-        self.other_head = bearer(f"head-other-{suffix}", StaffRole.HEAD, (elsewhere,))
-        self.ministry = bearer(f"ministry-{suffix}", StaffRole.MINISTRY, ())
-
-
-async def open_case(
-    api: httpx.AsyncClient,
-    auth: dict[str, str],
-    municipality: str,
-    *,
-    key: str | None = None,
-    comment: str = "synthetic request",
-) -> dict[str, Any]:
-    response = await api.post(
-        CASES,
-        headers=post_headers(auth, key),
-        json={
-            "source": "self_request",
-            "municipality": municipality,
-            "family": synthetic_family(),
-            "comment": comment,
-            "policy": "compressed",
-        },
-    )
-    assert response.status_code == 201, response.text
-    case: dict[str, Any] = response.json()["case"]
-    return case
+def draft(case_id: UUID, seq: int, **changes: Any) -> CaseEventDraft:
+    fields: dict[str, Any] = {
+        "case_id": case_id,
+        "seq": seq,
+        "action": "signal_received" if seq == 1 else "note_added",
+        "actor_id": "staff-001",
+        "actor_role": "specialist",
+        "stage_after": "identified",
+        "reason": f"комментарий {seq}",
+        "data": {"provider": "ГБУ «Центр»", "code": seq},
+        "occurred_at": START + timedelta(hours=seq),
+    }
+    return CaseEventDraft(**{**fields, **changes})
 
 
-async def history(api: httpx.AsyncClient, case_id: str, auth: dict[str, str]) -> dict[str, Any]:
-    response = await api.get(
-        f"{AUDIT}/cases/{case_id}/history", headers=read_headers(auth, "audit")
-    )
-    assert response.status_code == 200, response.text
-    answer: dict[str, Any] = response.json()
-    return answer
+async def add_events(
+    sessions: SessionFactory, key: DataKey, case_id: UUID, seqs: Sequence[int]
+) -> None:
+    """One step recording events `seqs` of the case (sealed with `key`)."""
+    async with sessions() as session, session.begin():
+        await lock_case_history(session, case_id)
+        await append_events(
+            session,
+            drafts=[draft(case_id, seq) for seq in seqs],
+            origin=ORIGIN,
+            key=key,
+            view_changes={"stage": "identified", "last_seq": seqs[-1]},
+        )
 
 
-async def state_at(
-    api: httpx.AsyncClient, case_id: str, auth: dict[str, str], at: str
-) -> httpx.Response:
-    return await api.get(
-        f"{AUDIT}/cases/{case_id}/state",
-        headers=read_headers(auth, "audit"),
-        params={"at": at},
-    )
+async def new_case(sessions: SessionFactory, key: DataKey, events: int = 5) -> UUID:
+    """A case of `events` events, recorded one step per event."""
+    case_id = uuid4()
+    for seq in range(1, events + 1):
+        await add_events(sessions, key, case_id, [seq])
+    return case_id
 
 
-async def export_text(
-    api: httpx.AsyncClient, path: str, auth: dict[str, str], **params: str
-) -> str:
-    """An export's whole body, read as a stream."""
-    chunks = []
-    async with api.stream(
-        "GET", f"{AUDIT}{path}", headers=read_headers(auth, "audit"), params=params
-    ) as response:
-        assert response.status_code == 200, (await response.aread()).decode()
-        async for chunk in response.aiter_text():
-            chunks.append(chunk)
-    return "".join(chunks)
+def as_superuser(owner_url: str, statement: str, params: dict[str, Any] | None = None) -> int:
+    """Run `statement` past the append-only guard; how many rows it touched."""
+    with psycopg.connect(owner_url) as connection:
+        connection.execute("SET session_replication_role = replica")
+        cursor = connection.execute(statement, params or {})
+        return cursor.rowcount
 
 
-def records(jsonl: str) -> list[dict[str, Any]]:
-    return [json.loads(line) for line in jsonl.splitlines()]
+def rechain_case(owner_url: str, case_id: UUID, **changes: Any) -> None:
+    """Change every event of the case (`changes`: column -> new value) and recompute its whole
+    chain, heads table included, so that the chain itself holds: only an anchor can tell."""
+    with psycopg.connect(owner_url) as connection:
+        connection.execute("SET session_replication_role = replica")
+        rows = connection.cursor(row_factory=dict_row).execute(
+            "SELECT * FROM case_events WHERE case_id = %s ORDER BY seq", (case_id,)
+        )
+        prev = genesis_hash(case_id)
+        for row in rows.fetchall():
+            row = {**row, **changes}
+            digest = event_hash(row, prev)
+            connection.execute(
+                "UPDATE case_events SET "
+                + ", ".join(f"{name} = %({name})s" for name in changes)
+                + ", prev_hash = %(prev)s, hash = %(hash)s WHERE id = %(id)s",
+                {**changes, "prev": prev, "hash": digest, "id": row["id"]},
+            )
+            prev = digest
+        connection.execute(
+            "UPDATE case_chain_heads SET hash = %s WHERE case_id = %s", (prev, case_id)
+        )

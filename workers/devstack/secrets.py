@@ -7,10 +7,12 @@ import os
 import secrets
 from pathlib import Path
 
+from infra.audit.anchor_keys import write_new_signing_key
 from infra.sealing.master_keys import key_file_line
 
 SECRETS_FILE = "dev-secrets.json"
 MASTER_KEY_FILE = "dev-master-keys"
+AUDIT_SIGNING_KEY_FILE = "dev-audit-signing-key.pem"
 NAMES = ("KURATOR_JWT_SECRET", "KURATOR_PSEUDONYM_SECRET")
 
 
@@ -38,7 +40,14 @@ def dev_secrets(data_dir: Path) -> dict[str, str]:
             "# Kurator dev master key (`<key id> <base64 key>`; current first, retired after)\n"
             f"{key_file_line('dev-1')}\n",
         )
-    return {**stored, "KURATOR_MASTER_KEY_FILE": str(key_file.resolve())}
+    signing_key_file = data_dir / AUDIT_SIGNING_KEY_FILE
+    if not signing_key_file.exists():
+        write_new_signing_key(signing_key_file)
+    return {
+        **stored,
+        "KURATOR_MASTER_KEY_FILE": str(key_file.resolve()),
+        "KURATOR_AUDIT_SIGNING_KEY_FILE": str(signing_key_file.resolve()),
+    }
 
 
 def stored_dev_secret(data_dir: Path, name: str) -> str | None:

@@ -43,6 +43,9 @@ DEV_APP_LOGIN = "kurator_service"
 # Prometheus exporter uses by default, and the API's sits beside it.
 DEV_WORKER_METRICS_PORT = 9464
 DEV_API_METRICS_PORT = 9465
+# The audit anchors' log, beside the data it anchors (in production: outside the database's
+# host and backups).
+DEV_ANCHOR_LOG = "audit-anchors.jsonl"
 
 
 class StartupError(Exception):
@@ -111,6 +114,7 @@ class DevStack:
         # Generated once and kept in the data dir; variables the user set win.
         for name, value in dev_secrets(self.data_dir).items():
             env.setdefault(name, value)
+        env.setdefault("KURATOR_AUDIT_ANCHOR_LOG", str(self.data_dir / DEV_ANCHOR_LOG))
         # Lets `kurator demo` run its cases on the compressed-time policy.
         env.setdefault("KURATOR_ALLOW_POLICY_OVERRIDE", "true")
         env.update({name: str(port) for name, (_, port) in self.metrics_ports.items()})

@@ -15,6 +15,8 @@ import pytest
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
+from infra.audit.anchor_keys import read_verifying_key
+from infra.audit.anchor_log import replay_file
 from infra.sealing.converter import sealing_data_converter
 from infra.sealing.family_keys import FamilyKeyStore
 from infra.sealing.master_keys import read_key_file
@@ -22,7 +24,8 @@ from models.db import make_async_engine, make_session_factory
 from tests.support.cases import open_case
 from tests.support.devstack import RunningDev, start_dev
 from workers.devstack.embedded_postgres import EmbeddedPostgres
-from workers.devstack.secrets import MASTER_KEY_FILE
+from workers.devstack.secrets import AUDIT_SIGNING_KEY_FILE, MASTER_KEY_FILE
+from workers.devstack.stack import DEV_ANCHOR_LOG
 from workers.devstack.temporal_dev import find_binary
 from workflows.search_attributes import ALL_SEARCH_ATTRIBUTES
 
@@ -91,6 +94,18 @@ def _wait_for_rows(dev: RunningDev, case_id: str, expected: int) -> int:
     return rows
 
 
+def _anchors_written(dev: RunningDev) -> int:
+    """The worker's schedule anchors at once when it creates the schedule."""
+    key = read_verifying_key(dev.data_dir / AUDIT_SIGNING_KEY_FILE)
+    deadline = time.monotonic() + 20
+    while True:
+        replay = replay_file(dev.data_dir / DEV_ANCHOR_LOG, key)
+        assert replay.problem is None, replay.problem
+        if replay.anchors or time.monotonic() > deadline:
+            return replay.anchors
+        time.sleep(0.2)
+
+
 def test_dev_starts_everything_stops_cleanly_and_keeps_data(tmp_path: Path) -> None:
     dev = start_dev(tmp_path / "data")
     try:
@@ -114,6 +129,7 @@ def test_dev_starts_everything_stops_cleanly_and_keeps_data(tmp_path: Path) -> N
             assert key.name in listed
         workflow_id, case_id = asyncio.run(_start_case(dev, f"127.0.0.1:{dev.temporal_port}"))
         assert _wait_for_rows(dev, case_id, 1) == 1
+        assert _anchors_written(dev) >= 1
         worker_metrics = f"http://127.0.0.1:{dev.worker_metrics_port}/metrics"
         api_metrics = f"http://127.0.0.1:{dev.api_metrics_port}/metrics"
         assert "temporal_num_pollers" in httpx.get(worker_metrics, timeout=10).text
