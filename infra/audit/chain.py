@@ -39,7 +39,6 @@ CHAINED_COLUMNS = (
 )
 
 _EVENT_DOMAIN = b"kurator-case-event:v1\n"
-HASH_LENGTH = 64  # hex sha256
 
 
 def _plain(value: Any) -> Any:

@@ -6,7 +6,7 @@ from uuid import UUID
 
 from sqlmodel import Field, SQLModel
 
-from infra.audit.chain import HASH_LENGTH
+from models.tables.case_event import HASH_LENGTH
 
 
 class CaseChainHead(SQLModel, table=True):

@@ -18,7 +18,8 @@ from sqlalchemy import Column, DateTime, Text, UniqueConstraint, func
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
-from infra.audit.chain import HASH_LENGTH
+# A hex SHA-256 (infra/audit/chain.py computes the chain's hashes).
+HASH_LENGTH = 64
 
 
 class CaseEventBase(SQLModel):

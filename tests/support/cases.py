@@ -68,9 +68,9 @@ async def open_case(
         key=uuid.uuid4().hex,
         rpc_timeout=timedelta(seconds=60),
     )
-    handle = client.get_workflow_handle_for(
-        CaseWorkflow.run,
+    handle = client.get_workflow_handle(
         case_workflow_id(family_key),
+        result_type=CaseOutcome,
         first_execution_run_id=outcome.view.first_run_id,
     )
     return handle, outcome

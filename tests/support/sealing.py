@@ -10,7 +10,6 @@ from pathlib import Path
 from uuid import UUID
 
 from sqlalchemy import text
-from temporalio.api.common.v1 import Payload
 from temporalio.converter import DataConverter
 
 from infra.sealing.aead import new_key
@@ -19,8 +18,6 @@ from infra.sealing.family_keys import DataKey, FamilyKeyStore, UnknownKey
 from infra.sealing.master_keys import read_key_file
 from models.db import SessionFactory
 from models.tables.family_data_key import SYSTEM_KEY_OWNER
-from workflows.calendar_refresh import PATCH_PREFIX as CALENDAR_PATCH_PREFIX
-from workflows.case_runtime import PERSIST_AS_LOCAL_ACTIVITY
 from workflows.ids import case_of_follow_up, family_key_of
 
 TEST_MASTER_KEY_FILE = Path(__file__).with_name("test-master-keys")
@@ -147,36 +144,3 @@ class StaticKeySource:
 # Helpers, not tests: test modules import them, and pytest would collect them by their names.
 test_key_store.__test__ = False  # type: ignore[attr-defined]
 test_data_converter.__test__ = False  # type: ignore[attr-defined]
-
-
-# What the SDK's core records of a local activity in its marker, past the codec: ids, times
-# and attempts, never the activity's input or result (`details[result]`, which is sealed).
-_LOCAL_ACTIVITY_RECORD = {
-    "seq",
-    "attempt",
-    "activity_id",
-    "activity_type",
-    "complete_time",
-    "backoff",
-    "original_schedule_time",
-    "activation_index",
-}
-
-
-def sdk_marker_record(path: str, payload: Payload) -> bool:
-    """The SDK's own bookkeeping in a marker, which it writes past the codec: a
-    `workflow.patched` call (the patch's id) or a local activity's record (above). Only these
-    exact shapes, of our patches and our local activities, pass as such."""
-    if payload.metadata.get("encoding") != b"json/plain":
-        return False
-    content = json.loads(payload.data)
-    if ".details[patch-data]." in path:
-        patch = content.get("id", content.get("patch_id"))
-        ours = patch == PERSIST_AS_LOCAL_ACTIVITY or str(patch).startswith(CALENDAR_PATCH_PREFIX)
-        return bool(ours) and set(content) <= {"id", "patch_id", "deprecated"}
-    if ".marker_recorded_event_attributes.details[data]." in path:
-        return set(content) <= _LOCAL_ACTIVITY_RECORD and content.get("activity_type") in {
-            "persist_step",
-            "refresh_calendar",
-        }
-    return False

@@ -19,6 +19,7 @@ from infra.audit.anchor_log import replay_file
 from infra.audit.anchor_schedule import ensure_anchor_schedule
 from infra.audit.verify import verify_database
 from infra.sealing.family_keys import FamilyKeyStore
+from models.payloads.audit_anchor import AnchorWritten
 from models.tables.family_data_key import SYSTEM_KEY_OWNER
 from tests.support.audit import AuditDatabase, audit_database, new_case
 from tests.support.polling import eventually
@@ -86,9 +87,7 @@ async def test_the_schedule_is_created_then_updated_and_its_runs_write_anchors(
             runs = (await handle.describe()).info.recent_actions
             action = runs[-1].action
             assert isinstance(action, ScheduleActionExecutionStartWorkflow)
-            run = dev_env.client.get_workflow_handle_for(
-                AuditAnchorWorkflow.run, action.workflow_id
-            )
+            run = dev_env.client.get_workflow_handle(action.workflow_id, result_type=AnchorWritten)
             assert (await run.result()).number == 2
             replayer = Replayer(
                 workflows=[AuditAnchorWorkflow], data_converter=dev_env.client.data_converter

@@ -193,8 +193,8 @@ async def _l2_closed_with_follow_ups(
     await _finished(env, handle)
     outcome = await handle.result()
     assert outcome.follow_up_workflow_id is not None
-    follow_up = env.client.get_workflow_handle_for(
-        CaseFollowUpWorkflow.run, outcome.follow_up_workflow_id
+    follow_up = env.client.get_workflow_handle(
+        outcome.follow_up_workflow_id, result_type=type(None)
     )
     planned = await _projection(sessions, view, lambda v: bool(v.deadlines))
     first_due = min(d.due_at for d in planned.deadlines)
@@ -284,7 +284,7 @@ async def _continued_as_new(
     started, _ = await _to_support(
         env.client, task_queue, policy="compressed", item_deadline=timedelta(minutes=10)
     )
-    handle = env.client.get_workflow_handle_for(CaseWorkflow.run, started.id)
+    handle = env.client.get_workflow_handle(started.id, result_type=CaseOutcome)
     first_run = (await handle.describe()).run_id
     staff = specialist(CURATOR_ID)
     for number in range(100):

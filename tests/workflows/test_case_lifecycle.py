@@ -188,8 +188,8 @@ async def test_l2_family_from_signal_to_closure_and_follow_ups(
         assert closed_at is not None
         assert outcome.follow_up_workflow_id is not None
 
-        follow_up = env.client.get_workflow_handle_for(
-            CaseFollowUpWorkflow.run, outcome.follow_up_workflow_id
+        follow_up = env.client.get_workflow_handle(
+            outcome.follow_up_workflow_id, result_type=type(None)
         )
         for number, after in ((1, "P3M"), (2, "P6M")):
             await env.sleep(policy_shift(closed_at, after) - await env.get_current_time() - DAY)

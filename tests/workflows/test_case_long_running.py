@@ -321,8 +321,8 @@ async def test_prolongations_up_to_the_24_month_cap_then_forced_closure_and_foll
         assert not [e for e in events if e.action == "prolongation_refused"]
 
         # The follow-up workflow takes over: +3 and +6 months after the closure (T9).
-        follow_up = env.client.get_workflow_handle_for(
-            CaseFollowUpWorkflow.run, outcome.follow_up_workflow_id
+        follow_up = env.client.get_workflow_handle(
+            outcome.follow_up_workflow_id, result_type=type(None)
         )
         stored = await eventually(
             lambda: _projection(sessions, case_id),
@@ -414,7 +414,7 @@ async def test_continue_as_new_loses_nothing(
                 item_deadline=timedelta(minutes=20),
             )
             # Without a run id, so updates follow the case into its new run.
-            handle = env.client.get_workflow_handle_for(CaseWorkflow.run, started.id)
+            handle = env.client.get_workflow_handle(started.id, result_type=CaseOutcome)
             first_run = await _run_id(handle)
             staff = specialist(CURATOR_ID)
             # The T5 clock restarts now: its reminder is due 27 s from here.

@@ -25,7 +25,8 @@ from temporalio.worker import Replayer
 from infra.sealing.codec import is_sealed, key_id_of
 from infra.sealing.converter import sealing_data_converter
 from infra.sealing.payloads import payloads_of
-from tests.support.sealing import StaticKeySource, sdk_marker_record
+from tests.support.sdk_markers import sdk_marker_record
+from tests.support.sealing import StaticKeySource
 from workflows.case import CaseWorkflow
 from workflows.follow_up import CaseFollowUpWorkflow
 

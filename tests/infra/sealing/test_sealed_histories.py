@@ -27,7 +27,7 @@ from models.payloads import actions as act
 from models.payloads.actions import StaffAction
 from models.payloads.vocabulary import NeedDecision
 from tests.support.cases import open_case, specialist, supervisor
-from tests.support.sealing import sdk_marker_record
+from tests.support.sdk_markers import sdk_marker_record
 from workers.worker import build_worker
 from workflows.case import CaseWorkflow
 from workflows.follow_up import CaseFollowUpWorkflow
@@ -118,8 +118,8 @@ async def test_nothing_of_a_lifecycle_lies_in_clear_in_temporal(
         )
         outcome = await handle.result()
         assert outcome.follow_up_workflow_id is not None
-        follow_up = client.get_workflow_handle_for(
-            CaseFollowUpWorkflow.run, outcome.follow_up_workflow_id
+        follow_up = client.get_workflow_handle(
+            outcome.follow_up_workflow_id, result_type=type(None)
         )
         await follow_up.execute_update(
             CaseFollowUpWorkflow.record_follow_up,
