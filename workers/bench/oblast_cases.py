@@ -137,6 +137,9 @@ def _end_of_working_day(moment: datetime, working_days: int) -> datetime:
     day itself), Monday to Friday."""
     day = (moment + _LOCAL).date()
     left = working_days
+    if day.weekday() < 5:  # from a weekday, each five working days are a week
+        weeks, left = divmod(working_days, 5)
+        day += timedelta(days=7 * weeks)
     while left > 0 or day.weekday() >= 5:
         day += _DAY
         if day.weekday() < 5:
@@ -166,6 +169,10 @@ class Deadline:
     overdue: bool = False
     escalation_level: int = 0
     escalated_to: str | None = None
+    due_text: str = ""  # due_at as the view shows it, formatted once
+
+    def __post_init__(self) -> None:
+        self.due_text = json_time(self.due_at)
 
 
 @dataclass
@@ -244,6 +251,8 @@ class _Simulation:
         age = HISTORY_DAYS * 86400 * rng.random() ** 1.3
         self.opened_at = now - timedelta(seconds=age)
         self.opened_at = self.working_hours(self.opened_at)
+        self.opened_text = json_time(self.opened_at)
+        self.case_text = str(self.case_id)
         self._events: list[SyntheticEvent] = []
         self._staff_clock = self.opened_at
 
@@ -421,7 +430,7 @@ class _Simulation:
         """The case's state as `CaseState.view().model_dump(mode="json")` gives it."""
         open_deadlines = sorted(self.deadlines.values(), key=lambda d: (d.due_at, d.key))
         return {
-            "case_id": str(self.case_id),
+            "case_id": self.case_text,
             "workflow_id": self.workflow_id,
             "first_run_id": self.run_id,
             "version": max(self.seq, 1),
@@ -435,7 +444,7 @@ class _Simulation:
                 {
                     "key": d.key,
                     "code": d.code,
-                    "due_at": json_time(d.due_at),
+                    "due_at": d.due_text,
                     "responsible": d.responsible,
                     "overdue": d.overdue,
                     "escalation_level": d.escalation_level,
@@ -445,11 +454,11 @@ class _Simulation:
             ],
             "overdue": any(d.overdue for d in open_deadlines),
             "escalation_level": max((d.escalation_level for d in open_deadlines), default=0),
-            "next_deadline": json_time(open_deadlines[0].due_at) if open_deadlines else None,
+            "next_deadline": open_deadlines[0].due_text if open_deadlines else None,
             "closure_requested": self.closure_requested,
             "closure_reason": self.closure_reason,
             "policy_version": POLICY_VERSION,
-            "opened_at": json_time(self.opened_at),
+            "opened_at": self.opened_text,
             "term_ends_at": None if self.term_ends_at is None else json_time(self.term_ends_at),
             "closed_at": None if self.closed_at is None else json_time(self.closed_at),
             "allowed_actions": [],
@@ -607,10 +616,12 @@ def _live(s: _Simulation, budget: int) -> None:
     s.commit(at, staff=True)
 
     at = s.staff(s.later(rng.uniform(0.5, 5)))
-    items = []
+    items: list[dict[str, Any]] = []
+    item_dues: dict[str, datetime] = {}
     for number in range(1, rng.randint(1, 3) + 1):
         service = rng.random() < 0.6
         deadline = _end_of_working_day(at, rng.randint(10, 60))
+        item_dues[f"item-{number}"] = deadline
         items.append(
             {
                 "item_id": f"item-{number}",
@@ -637,9 +648,8 @@ def _live(s: _Simulation, budget: int) -> None:
     _arm_review(s, at)
     s.arm("T7", "T7", s.term_ends_at, now=at, responsible="supervisor")
     s.arm("T8", "T8", at + timedelta(days=3 * 365), now=at, responsible="supervisor")
-    for item in items:
-        due = datetime.fromisoformat(item["deadline"])
-        s.arm(f"T10:{item['item_id']}", "T10", due, now=at, responsible=s.curator)
+    for item_id, due in item_dues.items():
+        s.arm(f"T10:{item_id}", "T10", due, now=at, responsible=s.curator)
     s.commit(at, staff=True)
     _support(s, budget, specialist, supervisor)
 

@@ -240,6 +240,13 @@ def _key_id(case: SyntheticCase) -> UUID:
     return UUID(int=case.case_id.int ^ (1 << 64), version=4)
 
 
+# Where the simulated cases hold free text (FREE_TEXT_KEYS): the data of these actions, and
+# these fields of a view. `sealed_event_row` is handed only those parts; sealing walks every
+# value of what it is given, and elsewhere it would change nothing.
+_ACTIONS_WITH_FREE_TEXT = frozenset({"route_set", "plan_approved"})
+_VIEW_FIELDS_WITH_FREE_TEXT = ("plan_items", "details")
+
+
 def event_rows(case: SyntheticCase, key: DataKey) -> Iterator[dict[str, Any]]:
     """The case's `case_events` rows as the worker stores them: sealed, then chained."""
     prev = genesis_hash(case.case_id)
@@ -253,6 +260,9 @@ def event_rows(case: SyntheticCase, key: DataKey) -> Iterator[dict[str, Any]]:
         before = step.view
         final = len(step.events) - 1
         for number, event in enumerate(step.events):
+            step_changes = changes if number == final else {}
+            texts = {n: step_changes[n] for n in _VIEW_FIELDS_WITH_FREE_TEXT if n in step_changes}
+            with_text = event.action in _ACTIONS_WITH_FREE_TEXT
             row = sealed_event_row(
                 key,
                 {
@@ -265,8 +275,8 @@ def event_rows(case: SyntheticCase, key: DataKey) -> Iterator[dict[str, Any]]:
                     "stage_before": event.stage_before,
                     "stage_after": event.stage_after,
                     "reason": event.reason,
-                    "data": event.data,
-                    "view_changes": changes if number == final else {},
+                    "data": event.data if with_text else {},
+                    "view_changes": texts,
                     "occurred_at": event.occurred_at,
                     "recorded_at": step.recorded_at,
                     "idempotency_key": step.idempotency_key,
@@ -274,6 +284,9 @@ def event_rows(case: SyntheticCase, key: DataKey) -> Iterator[dict[str, Any]]:
                     "run_id": step.run_id,
                 },
             )
+            if not with_text:
+                row["data"] = event.data
+            row["view_changes"] = {**step_changes, **row["view_changes"]}
             row["prev_hash"] = prev
             row["hash"] = prev = event_hash(row, prev)
             yield row
