@@ -438,8 +438,9 @@ class _Simulation:
             "stage": self.stage.value,
             "level": self.level,
             "curator": self.curator,
-            "team": list(self.team),
-            "plan_items": [dict(item) for item in self.plan_items.values()],
+            # Shared, not copied: the team, the items and the route are replaced, never changed.
+            "team": self.team,
+            "plan_items": list(self.plan_items.values()),
             "deadlines": [
                 {
                     "key": d.key,
@@ -462,7 +463,7 @@ class _Simulation:
             "term_ends_at": None if self.term_ends_at is None else json_time(self.term_ends_at),
             "closed_at": None if self.closed_at is None else json_time(self.closed_at),
             "allowed_actions": [],
-            "details": {"route": dict(self.route), "child_safety": self.child_safety},
+            "details": {"route": self.route, "child_safety": self.child_safety},
         }
 
 

@@ -63,7 +63,7 @@ _EVENT_COLUMNS = (
     "prev_hash",
     "hash",
 )
-_JSON_COLUMNS = frozenset({"data", "view_changes"})
+_JSON_COLUMNS = frozenset({"data", "view_changes", "view"})
 _PROJECTION_COLUMNS = (
     "case_id",
     "workflow_id",
@@ -317,11 +317,13 @@ def _moment(text: str | None) -> datetime | None:
     return None if text is None else datetime.fromisoformat(text)
 
 
+# One encoder for every JSON column: json.dumps with options builds a new one per call.
+_TO_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+
 def _copy_values(row: dict[str, Any], columns: tuple[str, ...]) -> list[Any]:
     return [
-        json.dumps(row[name], ensure_ascii=False, separators=(",", ":"))
-        if name in _JSON_COLUMNS or name == "view"
-        else row[name]
+        (_TO_JSON(row[name]) if row[name] else "{}") if name in _JSON_COLUMNS else row[name]
         for name in columns
     ]
 
