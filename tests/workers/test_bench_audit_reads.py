@@ -12,7 +12,7 @@ MEASURES = (
     "audit history of a case",
     "state of a case at a moment",
     "indicators, whole oblast, a year",
-    "export of berdsk, streamed",
+    "export of berdsk",
     "GET /cases/{id}/events",
     "GET /cases, a page of novosibirsk",
     "GET /cases, a page of berdsk",
