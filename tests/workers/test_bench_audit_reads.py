@@ -25,7 +25,7 @@ MEASURES = (
 def test_audit_bench_runs_and_reports_every_measure() -> None:
     out = io.StringIO()
     console = Console(file=out, width=250, color_system=None)
-    options = AuditBenchOptions(cases=60, jobs=1, requests=8, indicator_runs=1)
+    options = AuditBenchOptions(cases=60, jobs=2, requests=8, indicator_runs=1)
 
     status = main(options, console)
 

@@ -414,7 +414,8 @@ def _chain_stand_in(report: AuditReport, url: str, jobs: int, limit: int | None)
         results = [check_chains(url, *ranges[0], share)]
     else:
         with ProcessPoolExecutor(jobs, mp_context=get_context("spawn")) as pool:
-            results = list(pool.map(check_chains, *zip(*ranges, strict=True), [share] * jobs))
+            lows, highs = zip(*ranges, strict=True)
+            results = list(pool.map(check_chains, [url] * jobs, lows, highs, [share] * jobs))
     took = time.perf_counter() - started
     checked = sum(done for done, _ in results)
     broken = sum(bad for _, bad in results)
