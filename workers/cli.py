@@ -161,8 +161,17 @@ def demo(
     )
 
 
-@app.command()
+bench_app = typer.Typer(
+    help="Benchmarks: Kurator against bare Temporal (no subcommand), a synthetic oblast and "
+    "its audit reads.",
+    rich_markup_mode="markdown",
+)
+app.add_typer(bench_app, name="bench")
+
+
+@bench_app.callback(invoke_without_command=True)
 def bench(
+    ctx: typer.Context,
     cases: Annotated[int, typer.Option(min=1, help="Cases (workflows) per side.")] = 40,
     steps: Annotated[int, typer.Option(min=1, max=500, help="Steps per case.")] = 10,
     concurrency: Annotated[int, typer.Option(min=1, max=200, help="Cases in flight.")] = 8,
@@ -187,9 +196,75 @@ def bench(
 ) -> None:
     """Measure Kurator against bare Temporal on one dev server, in one run: throughput and
     p50/p99 of a step, as ratios (`make bench`)."""
+    if ctx.invoked_subcommand is not None:
+        return
     from workers.bench.runner import BenchOptions, main
 
     main(BenchOptions(cases, steps, concurrency, max_seconds, warmup, api_process, rounds, seal))
+
+
+@bench_app.command("generate")
+def bench_generate(
+    cases: Annotated[int, typer.Option(min=1, help="Synthetic cases (families) to write.")],
+    events_per_case: Annotated[int, typer.Option(min=4, max=500, help="Mean events a case.")] = 30,
+    seed: Annotated[int, typer.Option(help="Same seed, same cases.")] = 0,
+    jobs: Annotated[int, typer.Option(min=1, max=32, help="Writer processes.")] = 2,
+) -> None:
+    """Fill KURATOR_DATABASE_OWNER_URL (else KURATOR_DATABASE_URL), migrated and with no case
+    history yet, with a synthetic oblast: N cases over the 35 municipalities, ~30 events each,
+    sealed, hash-chained and projected as the worker stores them."""
+    import asyncio as aio
+    from datetime import UTC, datetime
+
+    from workers.bench.oblast_data import GenerationRefused, OblastSpec, generate_oblast
+
+    settings = _settings()
+    url = settings.database_owner_url or settings.require_database_url()
+    now = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+    spec = OblastSpec(cases=cases, now=now, events_per_case=events_per_case, seed=seed, jobs=jobs)
+    try:
+        made = aio.run(generate_oblast(url, settings.require_master_key_file(), spec, typer.echo))
+    except GenerationRefused as error:
+        typer.echo(f"refused: {error}", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(
+        f"{made.cases:,} cases, {made.events:,} events in {made.seconds:.0f} s "
+        f"({made.events_per_second:,.0f} events/s)"
+    )
+
+
+@bench_app.command("audit")
+def bench_audit(
+    cases: Annotated[int, typer.Option(min=1, help="Synthetic cases to generate.")] = 350_000,
+    events_per_case: Annotated[int, typer.Option(min=4, max=500, help="Mean events a case.")] = 30,
+    seed: Annotated[int, typer.Option(help="Same seed, same cases.")] = 0,
+    jobs: Annotated[int, typer.Option(min=1, max=32, help="Writer processes.")] = 2,
+    requests: Annotated[int, typer.Option(min=1, help="Requests per latency figure.")] = 200,
+    data_dir: Annotated[
+        str | None,
+        typer.Option(help="Keep the generated PostgreSQL here, and reuse it when it is filled."),
+    ] = None,
+) -> None:
+    """Time the audit reads over a synthetic oblast in a fresh embedded PostgreSQL: history,
+    state at a moment, indicators, export, verify, and today's reads (`make bench
+    BENCH_ARGS="audit --cases 350000"`)."""
+    from pathlib import Path
+
+    from rich.console import Console
+
+    from workers.bench.audit_reads import AuditBenchOptions, main
+
+    configure_logging("WARNING")
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    options = AuditBenchOptions(
+        cases=cases,
+        events_per_case=events_per_case,
+        seed=seed,
+        jobs=jobs,
+        requests=requests,
+        data_dir=None if data_dir is None else Path(data_dir),
+    )
+    raise typer.Exit(main(options, Console(width=max(Console().width, 120))))
 
 
 keys_app = typer.Typer(

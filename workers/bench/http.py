@@ -8,14 +8,15 @@ staff member's browser, in production), not to Kurator, and the bare side has no
 to it: its driver is the Temporal client, which the API pays for as well. The API still parses
 and answers real HTTP requests (uvicorn, FastAPI); only the client side is lean.
 
-Every request is a POST with an Idempotency-Key, so one whose kept-alive connection turns out
-to be closed is safely sent once more on a new connection.
+A POST carries an Idempotency-Key and a GET changes nothing, so a request whose kept-alive
+connection turns out to be closed is safely sent once more on a new connection. A GET's answer
+may be chunked (a streamed export): `sink` then receives it chunk by chunk, never held whole.
 """
 
 import asyncio
 import json
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 from urllib.parse import urlsplit
@@ -38,8 +39,12 @@ class _Connection:
         self.writer.close()
 
 
+# Receives a streamed answer's bytes as they arrive.
+Sink = Callable[[bytes], None]
+
+
 class LeanHttp:
-    """POSTs JSON to one server over up to `size` kept-alive connections."""
+    """POSTs JSON to, and GETs from, one server over up to `size` kept-alive connections."""
 
     def __init__(self, host: str, port: int, *, size: int, request_seconds: float) -> None:
         self._host = host
@@ -59,19 +64,35 @@ class LeanHttp:
                 "\r\n",
             ]
         )
-        request = head.encode() + data
+        status, payload = await self._send(f"POST {path}", head.encode() + data, None)
+        return status, json.loads(payload) if payload else None
+
+    async def get(
+        self, path: str, headers: dict[str, str], *, sink: Sink | None = None
+    ) -> tuple[int, bytes]:
+        """The status and the body of `GET path` (empty when `sink` took it)."""
+        head = "".join(
+            [
+                f"GET {path} HTTP/1.1\r\nHost: {self._host}:{self._port}\r\n",
+                *(f"{name}: {value}\r\n" for name, value in headers.items()),
+                "\r\n",
+            ]
+        )
+        return await self._send(f"GET {path}", head.encode(), sink)
+
+    async def _send(self, what: str, request: bytes, sink: Sink | None) -> tuple[int, bytes]:
         async with self._slots, asyncio.timeout(self._request_seconds):
             connection = self._take()
             if connection is not None:
                 try:
-                    return await self._exchange(connection, request)
+                    return await self._exchange(connection, request, sink)
                 except _ClosedBeforeAnswer:
                     pass  # the server closed it while idle: send again on a new one
             connection = _Connection(*await asyncio.open_connection(self._host, self._port))
             try:
-                return await self._exchange(connection, request)
+                return await self._exchange(connection, request, sink)
             except _ClosedBeforeAnswer:
-                raise HttpError(f"POST {path}: the server closed the connection") from None
+                raise HttpError(f"{what}: the server closed the connection") from None
 
     async def close(self) -> None:
         for connection in self._idle:
@@ -86,7 +107,9 @@ class LeanHttp:
             connection.close()
         return None
 
-    async def _exchange(self, connection: _Connection, request: bytes) -> tuple[int, Any]:
+    async def _exchange(
+        self, connection: _Connection, request: bytes, sink: Sink | None
+    ) -> tuple[int, bytes]:
         reader = connection.reader
         try:
             connection.writer.write(request)
@@ -94,7 +117,7 @@ class LeanHttp:
             if not status_line:
                 raise _ClosedBeforeAnswer
             status = int(status_line.split(b" ", 2)[1])
-            length, keep = None, True
+            length, keep, chunked = None, True, False
             while (line := await reader.readline()) not in (b"\r\n", b""):
                 name, _, value = line.partition(b":")
                 name = name.strip().lower()
@@ -102,9 +125,17 @@ class LeanHttp:
                     length = int(value)
                 elif name == b"connection" and value.strip().lower() == b"close":
                     keep = False
-            if length is None:
+                elif name == b"transfer-encoding" and b"chunked" in value.lower():
+                    chunked = True
+            if chunked:
+                payload = await _read_chunked(reader, sink)
+            elif length is None:
                 raise HttpError(f"answer {status} without Content-Length")
-            payload = await reader.readexactly(length)
+            else:
+                payload = await reader.readexactly(length)
+                if sink is not None:
+                    sink(payload)
+                    payload = b""
         except (ConnectionResetError, BrokenPipeError):
             connection.close()
             raise _ClosedBeforeAnswer from None
@@ -116,7 +147,23 @@ class LeanHttp:
             self._idle.append(connection)
         else:
             connection.close()
-        return status, json.loads(payload) if payload else None
+        return status, payload
+
+
+async def _read_chunked(reader: asyncio.StreamReader, sink: Sink | None) -> bytes:
+    parts: list[bytes] = []
+    while True:
+        size = int((await reader.readline()).split(b";", 1)[0].strip() or b"0", 16)
+        if size == 0:
+            while (await reader.readline()) not in (b"\r\n", b""):
+                pass  # trailers
+            return b"".join(parts)
+        chunk = await reader.readexactly(size)
+        await reader.readexactly(2)  # the chunk's CRLF
+        if sink is None:
+            parts.append(chunk)
+        else:
+            sink(chunk)
 
 
 class _ClosedBeforeAnswer(Exception):

@@ -1,0 +1,489 @@
+"""`kurator bench audit`: the audit reads' timings over a synthetic oblast (issue 11 point 7).
+
+A fresh embedded PostgreSQL (or the one kept in `--data-dir`) is filled by the generator
+(workers/bench/oblast_data.py), the API runs in its own process (`kurator api`, logged in as
+the application's role) and this process times it over plain HTTP (workers/bench/http.py),
+one request at a time, so a figure is one request's latency:
+
+- a case's audit history and its state at a random moment (GET /api/v1/audit/cases/{id}/...),
+  of random cases; the indicators of the whole oblast for a year; a municipality's export,
+  streamed (events/s, and how much the API process grew meanwhile);
+- `kurator audit verify` when the CLI has it, and beside it the chain check itself
+  (`check_chain` over every stored row, read through a server-side cursor);
+- what exists already: a case's history (GET /api/v1/cases/{id}/events), a page of a
+  municipality's cases and an inbox (issue 9).
+
+An endpoint the API does not route yet (absent from its OpenAPI paths) is reported as not
+available; one that answers an error is reported with its status.
+"""
+
+import asyncio
+import itertools
+import json
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from multiprocessing import get_context
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import psutil
+import psycopg
+from pydantic import SecretStr
+from rich.console import Console
+from rich.table import Table
+
+from api.auth import issue_token
+from infra.audit.chain import check_chain
+from infra.db_roles import ensure_app_login, url_as
+from infra.migrate import upgrade_to_head
+from infra.sealing.master_keys import key_file_line
+from models.payloads.vocabulary import StaffRole
+from models.settings import Settings
+from workers.bench.http import LeanHttp, lean_http
+from workers.bench.measure import percentile
+from workers.bench.oblast_cases import json_time
+from workers.bench.oblast_data import OblastSpec, generate_oblast, psycopg_url
+from workers.bench.runner import BenchError, api_server
+from workers.devstack.embedded_postgres import EmbeddedPostgres, ensure_database
+from workers.devstack.processes import free_port
+
+APP_LOGIN = "kurator_bench_app"
+DATABASE = "kurator_oblast"
+EXPORT_MUNICIPALITY = "berdsk"
+INBOX_MUNICIPALITY = "berdsk"
+_CHAIN_BATCH = 20_000
+_MUNICIPALITY_EXPORT = "/api/v1/audit/municipalities/{municipality}/export"
+_EXPORT = "/api/v1/audit/export"
+
+
+@dataclass(frozen=True)
+class AuditBenchOptions:
+    cases: int
+    events_per_case: int = 30
+    seed: int = 0
+    jobs: int = 2
+    requests: int = 200  # per latency measure
+    indicator_runs: int = 3
+    data_dir: Path | None = None  # keep the generated cluster here (reused when filled)
+    verify_limit: int | None = None  # check at most this many events in the stand-in
+
+
+@dataclass
+class Figure:
+    measure: str
+    figure: str
+    target: str = ""
+    verdict: str = ""
+
+
+@dataclass
+class AuditReport:
+    figures: list[Figure] = field(default_factory=list)
+
+    def add(self, measure: str, figure: str, target: str = "", met: bool | None = None) -> None:
+        verdict = "" if met is None else ("met" if met else "NOT met")
+        self.figures.append(Figure(measure, figure, target, verdict))
+
+
+async def run_audit_bench(options: AuditBenchOptions, console: Console) -> AuditReport:
+    with tempfile.TemporaryDirectory(prefix="kurator-oblast-") as scratch:
+        home = options.data_dir or Path(scratch)
+        home.mkdir(parents=True, exist_ok=True)
+        postgres = EmbeddedPostgres(home / "postgres")
+        console.print(f"Starting PostgreSQL in {home}…")
+        server_url = await asyncio.to_thread(postgres.start)
+        try:
+            return await _bench(home, server_url, options, console)
+        finally:
+            await asyncio.to_thread(postgres.stop)
+
+
+async def _bench(
+    home: Path, server_url: str, options: AuditBenchOptions, console: Console
+) -> AuditReport:
+    report = AuditReport()
+    owner_url = ensure_database(server_url, DATABASE)
+    await asyncio.to_thread(upgrade_to_head, owner_url)
+    app_url = url_as(owner_url, APP_LOGIN)
+    await asyncio.to_thread(ensure_app_login, owner_url, app_url)
+    key_file = home / "master-keys"
+    if not key_file.exists():
+        key_file.write_text(key_file_line("bench-oblast") + "\n")
+    now = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+    stored = _scalar(owner_url, "SELECT count(*) FROM case_projections")
+    if stored:
+        console.print(f"Reusing the {stored:,} cases already in {home}")
+    else:
+        spec = OblastSpec(
+            cases=options.cases,
+            now=now,
+            events_per_case=options.events_per_case,
+            seed=options.seed,
+            jobs=options.jobs,
+        )
+        made = await generate_oblast(owner_url, key_file, spec, console.print)
+        report.add(
+            "generate: cases, events",
+            f"{made.cases:,} cases, {made.events:,} events in {made.seconds / 60:.1f} min "
+            f"({made.events_per_second:,.0f} events/s)",
+            "350k × 30 well under 15 min",
+            made.seconds < 15 * 60 if made.cases >= 350_000 else None,
+        )
+    events = _scalar(owner_url, "SELECT count(*) FROM case_events")
+    settings = Settings(
+        master_key_file=key_file,
+        database_url=app_url,
+        temporal_address=f"127.0.0.1:{free_port()}",  # the API connects lazily: reads only
+        jwt_secret=SecretStr(uuid.uuid4().hex * 2),
+        pseudonym_secret=SecretStr(uuid.uuid4().hex * 2),
+        log_level="WARNING",
+    )
+    rng = random.Random(options.seed)
+    sample = _sample_cases(owner_url, options.requests)
+    console.print("Starting the API in its own process…")
+    async with (
+        api_server(settings, in_process=False, seal=True, needs_temporal=False) as url,
+        lean_http(url, size=2, request_seconds=1800) as http,
+    ):
+        reads = _Reads(http, settings, await _routes(http))
+        console.print(f"Timing reads over {len(sample)} random cases…")
+        await reads.history(report, sample)
+        await reads.state(report, sample, now, rng)
+        await reads.indicators(report, now, options.indicator_runs)
+        await reads.export(report, now)
+        await reads.existing(report, sample)
+    console.print("Verifying the chains…")
+    _verify_cli(report, settings, events)
+    await asyncio.to_thread(_chain_stand_in, report, owner_url, options.jobs, options.verify_limit)
+    return report
+
+
+class _Reads:
+    def __init__(self, http: LeanHttp, settings: Settings, routes: set[str]) -> None:
+        assert settings.jwt_secret is not None
+        secret = settings.jwt_secret.get_secret_value().encode()
+        self.http = http
+        self.routes = routes
+        ministry = issue_token(
+            secret=secret, staff_id="bench-ministry", role=StaffRole.MINISTRY, municipalities=[]
+        )
+        self.ministry = {"Authorization": f"Bearer {ministry}", "X-Purpose": "audit"}
+        specialist = issue_token(
+            secret=secret,
+            staff_id=f"spec-{INBOX_MUNICIPALITY}-01",
+            role=StaffRole.SPECIALIST,
+            municipalities=[INBOX_MUNICIPALITY],
+        )
+        self.specialist = {"Authorization": f"Bearer {specialist}", "X-Purpose": "case_work"}
+
+    async def timed(
+        self, paths: list[str], headers: dict[str, str]
+    ) -> tuple[list[float], str | None]:
+        """Each path's round trip, one at a time; the first failure's description, if any."""
+        took = []
+        for path in paths:
+            started = time.perf_counter()
+            status, body = await self.http.get(path, headers)
+            took.append(time.perf_counter() - started)
+            if status != 200:
+                return took, f"answered {status}: {body[:200].decode(errors='replace')}"
+        return took, None
+
+    def available(self, report: AuditReport, measure: str, route: str) -> bool:
+        if route in self.routes:
+            return True
+        report.add(measure, f"not available ({route} is not routed yet)")
+        return False
+
+    async def latency(
+        self,
+        report: AuditReport,
+        measure: str,
+        paths: list[str],
+        headers: dict[str, str],
+        target_p99: float | None,
+    ) -> None:
+        took, failure = await self.timed(paths, headers)
+        if failure is not None:
+            report.add(measure, f"failed: {failure}")
+            return
+        p50, p99 = percentile(took, 0.5), percentile(took, 0.99)
+        target = "" if target_p99 is None else f"p99 < {target_p99 * 1000:.0f} ms"
+        report.add(
+            measure,
+            f"p50 {p50 * 1000:.1f} ms, p99 {p99 * 1000:.1f} ms ({len(took)} requests)",
+            target,
+            None if target_p99 is None else p99 < target_p99,
+        )
+
+    async def history(self, report: AuditReport, sample: list[dict[str, Any]]) -> None:
+        route = "/api/v1/audit/cases/{case_id}/history"
+        measure = "audit history of a case"
+        if self.available(report, measure, route):
+            paths = [f"/api/v1/audit/cases/{case['case_id']}/history" for case in sample]
+            await self.latency(report, measure, paths, self.ministry, 0.020)
+
+    async def state(
+        self, report: AuditReport, sample: list[dict[str, Any]], now: datetime, rng: random.Random
+    ) -> None:
+        route = "/api/v1/audit/cases/{case_id}/state"
+        measure = "state of a case at a moment"
+        if not self.available(report, measure, route):
+            return
+        paths = []
+        for case in sample:
+            span = (now - case["opened_at"]).total_seconds()
+            at = case["opened_at"] + timedelta(seconds=rng.uniform(0, span))
+            moment = quote(json_time(at))
+            paths.append(f"/api/v1/audit/cases/{case['case_id']}/state?at={moment}")
+        await self.latency(report, measure, paths, self.ministry, 0.050)
+
+    async def indicators(self, report: AuditReport, now: datetime, runs: int) -> None:
+        route = "/api/v1/reports/indicators"
+        measure = "indicators, whole oblast, a year"
+        if not self.available(report, measure, route):
+            return
+        start = (now - timedelta(days=365)).date().isoformat()
+        path = f"{route}?from={start}&to={now.date().isoformat()}"
+        took, failure = await self.timed([path] * runs, self.ministry)
+        if failure is not None:
+            report.add(measure, f"failed: {failure}")
+            return
+        p50 = percentile(took, 0.5)
+        report.add(measure, f"p50 {p50:.2f} s of {runs} runs", "< 3 s", p50 < 3)
+
+    async def export(self, report: AuditReport, now: datetime) -> None:
+        measure = f"export of {EXPORT_MUNICIPALITY}, two years, streamed"
+        start = quote(json_time(now - timedelta(days=800)))
+        period = f"from={start}&to={quote(json_time(now + timedelta(hours=1)))}&format=jsonl"
+        # The municipality in the path (the audit API's), or as a parameter (issue 11's text).
+        if _MUNICIPALITY_EXPORT in self.routes:
+            path = f"/api/v1/audit/municipalities/{EXPORT_MUNICIPALITY}/export?{period}"
+        elif self.available(report, measure, _EXPORT):
+            path = f"{_EXPORT}?municipality={EXPORT_MUNICIPALITY}&{period}"
+        else:
+            return
+        api = _api_process()
+        lines = received = 0
+        rss_before = api.memory_info().rss if api is not None else 0
+        rss_peak = rss_before
+        next_sample = 0
+
+        def sink(chunk: bytes) -> None:
+            """Count the lines; look at the API's memory after every MB streamed."""
+            nonlocal lines, received, rss_peak, next_sample
+            lines += chunk.count(b"\n")
+            received += len(chunk)
+            if api is not None and received >= next_sample:
+                next_sample = received + 2**20
+                rss_peak = max(rss_peak, api.memory_info().rss)
+
+        started = time.perf_counter()
+        status, body = await self.http.get(path, self.ministry, sink=sink)
+        took = time.perf_counter() - started
+        if status != 200:
+            report.add(measure, f"failed: answered {status}: {body[:200].decode(errors='replace')}")
+            return
+        rate = lines / took if took else 0.0
+        grew = (rss_peak - rss_before) / 2**20
+        report.add(
+            measure,
+            f"{lines:,} events in {took:.2f} s: {rate:,.0f} events/s; API grew {grew:.0f} MB",
+            "≥ 50,000 events/s, memory flat",
+            rate >= 50_000,
+        )
+
+    async def existing(self, report: AuditReport, sample: list[dict[str, Any]]) -> None:
+        paths = [f"/api/v1/cases/{case['case_id']}/events" for case in sample]
+        await self.latency(
+            report, "GET /cases/{id}/events (today's history)", paths, self.ministry, 0.020
+        )
+        count = max(20, len(sample) // 4)
+        page = "/api/v1/cases?municipality=novosibirsk&limit=50"
+        await self.latency(
+            report,
+            "GET /cases, a page of novosibirsk (ministry)",
+            [page] * count,
+            self.ministry,
+            None,
+        )
+        mine = "/api/v1/cases?limit=50"
+        await self.latency(
+            report,
+            f"GET /cases, a page of {INBOX_MUNICIPALITY} (specialist)",
+            [mine] * count,
+            self.specialist,
+            None,
+        )
+        await self.latency(
+            report,
+            f"GET /tasks, a {INBOX_MUNICIPALITY} specialist's inbox",
+            ["/api/v1/tasks"] * count,
+            self.specialist,
+            None,
+        )
+
+
+async def _routes(http: LeanHttp) -> set[str]:
+    status, body = await http.get("/openapi.json", {})
+    if status != 200:
+        raise BenchError(f"GET /openapi.json answered {status}")
+    return set(json.loads(body)["paths"])
+
+
+def _api_process() -> psutil.Process | None:
+    """The API's child process (`kurator api`), to watch its memory."""
+    for child in psutil.Process().children():
+        try:
+            if "workers.cli" in " ".join(child.cmdline()):
+                return child
+        except psutil.Error:
+            continue
+    return None
+
+
+def _scalar(url: str, query: str) -> int:
+    with psycopg.connect(psycopg_url(url)) as connection:
+        row = connection.execute(query).fetchone()
+    return int(row[0]) if row is not None else 0
+
+
+def _sample_cases(url: str, count: int) -> list[dict[str, Any]]:
+    with psycopg.connect(psycopg_url(url), row_factory=psycopg.rows.dict_row) as connection:
+        return connection.execute(
+            "SELECT case_id, opened_at, municipality FROM case_projections "
+            "ORDER BY random() LIMIT %s",
+            (count,),
+        ).fetchall()
+
+
+def _verify_cli(report: AuditReport, settings: Settings, events: int) -> None:
+    """`kurator audit verify`, when the CLI has it (issue 11's own verifier)."""
+    from workers.cli import app
+
+    measure = "kurator audit verify, everything"
+    if not any(group.name == "audit" for group in app.registered_groups):
+        report.add(measure, "not available (no `kurator audit` command yet)")
+        return
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KURATOR_")}
+    env.update(
+        {
+            "KURATOR_DATABASE_URL": settings.require_database_url(),
+            "KURATOR_MASTER_KEY_FILE": str(settings.require_master_key_file()),
+            "KURATOR_LOG_LEVEL": "WARNING",
+        }
+    )
+    started = time.perf_counter()
+    done = subprocess.run(
+        # No anchors were ever made for a synthetic oblast: each chain checked on its own.
+        [sys.executable, "-m", "workers.cli", "audit", "verify", "--chains-only"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    took = time.perf_counter() - started
+    if done.returncode != 0:
+        report.add(measure, f"failed (exit {done.returncode}): {done.stderr.strip()[-200:]}")
+        return
+    report.add(
+        measure,
+        f"{events:,} events in {took / 60:.1f} min: {events / took:,.0f} events/s",
+        "minutes, not hours",
+        took < 3600,
+    )
+
+
+def _chain_stand_in(report: AuditReport, url: str, jobs: int, limit: int | None) -> None:
+    """Every case's chain checked over the stored rows, streamed in (case, seq) order through
+    server-side cursors, the case ids split into `jobs` ranges checked by as many processes."""
+    started = time.perf_counter()
+    bounds = [(2**128 * n) // jobs for n in range(jobs + 1)]
+    ranges = [(str(uuid.UUID(int=lo)), _upper(hi)) for lo, hi in itertools.pairwise(bounds)]
+    share = None if limit is None else max(1, limit // jobs)
+    if jobs <= 1:
+        results = [check_chains(url, *ranges[0], share)]
+    else:
+        with ProcessPoolExecutor(jobs, mp_context=get_context("spawn")) as pool:
+            lows, highs = zip(*ranges, strict=True)
+            results = list(pool.map(check_chains, [url] * jobs, lows, highs, [share] * jobs))
+    took = time.perf_counter() - started
+    checked = sum(done for done, _ in results)
+    broken = sum(bad for _, bad in results)
+    report.add(
+        f"chain check (check_chain, server-side cursor, {jobs} processes)",
+        f"{checked:,} events in {took / 60:.1f} min: {checked / took:,.0f} events/s, "
+        f"{broken} broken",
+        "minutes, not hours",
+        broken == 0 and took < 3600,
+    )
+
+
+def _upper(bound: int) -> str | None:
+    return None if bound >= 2**128 else str(uuid.UUID(int=bound))
+
+
+def check_chains(url: str, low: str, high: str | None, limit: int | None) -> tuple[int, int]:
+    """The events checked and the chains broken among the cases from `low` up to `high`."""
+    checked = broken = 0
+    rows: list[dict[str, Any]] = []
+    query = "SELECT * FROM case_events WHERE case_id >= %s" + (
+        "" if high is None else " AND case_id < %s"
+    )
+    parameters = (low,) if high is None else (low, high)
+    with (
+        psycopg.connect(psycopg_url(url), row_factory=psycopg.rows.dict_row) as connection,
+        connection.cursor(name="chain_stand_in") as cursor,
+    ):
+        cursor.itersize = _CHAIN_BATCH
+        cursor.execute(query + " ORDER BY case_id, seq", parameters)
+        for row in cursor:
+            if rows and row["case_id"] != rows[0]["case_id"]:
+                broken += _broken(rows)
+                checked += len(rows)
+                rows = []
+                if limit is not None and checked >= limit:
+                    return checked, broken
+            rows.append(row)
+    if rows:
+        broken += _broken(rows)
+        checked += len(rows)
+    return checked, broken
+
+
+def _broken(rows: list[dict[str, Any]]) -> int:
+    _, problem = check_chain(rows[0]["case_id"], rows)
+    return 0 if problem is None else 1
+
+
+def print_report(report: AuditReport, console: Console, options: AuditBenchOptions) -> None:
+    table = Table(
+        title="Audit reads over a synthetic oblast",
+        caption=f"{options.cases:,} cases asked, ~{options.events_per_case} events each; "
+        "API in its own process; one request at a time",
+    )
+    for column in ("measure", "figure", "target", ""):
+        table.add_column(column)
+    for figure in report.figures:
+        table.add_row(figure.measure, figure.figure, figure.target, figure.verdict)
+    console.print(table)
+
+
+def main(options: AuditBenchOptions, console: Console) -> int:
+    """The `kurator bench audit` command; its exit status."""
+    try:
+        report = asyncio.run(run_audit_bench(options, console))
+    except BenchError as error:
+        console.print(f"[red]bench failed: {error}[/]")
+        return 1
+    print_report(report, console, options)
+    return 0
