@@ -8,7 +8,7 @@ so the dashboard opens without a tool that sets `Authorization`.
 """
 
 from datetime import UTC, date, datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
@@ -17,7 +17,7 @@ from api.auth import TokenError, read_token
 from api.codec_caller import CODEC_PREFIX, REPORTS_PREFIX, presented_token
 from api.dashboard.page import PAGE_HEADERS, FormState, dashboard_page, error_page
 from api.deps import State, territory
-from api.errors import ApiError, error_responses
+from api.errors import ApiError, ErrorBody
 from models.payloads.actions import Actor
 from models.payloads.vocabulary import StaffRole
 from models.reports.catalogue import IndicatorId
@@ -49,6 +49,16 @@ OneIndicator = Annotated[
     IndicatorId | None, Query(description="CSV only: this indicator's own table.")
 ]
 
+_PAGE = {"text/html": {"schema": {"type": "string"}}}
+
+
+def _refusals(*statuses: int, as_json: bool) -> dict[int | str, dict[str, Any]]:
+    """The refusals' documentation: a page for a browser, and JSON unless only a page."""
+    if as_json:
+        return {status: {"model": ErrorBody, "content": _PAGE} for status in statuses}
+    return {status: {"content": _PAGE} for status in statuses}
+
+
 _DESCRIPTION = (
     "Each indicator comes with its Russian label and how it is computed "
     "(models/policy/indicators.toml). Periods are local dates, both ends included."
@@ -61,8 +71,8 @@ _DESCRIPTION = (
     description=_DESCRIPTION,
     response_model=IndicatorReport,
     responses={
-        **error_responses(401, 403, 422),
-        200: {"content": {"text/csv": {}, "text/html": {}}},
+        **_refusals(401, 403, 422, as_json=True),
+        200: {"content": {"text/csv": {"schema": {"type": "string"}}, **_PAGE}},
     },
 )
 async def indicators(
@@ -82,6 +92,7 @@ async def indicators(
     "/indicators.html",
     summary="The indicators dashboard (HTML with inline SVG charts)",
     response_class=HTMLResponse,
+    responses=_refusals(401, 403, 422, as_json=False),
 )
 async def dashboard(
     request: Request,
