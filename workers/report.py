@@ -37,8 +37,9 @@ async def write_report(settings: Settings, request: ReportRequest) -> list[Path]
     )
     engine = make_async_engine(settings.require_database_url())
     try:
-        reads = make_session_factory(engine.execution_options(isolation_level="AUTOCOMMIT"))
-        report = await compute_report(reads, setup, chosen, now=datetime.now(UTC))
+        report = await compute_report(
+            make_session_factory(engine), setup, chosen, now=datetime.now(UTC)
+        )
     finally:
         await engine.dispose()
     request.out.mkdir(parents=True, exist_ok=True)

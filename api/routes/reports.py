@@ -150,7 +150,7 @@ async def _answer(
         return _refusal(ApiError(403, "forbidden", str(error)), answer_format, form)
     except ApiError as error:
         return _refusal(error, answer_format, form)
-    report = await compute_report(state.reads, setup, chosen, now=datetime.now(UTC))
+    report = await compute_report(state.sessions, setup, chosen, now=datetime.now(UTC))
     if answer_format == "csv":
         return _csv(report, indicator)
     if answer_format == "html":

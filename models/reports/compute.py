@@ -1,6 +1,10 @@
 """Computing a report: the selected indicators' queries, run side by side on sessions of their
-own (each one statement, so an AUTOCOMMIT session: no BEGIN, no ROLLBACK), bounded so a report
-never takes every connection of the pool."""
+own, bounded so a report never takes every connection of the pool.
+
+Each query runs in a READ ONLY transaction of its own, not in an autocommit session: a
+transaction is what lets `SET LOCAL` give the query's sorts and hash aggregates the memory
+they need (PostgreSQL's default 4 MB spills a year of the oblast's events to disk) without
+changing the pooled connection for the requests after it."""
 
 import asyncio
 from collections.abc import Awaitable, Callable
@@ -8,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from sqlalchemy import text
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models.db import SessionFactory
@@ -54,6 +59,10 @@ QUERIES: dict[IndicatorId, tuple[list[Column], Query]] = {
 
 # At most this many of a report's queries at once: the API's pool has 5 connections (+10).
 CONCURRENT_QUERIES = 4
+# Memory for each sort or hash of a report's query (each of its parallel workers has its own).
+REPORT_WORK_MEM = "64MB"
+_READ_ONLY = text("SET TRANSACTION READ ONLY")
+_WORK_MEM = text(f"SET LOCAL work_mem = '{REPORT_WORK_MEM}'")
 
 
 @dataclass(frozen=True)
@@ -76,8 +85,9 @@ def load_report_setup(indicators_file: Path | None) -> ReportSetup:
 
 
 async def compute_report(
-    reads: SessionFactory, setup: ReportSetup, report_filter: ReportFilter, *, now: datetime
+    sessions: SessionFactory, setup: ReportSetup, report_filter: ReportFilter, *, now: datetime
 ) -> IndicatorReport:
+    """The report; `sessions` are transactional sessions (not autocommit: see above)."""
     scope = Scope(
         report_filter,
         working_day_table(
@@ -89,7 +99,10 @@ async def compute_report(
     gate = asyncio.Semaphore(CONCURRENT_QUERIES)
 
     async def one(query: Query) -> list[dict[str, Cell]]:
-        async with gate, reads() as session:
+        async with gate, sessions() as session, session.begin():
+            connection = await session.connection()
+            await connection.execute(_READ_ONLY)
+            await connection.execute(_WORK_MEM)
             return await query(session, scope)
 
     chosen = setup.indicators.indicators

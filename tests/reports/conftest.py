@@ -28,7 +28,7 @@ async def report_database(postgres_server: str) -> AsyncIterator[str]:
 
 
 @pytest_asyncio.fixture(scope="module")
-async def report_reads(report_database: str) -> AsyncIterator[SessionFactory]:
+async def report_sessions(report_database: str) -> AsyncIterator[SessionFactory]:
     engine = make_async_engine(report_database)
-    yield make_session_factory(engine.execution_options(isolation_level="AUTOCOMMIT"))
+    yield make_session_factory(engine)
     await engine.dispose()

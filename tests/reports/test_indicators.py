@@ -42,8 +42,8 @@ def by(key: str, found: list[dict[str, Cell]]) -> dict[Cell, dict[str, Cell]]:
     return {row[key]: row for row in found}
 
 
-async def test_the_whole_oblast_in_march(report_reads: SessionFactory) -> None:
-    report = await _report(report_reads)
+async def test_the_whole_oblast_in_march(report_sessions: SessionFactory) -> None:
+    report = await _report(report_sessions)
     assert [t.id for t in report.indicators] == list(IndicatorId)
     assert all(t.label_ru and t.description_ru for t in report.indicators)
 
@@ -115,8 +115,8 @@ async def test_the_whole_oblast_in_march(report_reads: SessionFactory) -> None:
     ]
 
 
-async def test_a_territory_sees_only_its_cases(report_reads: SessionFactory) -> None:
-    berdsk = await _report(report_reads, territory=("berdsk",))
+async def test_a_territory_sees_only_its_cases(report_sessions: SessionFactory) -> None:
+    berdsk = await _report(report_sessions, territory=("berdsk",))
     assert berdsk.municipalities == ["berdsk"]
     closures = rows(berdsk, IndicatorId.CLOSURE_REASONS)
     assert [(r["closure_reason"], r["cases"], r["share"]) for r in closures] == [
@@ -130,7 +130,7 @@ async def test_a_territory_sees_only_its_cases(report_reads: SessionFactory) -> 
     assert urgent["urgent_service_given"]["records"] == 0
     assert urgent["child_safety_alert"]["records"] == 1
 
-    iskitim = await _report(report_reads, municipality="iskitim_district")
+    iskitim = await _report(report_sessions, municipality="iskitim_district")
     assert rows(iskitim, IndicatorId.CLOSURE_REASONS) == [
         {
             "closure_reason": "goals_achieved",
@@ -145,7 +145,9 @@ async def test_a_territory_sees_only_its_cases(report_reads: SessionFactory) -> 
     assert rows(iskitim, IndicatorId.OPEN_CASES_BY_STAGE_LEVEL) == []
 
 
-async def test_an_empty_period_has_every_month_and_no_shares(report_reads: SessionFactory) -> None:
+async def test_an_empty_period_has_every_month_and_no_shares(
+    report_sessions: SessionFactory,
+) -> None:
     chosen = report_filter(
         date_from=date(2025, 11, 1),
         date_to=date(2026, 1, 10),
@@ -153,7 +155,7 @@ async def test_an_empty_period_has_every_month_and_no_shares(report_reads: Sessi
         territory=None,
         utc_offset=SETUP.utc_offset,
     )
-    report = await compute_report(report_reads, SETUP, chosen, now=datetime.now(UTC))
+    report = await compute_report(report_sessions, SETUP, chosen, now=datetime.now(UTC))
     assert [r["month"] for r in rows(report, IndicatorId.NEW_AND_CLOSED_BY_MONTH)] == [
         "2025-11",
         "2025-12",
