@@ -4,12 +4,17 @@ the dashboard page, the 422s, and the browser's sign-in cookie."""
 import csv
 import io
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import httpx
+import pytest
 import pytest_asyncio
 from temporalio.testing import WorkflowEnvironment
 
+from api.app import create_app
 from models.payloads.vocabulary import StaffRole
+from models.reports.catalogue import IndicatorSetError
+from models.settings import Settings
 from tests.support.api import api_client, api_settings, bearer
 from tests.support.report_cases import march_cases
 
@@ -202,3 +207,13 @@ async def test_a_browser_signs_in_with_the_codec_cookie_and_without_it_gets_a_li
 
 def test_the_history_has_the_cases_the_figures_assume() -> None:
     assert len(march_cases()) == 7
+
+
+def test_an_unknown_indicator_in_the_file_stops_the_api_before_it_serves(tmp_path: Path) -> None:
+    wrong = tmp_path / "indicators.toml"
+    wrong.write_text(
+        'version = "x"\n[[indicators]]\nid = "happiness"\nlabel_ru = "С"\ndescription_ru = "Д"\n',
+        encoding="utf-8",
+    )
+    with pytest.raises(IndicatorSetError, match="unknown indicator id 'happiness'"):
+        create_app(Settings.model_construct(indicators_file=wrong))
