@@ -13,11 +13,22 @@ from api.codec_cors import CodecCors
 from api.database_errors import install_database_error_handlers
 from api.errors import error_responses, install_error_handlers
 from api.metrics import ApiMetrics
-from api.routes import actions, audit, cases, codec, codec_sign_in, families, health, tasks
+from api.routes import (
+    actions,
+    audit,
+    cases,
+    codec,
+    codec_sign_in,
+    families,
+    health,
+    reports,
+    tasks,
+)
 from api.state import AppState
 from infra.sealing.setup import sealing_from_settings
 from infra.temporal_client import connect_temporal
 from models.db import make_async_engine, make_session_factory
+from models.reports.compute import load_report_setup
 from models.settings import Settings
 
 # A PostgreSQL that accepts connections and then says nothing (frozen, or a half-open network
@@ -29,6 +40,8 @@ def create_app(settings: Settings, *, seal_payloads: bool = True) -> FastAPI:
     """The API. `seal_payloads=False` talks to Temporal in plain pydantic JSON: only for
     `kurator bench --no-seal`, which measures what sealing costs; never in production."""
     metrics = ApiMetrics() if settings.api_metrics_port is not None else None
+    # Here, not in the lifespan: a wrong indicator file stops `kurator api` before it serves.
+    report_setup = load_report_setup(settings.indicators_file)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -60,6 +73,7 @@ def create_app(settings: Settings, *, seal_payloads: bool = True) -> FastAPI:
             keys=keys,
             jwt_secret=settings.require_secret("jwt_secret"),
             pseudonym_secret=settings.require_secret("pseudonym_secret"),
+            reports=report_setup,
         )
         stop_metrics = (
             metrics.serve(settings.metrics_host, settings.api_metrics_port)
@@ -101,4 +115,5 @@ def create_app(settings: Settings, *, seal_payloads: bool = True) -> FastAPI:
     app.include_router(audit.router, responses=error_responses(503))
     app.include_router(codec.router, responses=error_responses(413, 503))
     app.include_router(codec_sign_in.router, responses=error_responses(413, 503))
+    app.include_router(reports.router, responses=error_responses(503))
     return app

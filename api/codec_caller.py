@@ -5,8 +5,10 @@ Why a cookie: the Web UI sends `Authorization` only with an access token of its 
 (OIDC, `TEMPORAL_CODEC_PASS_ACCESS_TOKEN`), and the dev server's UI has no login. With the
 UI's "Include cross-origin credentials" setting it sends cookies instead, and a cookie set by
 the API on 127.0.0.1 travels with the UI's requests from 127.0.0.1:8233 (same site, so
-SameSite=Lax lets it through). The cookie's path is the codec's: the rest of the API takes
-`Authorization` only, so no other route can be driven by a cookie a browser sends on its own.
+SameSite=Lax lets it through). The same sign-in is set for two paths, the codec's and the
+reports' (the indicators dashboard a person opens in a browser, GET only): the rest of the API
+takes `Authorization` only, so no other route can be driven by a cookie a browser sends on its
+own.
 
 No credentials is an answer, not an error: the payloads come back sealed. A token that is
 there but invalid (expired, forged) is a 401, so the UI says why nothing opens.
@@ -22,7 +24,11 @@ from api.errors import ApiError
 from models.payloads.actions import Actor
 
 CODEC_PREFIX = "/api/v1/codec"
+REPORTS_PREFIX = "/api/v1/reports"
 SIGN_IN_COOKIE = "kurator_codec_token"
+# Where the browser sends the sign-in cookie: one cookie per path, so no route between them
+# (the cases, the families) ever receives it.
+SIGN_IN_COOKIE_PATHS = (CODEC_PREFIX, REPORTS_PREFIX)
 
 
 def presented_token(request: Request) -> str | None:

@@ -7,6 +7,7 @@ from temporalio.client import Client
 
 from infra.sealing.family_keys import FamilyKeyStore
 from models.db import SessionFactory
+from models.reports.compute import ReportSetup
 from models.settings import Settings
 
 
@@ -25,3 +26,5 @@ class AppState:
     keys: FamilyKeyStore
     jwt_secret: bytes
     pseudonym_secret: bytes
+    # The indicator set, the production calendar and the local offset reports use.
+    reports: ReportSetup

@@ -89,6 +89,11 @@ class Settings(BaseSettings):
     case_policy: str = Field(
         "default", pattern=r"^[a-z0-9_-]{1,32}$", description="The policy new cases follow."
     )
+    indicators_file: Path | None = Field(
+        None,
+        description="The indicator set reports show (TOML, as models/policy/indicators.toml); "
+        "an unknown indicator id in it stops the process at start. Unset: the shipped set.",
+    )
     allow_policy_override: bool = Field(
         False, description="Let an intake choose its policy (for demos; `kurator dev` sets it)."
     )

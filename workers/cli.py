@@ -3,7 +3,7 @@
 import asyncio
 import logging
 import os
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Annotated
 
@@ -81,6 +81,7 @@ def api() -> None:
     """Serve the staff API with uvicorn on KURATOR_API_HOST:KURATOR_API_PORT. Needs
     KURATOR_DATABASE_URL and KURATOR_TEMPORAL_ADDRESS."""
     from api.app import create_app
+    from models.reports.catalogue import IndicatorSetError
 
     settings = _settings()
     try:
@@ -88,9 +89,12 @@ def api() -> None:
         settings.require_temporal_address()
     except SettingsError as error:
         raise _exit_on_missing_setting(error) from None
-    config = uvicorn.Config(
-        create_app(settings), host=settings.api_host, port=settings.api_port, log_config=None
-    )
+    try:
+        app = create_app(settings)
+    except IndicatorSetError as error:
+        log.error(f"invalid setting KURATOR_INDICATORS_FILE: {error}")
+        raise typer.Exit(2) from None
+    config = uvicorn.Config(app, host=settings.api_host, port=settings.api_port, log_config=None)
     uvicorn.Server(config).run()
 
 
@@ -398,6 +402,48 @@ def verify_export(
     from workers.audit_export_cli import verify_export as check
 
     raise typer.Exit(check(file))
+
+
+@app.command()
+def report(
+    date_from: Annotated[str, typer.Option("--from", help="First day, YYYY-MM-DD.")],
+    date_to: Annotated[str, typer.Option("--to", help="Last day, YYYY-MM-DD (included).")],
+    out: Annotated[Path, typer.Option(help="The folder to write into (created if missing).")],
+    municipality: Annotated[
+        str | None, typer.Option(help="One municipality's code; default: the whole oblast.")
+    ] = None,
+) -> None:
+    """Write the pilot's indicators for a period: the dashboard page (OUT/index.html, charts
+    inline, opens offline) and CSV files (OUT/indicators.csv with every indicator, and one
+    OUT/<indicator>.csv each). Reads KURATOR_DATABASE_URL; KURATOR_INDICATORS_FILE chooses the
+    indicators."""
+    from models.reports.catalogue import IndicatorSetError
+    from models.reports.period import ReportFilterError
+    from workers.report import ReportRequest, write_report
+
+    settings = _settings()
+    try:
+        first, last = _iso_day("--from", date_from), _iso_day("--to", date_to)
+        written = asyncio.run(write_report(settings, ReportRequest(first, last, municipality, out)))
+    except SettingsError as error:
+        raise _exit_on_missing_setting(error) from None
+    except ReportFilterError as error:
+        log.error(f"invalid filter: {error}")
+        raise typer.Exit(2) from None
+    except IndicatorSetError as error:
+        log.error(f"invalid setting KURATOR_INDICATORS_FILE: {error}")
+        raise typer.Exit(2) from None
+    for path in written:
+        typer.echo(str(path))
+
+
+def _iso_day(option: str, value: str) -> date:
+    from models.reports.period import ReportFilterError
+
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise ReportFilterError(option.removeprefix("--"), "not a date (YYYY-MM-DD)") from None
 
 
 @app.command()

@@ -17,7 +17,7 @@ from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, Field
 
 from api.auth import TokenError, read_token
-from api.codec_caller import CODEC_PREFIX, SIGN_IN_COOKIE
+from api.codec_caller import CODEC_PREFIX, REPORTS_PREFIX, SIGN_IN_COOKIE, SIGN_IN_COOKIE_PATHS
 from api.deps import State
 from api.errors import ApiError, error_responses
 from models.payloads.vocabulary import StaffRole
@@ -70,6 +70,8 @@ all), each read written to the family's access log.</p>
 <button type="submit">Sign in</button> <button type="button" id="sign-out">Sign out</button>
 </form>
 <p id="result" role="status"></p>
+<p>The same sign-in opens the pilot's indicators (supervisors, heads, the ministry):
+<a href="{reports}">{reports}</a>.</p>
 <h2>Once per browser, in the Temporal Web UI</h2>
 <ol>
 <li>Open the UI's <b>Codec Server</b> settings (the icon at the top right).</li>
@@ -108,7 +110,12 @@ def _content_security_policy() -> str:
 )
 async def sign_in_page(request: Request) -> HTMLResponse:
     endpoint = str(request.url_for("decode")).removesuffix("/decode")
-    page = _PAGE.replace("{endpoint}", html.escape(endpoint)).replace("{script}", _SCRIPT)
+    reports = f"{REPORTS_PREFIX}/indicators.html"
+    page = (
+        _PAGE.replace("{endpoint}", html.escape(endpoint))
+        .replace("{reports}", html.escape(reports))
+        .replace("{script}", _SCRIPT)
+    )
     return HTMLResponse(
         page,
         headers={
@@ -131,14 +138,15 @@ async def sign_in(body: SignIn, state: State, request: Request, response: Respon
         actor = read_token(body.token, secret=state.jwt_secret)
     except TokenError as error:
         raise ApiError(401, "invalid_token", str(error)) from None
-    response.set_cookie(
-        SIGN_IN_COOKIE,
-        body.token,
-        path=CODEC_PREFIX,
-        httponly=True,
-        samesite="lax",
-        secure=request.url.scheme == "https",
-    )
+    for path in SIGN_IN_COOKIE_PATHS:
+        response.set_cookie(
+            SIGN_IN_COOKIE,
+            body.token,
+            path=path,
+            httponly=True,
+            samesite="lax",
+            secure=request.url.scheme == "https",
+        )
     response.headers["Cache-Control"] = "no-store"
     territory = (
         "all" if actor.role is StaffRole.MINISTRY else ", ".join(sorted(actor.municipalities))
@@ -148,4 +156,5 @@ async def sign_in(body: SignIn, state: State, request: Request, response: Respon
 
 @router.post("/sign-out", status_code=204, summary="Forget this browser's codec sign-in cookie")
 async def sign_out(response: Response) -> None:
-    response.delete_cookie(SIGN_IN_COOKIE, path=CODEC_PREFIX, httponly=True, samesite="lax")
+    for path in SIGN_IN_COOKIE_PATHS:
+        response.delete_cookie(SIGN_IN_COOKIE, path=path, httponly=True, samesite="lax")

@@ -12,8 +12,10 @@ from models.tables.family_erasure import FamilyErasure
 from models.tables.idempotency_key import IdempotencyKey
 from models.tables.municipality import MunicipalityRow
 from models.tables.notification import Notification
+from models.tables.report_indexes import REPORT_INDEXES
 
 __all__ = [
+    "REPORT_INDEXES",
     "CaseChainHead",
     "CaseEvent",
     "CaseInboxItem",

@@ -81,11 +81,14 @@ class Browser:
         os.close(from_browser_write)
         self._ids = itertools.count(1)
         self._buffer = b""
+        # Events the browser sent while we waited for answers (console messages, log entries).
+        self.events: list[dict[str, Any]] = []
         target = self._call("Target.createTarget", {"url": "about:blank"})["targetId"]
         attached = self._call("Target.attachToTarget", {"targetId": target, "flatten": True})
         self._session = attached["sessionId"]
         self.page("Page.enable")
         self.page("Runtime.enable")
+        self.page("Log.enable")  # what the console shows beyond scripts: CSP refusals, 404s
 
     def __enter__(self) -> Self:
         return self
@@ -136,6 +139,20 @@ class Browser:
                 raise BrowserError(f"not true within {within}s: {expression}")
             time.sleep(0.25)
 
+    def console_errors(self) -> list[str]:
+        """Every error the page's console showed so far: exceptions, console.error calls and
+        the browser's own error entries (a refused resource, a policy violation)."""
+        errors = []
+        for event in self.events:
+            method, params = event.get("method"), event.get("params", {})
+            if method == "Runtime.exceptionThrown":
+                errors.append(str(params.get("exceptionDetails", {}).get("text")))
+            elif method == "Runtime.consoleAPICalled" and params.get("type") == "error":
+                errors.append(str([arg.get("value") for arg in params.get("args", [])]))
+            elif method == "Log.entryAdded" and params.get("entry", {}).get("level") == "error":
+                errors.append(str(params["entry"].get("text")))
+        return errors
+
     def text(self) -> str:
         return str(self.evaluate("document.body ? document.body.innerText : ''"))
 
@@ -154,6 +171,8 @@ class Browser:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             answer = self._receive()
+            if "method" in answer and "id" not in answer:
+                self.events.append(answer)
             if answer.get("id") == call_id:
                 if "error" in answer:
                     raise BrowserError(f"{method}: {answer['error'].get('message')}")
