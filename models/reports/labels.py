@@ -27,6 +27,8 @@ LEVELS: dict[str, str] = {
 
 CLOSURE_REASONS: dict[str, str] = {
     ClosureReason.GOALS_ACHIEVED: "ТЖС преодолена",
+    # A closure event whose reason is missing (none the workflow writes): counted, not lost.
+    "unrecorded": "причина не записана",
     ClosureReason.WRITTEN_REFUSAL: "письменный отказ",
     ClosureReason.TERM_EXPIRED: "истёк срок",
     ClosureReason.RELOCATED: "смена места жительства",

@@ -19,7 +19,7 @@ CLOSURE_COLUMNS = [
 async def closure_reasons(session: AsyncSession, scope: Scope) -> list[dict[str, Cell]]:
     join, territory = scope.events_in_territory()
     sql = f"""
-        SELECT e.data->>'closure_reason' AS reason, count(*) AS cases
+        SELECT COALESCE(e.data->>'closure_reason', 'unrecorded') AS reason, count(*) AS cases
         FROM case_events e {join}
         WHERE e.action = 'case_closed' AND e.occurred_at >= :start AND e.occurred_at < :end
               {territory}
