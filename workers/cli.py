@@ -383,12 +383,6 @@ def erase_family_data(
     typer.echo(answer)
 
 
-audit_app = typer.Typer(
-    help="The audit trail: case histories and their exports.", no_args_is_help=True
-)
-app.add_typer(audit_app, name="audit")
-
-
 @audit_app.command("verify-export")
 def verify_export(
     file: Annotated[

@@ -44,6 +44,7 @@ from tests.support.api import (
     read_headers,
 )
 from tests.support.polling import eventually
+from tests.support.sdk_markers import sdk_marker_record
 from tests.support.sealing import TEST_MASTER_KEY_FILE
 from workers.worker import build_worker
 from workflows.ids import follow_up_workflow_id
@@ -144,9 +145,9 @@ async def _whole_lifecycle(
 
 def _payloads(message: Message) -> Iterator[Payload]:
     """Every Payload anywhere in a protobuf message but in search attributes, which Temporal
-    indexes in clear and which hold codes only."""
+    indexes in clear and which hold codes only, and the SDK's own marker records."""
     for path, payload in payloads_of(message):
-        if "search_attributes" not in path:
+        if "search_attributes" not in path and not sdk_marker_record(path, payload):
             yield payload
 
 

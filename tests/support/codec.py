@@ -8,6 +8,8 @@ from temporalio.api.common.v1 import Payload, SearchAttributes
 from temporalio.client import WorkflowHistory
 
 from infra.sealing.codec import SEALED_ENCODING
+from infra.sealing.payloads import payloads_of
+from tests.support.sdk_markers import sdk_marker_record
 
 CODEC = "/api/v1/codec"
 
@@ -36,9 +38,15 @@ def payloads_in(message: Message) -> list[Payload]:
 
 
 def history_payloads(history: WorkflowHistory) -> list[Payload]:
+    """Every payload of the history the Web UI would send to the codec: all but search
+    attributes and the SDK's own marker records (tests/support/sdk_markers.py)."""
     found: list[Payload] = []
     for event in history.events:
-        found += payloads_in(event)
+        found += [
+            payload
+            for path, payload in payloads_of(event)
+            if "search_attributes" not in path and not sdk_marker_record(path, payload)
+        ]
     return found
 
 

@@ -29,11 +29,11 @@ def sdk_marker_record(path: str, payload: Payload) -> bool:
     if payload.metadata.get("encoding") != b"json/plain":
         return False
     content = json.loads(payload.data)
-    if ".details[patch-data]." in path:
+    if "details[patch-data]." in path:
         patch = content.get("id", content.get("patch_id"))
         ours = patch == PERSIST_AS_LOCAL_ACTIVITY or str(patch).startswith(CALENDAR_PATCH_PREFIX)
         return bool(ours) and set(content) <= {"id", "patch_id", "deprecated"}
-    if ".marker_recorded_event_attributes.details[data]." in path:
+    if "marker_recorded_event_attributes.details[data]." in path:
         return set(content) <= _LOCAL_ACTIVITY_RECORD and content.get("activity_type") in {
             "persist_step",
             "refresh_calendar",

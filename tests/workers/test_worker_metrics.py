@@ -20,6 +20,7 @@ EXPECTED = {
     "temporal_workflow_task_replay_latency_seconds_bucket",
     "temporal_activity_execution_latency_seconds_bucket",
     "temporal_activity_schedule_to_start_latency_seconds_bucket",
+    "temporal_local_activity_execution_latency_seconds_bucket",
     "temporal_sticky_cache_size",
     "temporal_sticky_cache_hit_total",
     "temporal_num_pollers",
@@ -52,7 +53,10 @@ async def test_the_sdks_metrics_are_served_with_task_queue_and_type_labels_only(
     assert {labels["task_queue"] for labels in latencies} == {task_queue}
     assert {labels["workflow_type"] for labels in latencies} == {"CaseWorkflow"}
     activities = scraped.labelled("temporal_activity_execution_latency_seconds_bucket")
-    assert "persist_step" in {labels["activity_type"] for labels in activities}
+    assert "load_case_policy" in {labels["activity_type"] for labels in activities}
+    # Steps persist as local activities (workflows/case_runtime.py).
+    local = scraped.labelled("temporal_local_activity_execution_latency_seconds_bucket")
+    assert "persist_step" in {labels["activity_type"] for labels in local}
     ids = {handle.id, handle.id.removeprefix("case-"), str(outcome.view.case_id)}
     ids |= {run for run in (handle.first_execution_run_id, handle.result_run_id) if run}
     leaked = {value for value in scraped.label_values() if any(i in value for i in ids)}
