@@ -23,7 +23,8 @@ from infra.audit.anchor_keys import (
 from infra.audit.anchor_log import AnchorLogError
 from infra.audit.verify import VerifyResult, verify_database
 from infra.logs import configure_logging, get_logger
-from models.settings import Settings, SettingsError, get_settings
+from models.settings import Settings, SettingsError
+from workers.process_settings import process_settings
 
 log = get_logger(__name__)
 
@@ -35,17 +36,6 @@ audit_app = typer.Typer(
     no_args_is_help=True,
     rich_markup_mode="markdown",
 )
-
-
-def _settings() -> Settings:
-    try:
-        settings = get_settings()
-    except SettingsError as error:
-        configure_logging()
-        log.error(str(error))
-        raise typer.Exit(2) from None
-    configure_logging(settings.log_level, settings.log_format)
-    return settings
 
 
 def _fail(message: str, status: int = 2) -> typer.Exit:
@@ -77,7 +67,7 @@ def anchor() -> None:
     from infra.audit.anchor import write_anchor
     from models.db import make_async_engine, make_session_factory
 
-    settings = _settings()
+    settings = process_settings()
     try:
         database_url = settings.require_database_url()
         log_path = settings.require_audit_anchor_log()
@@ -176,7 +166,7 @@ def verify(
     latest anchors: exit 0 when clean, 1 naming the first broken link of each broken case (case
     id, event seq, what is wrong) or the anchor log's first broken line, 2 on a usage error.
     Reads the history only (any login of `kurator_app` will do); prints no stored text."""
-    settings = _settings()
+    settings = process_settings()
     try:
         case_id = uuid.UUID(case) if case is not None else None
     except ValueError:

@@ -12,8 +12,9 @@ import uvicorn
 
 from infra.logs import configure_logging, get_logger
 from models.payloads.vocabulary import StaffRole
-from models.settings import Settings, SettingsError, get_settings
+from models.settings import SettingsError
 from workers.audit_cli import audit_app
+from workers.process_settings import process_settings
 
 log = get_logger(__name__)
 
@@ -23,18 +24,6 @@ app = typer.Typer(
     add_completion=False,
     rich_markup_mode="markdown",  # reflows docstring paragraphs
 )
-
-
-def _settings() -> Settings:
-    """Settings and logging for this process; an invalid setting ends it with status 2."""
-    try:
-        settings = get_settings()
-    except SettingsError as error:
-        configure_logging()
-        log.error(str(error))
-        raise typer.Exit(2) from None
-    configure_logging(settings.log_level, settings.log_format)
-    return settings
 
 
 def _exit_on_missing_setting(error: SettingsError) -> typer.Exit:
@@ -52,7 +41,7 @@ def dev() -> None:
     """
     from workers.devstack.stack import DevStack
 
-    raise typer.Exit(asyncio.run(DevStack(_settings()).run()))
+    raise typer.Exit(asyncio.run(DevStack(process_settings()).run()))
 
 
 @app.command()
@@ -63,7 +52,7 @@ def worker() -> None:
     from workers.worker import run_worker
 
     try:
-        asyncio.run(run_worker(_settings()))
+        asyncio.run(run_worker(process_settings()))
     except SettingsError as error:
         raise _exit_on_missing_setting(error) from None
     except MetricsPortError as error:
@@ -83,7 +72,7 @@ def api() -> None:
     from api.app import create_app
     from models.reports.catalogue import IndicatorSetError
 
-    settings = _settings()
+    settings = process_settings()
     try:
         settings.require_database_url()
         settings.require_temporal_address()
@@ -117,7 +106,7 @@ def token(
     from api.auth import TokenError, issue_token
     from workers.devstack.secrets import stored_dev_secret
 
-    settings = _settings()
+    settings = process_settings()
     secret = (
         settings.jwt_secret.get_secret_value()
         if settings.jwt_secret
@@ -159,7 +148,7 @@ def demo(
     """
     from workers.demo.driver import run_demo
 
-    settings = _settings()
+    settings = process_settings()
     raise typer.Exit(
         run_demo(settings, api_url=api, families=families, seed_value=seed, settle=settle)
     )
@@ -222,7 +211,7 @@ def bench_generate(
 
     from workers.bench.oblast_data import GenerationRefused, OblastSpec, generate_oblast
 
-    settings = _settings()
+    settings = process_settings()
     url = settings.database_owner_url or settings.require_database_url()
     now = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
     spec = OblastSpec(cases=cases, now=now, events_per_case=events_per_case, seed=seed, jobs=jobs)
@@ -310,7 +299,7 @@ def rewrap() -> None:
     from infra.sealing.master_keys import MasterKeyError
     from workers.keys import rewrap_data_keys
 
-    settings = _settings()
+    settings = process_settings()
     try:
         current, count = asyncio.run(rewrap_data_keys(settings))
     except SettingsError as error:
@@ -352,7 +341,7 @@ def erase_family_data(
     from models.access import PurposeError, parse_purpose
     from workers.family_erase import erase_from_cli
 
-    settings = _settings()
+    settings = process_settings()
     try:
         parsed_id = uuid.UUID(family_id)
         parsed_purpose = parse_purpose(purpose)
@@ -415,7 +404,7 @@ def report(
     from models.reports.period import ReportFilterError
     from workers.report import ReportRequest, write_report
 
-    settings = _settings()
+    settings = process_settings()
     try:
         first, last = _iso_day("--from", date_from), _iso_day("--to", date_to)
         written = asyncio.run(write_report(settings, ReportRequest(first, last, municipality, out)))
@@ -449,7 +438,7 @@ def migrate() -> None:
     from infra.db_roles import AppLoginError, ensure_app_login
     from infra.migrate import upgrade_to_head
 
-    settings = _settings()
+    settings = process_settings()
     try:
         owner_url = settings.require_owner_database_url()
         upgrade_to_head(owner_url, master_key_file=settings.master_key_file)

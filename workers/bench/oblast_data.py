@@ -33,7 +33,7 @@ from uuid import UUID
 
 import psycopg
 
-from infra.audit.chain import event_hash, genesis_hash
+from infra.audit.chain import CHAINED_COLUMNS, event_hash, genesis_hash
 from infra.sealing.aead import new_key
 from infra.sealing.columns import seal_free_text
 from infra.sealing.family_keys import DataKey, wrapping_context
@@ -43,26 +43,7 @@ from models.crud.case_projections import view_field
 from workers.bench.oblast_cases import SyntheticCase, synthetic_case
 
 CHUNK_CASES = 500
-_EVENT_COLUMNS = (
-    "id",
-    "case_id",
-    "seq",
-    "action",
-    "actor_id",
-    "actor_role",
-    "stage_before",
-    "stage_after",
-    "reason",
-    "data",
-    "view_changes",
-    "occurred_at",
-    "recorded_at",
-    "idempotency_key",
-    "workflow_id",
-    "run_id",
-    "prev_hash",
-    "hash",
-)
+_EVENT_COLUMNS = (*CHAINED_COLUMNS, "prev_hash", "hash")
 _JSON_COLUMNS = frozenset({"data", "view_changes", "view"})
 _PROJECTION_COLUMNS = (
     "case_id",
