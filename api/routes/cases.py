@@ -25,7 +25,8 @@ from infra.sealing.family_keys import KeyDestroyed
 from models.access import AccessedData
 from models.crud.access_log import Access, log_access
 from models.crud.case_events import list_events
-from models.crud.case_projections import CursorError, list_views
+from models.crud.case_projections import list_views
+from models.crud.cursors import CursorError
 from models.crud.families import locate_family, save_family
 from models.crud.family_erasures import is_erased
 from models.identity import family_key

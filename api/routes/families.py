@@ -24,11 +24,11 @@ from infra.family_erasure import Erased, Eraser, ErasureRefused, erase_family
 from models.access import AccessedData
 from models.crud.access_log import (
     Access,
-    CursorError,
     families_of,
     list_accesses,
     log_access,
 )
+from models.crud.cursors import CursorError
 from models.crud.families import read_family
 from models.crud.family_erasures import is_erased, municipality_of
 from models.family_records import FamilyRecordPublic

@@ -5,8 +5,6 @@ Never commits: the caller runs these inside the transaction of the access they r
 access and its row commit or roll back together.
 """
 
-import base64
-import binascii
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -19,6 +17,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models.access import AccessedData, Purpose
+from models.crud.cursors import CursorError, cursor_parts, encode_cursor
 from models.crud.inserts import table_of
 from models.family_records import FamilyAccessAction
 from models.payloads.vocabulary import StaffRole
@@ -89,25 +88,21 @@ async def log_access(
         await session.exec(_LOG, params=rows)
 
 
-class CursorError(ValueError):
-    """A page cursor that this module did not hand out."""
-
-
 @dataclass(frozen=True)
 class AccessPage:
     items: list[FamilyAccessPublic]
     next_cursor: str | None  # None: this was the last page
 
 
-def encode_cursor(at: datetime, row_id: UUID) -> str:
-    return base64.urlsafe_b64encode(f"{at.isoformat()}|{row_id}".encode()).decode()
+def _cursor(at: datetime, row_id: UUID) -> str:
+    return encode_cursor(at.isoformat(), str(row_id))
 
 
-def decode_cursor(cursor: str) -> tuple[datetime, UUID]:
+def _position(cursor: str) -> tuple[datetime, UUID]:
+    at, row_id = cursor_parts(cursor, 2)
     try:
-        at, _, row_id = base64.urlsafe_b64decode(cursor.encode()).decode().partition("|")
         return datetime.fromisoformat(at), UUID(row_id)
-    except (binascii.Error, UnicodeError, ValueError):
+    except ValueError:
         raise CursorError("not a cursor of this listing") from None
 
 
@@ -136,7 +131,7 @@ async def list_accesses(
         in_territory = select(Family.id).where(col(Family.municipality).in_(list(municipalities)))
         conditions.append(col(FamilyAccess.family_id).in_(in_territory))
     if after is not None:
-        at, row_id = decode_cursor(after)
+        at, row_id = _position(after)
         conditions.append(tuple_(col(FamilyAccess.at), col(FamilyAccess.id)) > tuple_(at, row_id))
     statement = (
         select(FamilyAccess)
@@ -149,9 +144,7 @@ async def list_accesses(
     rows = rows[:limit]
     items = [FamilyAccessPublic.model_validate(row, from_attributes=True) for row in rows]
     last = items[-1] if more and items else None
-    return AccessPage(
-        items=items, next_cursor=None if last is None else encode_cursor(last.at, last.id)
-    )
+    return AccessPage(items=items, next_cursor=None if last is None else _cursor(last.at, last.id))
 
 
 def families_of(items: Sequence[FamilyAccessPublic]) -> list[UUID]:

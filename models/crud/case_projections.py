@@ -2,8 +2,6 @@
 free text is sealed on the way in with the family's key and opened on the way out
 (infra/sealing/columns.py)."""
 
-import base64
-import binascii
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -26,6 +24,7 @@ from infra.sealing.columns import (
     withhold_free_text,
 )
 from infra.sealing.family_keys import DataKey
+from models.crud.cursors import CursorError, cursor_parts, encode_cursor
 from models.crud.inserts import table_of
 from models.payloads.case_view import CaseView
 from models.payloads.vocabulary import Stage
@@ -139,10 +138,6 @@ async def get_view(session: AsyncSession, *, case_id: UUID, keys: KeyLookup) -> 
     return (await _opened([stored], keys))[0]
 
 
-class CursorError(ValueError):
-    """A page cursor that this listing did not hand out."""
-
-
 # The list's order as one ascending key: overdue first, then the next deadline (none last),
 # then the case id; indexed as such (migration 0010), so a page after a cursor is a range scan.
 _INFINITY = cast(literal("infinity"), DateTime(timezone=True))
@@ -155,20 +150,18 @@ _ORDER_KEY = (
 
 def _encode_cursor(view: CaseView) -> str:
     deadline = "" if view.next_deadline is None else view.next_deadline.isoformat()
-    raw = f"{int(view.overdue)}|{deadline}|{view.case_id}"
-    return base64.urlsafe_b64encode(raw.encode()).decode()
+    return encode_cursor(str(int(view.overdue)), deadline, str(view.case_id))
 
 
 def _after(cursor: str) -> ColumnElement[bool]:
+    overdue, deadline, case_id = cursor_parts(cursor, 3)
     try:
-        overdue, deadline, case_id = base64.urlsafe_b64decode(cursor.encode()).decode().split("|")
         if overdue not in ("0", "1"):
             raise ValueError(overdue)
         moment = "infinity" if not deadline else datetime.fromisoformat(deadline).isoformat()
-        position = (overdue == "0", moment, UUID(case_id))
-    except (binascii.Error, UnicodeError, ValueError):
+        not_overdue, case = overdue == "0", UUID(case_id)
+    except ValueError:
         raise CursorError("not a cursor of this listing") from None
-    not_overdue, moment, case = position
     bound = (literal(not_overdue), cast(literal(moment), DateTime(timezone=True)), literal(case))
     return tuple_(*_ORDER_KEY) > tuple_(*bound)
 

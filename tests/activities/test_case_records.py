@@ -17,7 +17,8 @@ from activities.case_records import CaseRecordActivities
 from infra.migrate import upgrade_to_head
 from infra.sealing.columns import ERASED_TEXT, SealedValueError
 from models.crud.case_events import list_events
-from models.crud.case_projections import CursorError, get_view, list_views, save_view
+from models.crud.case_projections import get_view, list_views, save_view
+from models.crud.cursors import CursorError
 from models.crud.notifications import enqueue, list_for_case, mark_sent, pending
 from models.db import SessionFactory, make_async_engine, make_session_factory
 from models.payloads.case_view import CaseStep, CaseView, NotificationDraft, PlanItemView

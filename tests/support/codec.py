@@ -3,8 +3,7 @@
 from typing import Any
 
 from google.protobuf.json_format import MessageToDict, ParseDict
-from google.protobuf.message import Message
-from temporalio.api.common.v1 import Payload, SearchAttributes
+from temporalio.api.common.v1 import Payload
 from temporalio.client import WorkflowHistory
 
 from infra.sealing.codec import SEALED_ENCODING
@@ -12,29 +11,6 @@ from infra.sealing.payloads import payloads_of
 from tests.support.sdk_markers import sdk_marker_record
 
 CODEC = "/api/v1/codec"
-
-
-def payloads_in(message: Message) -> list[Payload]:
-    """Every Payload anywhere inside `message` (inputs, results, memos, failures...) but in
-    search attributes, which stay in clear by design (they hold no personal data)."""
-    if isinstance(message, Payload):
-        return [message]
-    if isinstance(message, SearchAttributes):
-        return []
-    found: list[Payload] = []
-    for field, value in message.ListFields():
-        if field.message_type is None:
-            continue
-        if field.message_type.GetOptions().map_entry:
-            values = value.values()
-        elif field.is_repeated:
-            values = value
-        else:
-            values = [value]
-        for item in values:
-            if isinstance(item, Message):
-                found += payloads_in(item)
-    return found
 
 
 def history_payloads(history: WorkflowHistory) -> list[Payload]:
