@@ -1,7 +1,8 @@
-"""Streaming an audit export (models/payloads/audit_export.py for its records): keyset
-batches of stored events, each batch's sealed text opened with one key lookup, written as
-JSON lines or CSV, and the access of each family whose events a batch carries logged in that
-batch's transaction. Memory stays constant at any size: one batch, and the case at hand."""
+"""Streaming an audit export (models/payloads/audit_export.py for its records): batches of
+whole cases whose events PostgreSQL renders (models/crud/audit_export_batches.py), the sealed
+ones opened with one key lookup a batch, written as JSON lines or CSV, and the access of each
+family whose events a batch carries logged in that batch's transaction. Memory stays constant
+at any size: one batch (a few hundred cases) at a time."""
 
 import asyncio
 import csv
@@ -18,26 +19,26 @@ from models.access import AccessedData, Purpose
 from models.crud.access_log import Access, log_access
 from models.crud.audit_events import (
     ExportScope,
-    StoredRow,
     chain_heads,
-    export_batch,
     families_of_cases,
     opened_text,
     opening_keys,
 )
+from models.crud.audit_export_batches import RenderedEvent, next_cases, rendered_events
 from models.payloads.actions import Actor
 from models.payloads.audit_export import (
     CLEAR_COLUMNS,
     CSV_COLUMNS,
+    EVENT,
     STORED,
     CasesDigest,
     case_record,
-    event_record,
     manifest_record,
     record_line,
 )
 
-BATCH = 5000
+# Cases a batch reads: about 30 events each, so some fifteen thousand events.
+BATCH_CASES = 500
 
 
 @dataclass
@@ -60,6 +61,10 @@ class _Writer:
 
     def header(self) -> str:
         return self._rows([list(CSV_COLUMNS)]) if self.csv else ""
+
+    def event(self, rendered: str) -> str:
+        """An event record PostgreSQL rendered (models/crud/audit_export_batches.py)."""
+        return f"{EVENT},{rendered}\r\n" if self.csv else rendered + "\n"
 
     def records(self, records: list[dict[str, Any]]) -> str:
         if not self.csv:
@@ -108,29 +113,25 @@ def _cell(value: Any) -> Any:
 
 @dataclass(frozen=True)
 class _Batch:
-    rows: list[StoredRow]
+    events: list[RenderedEvent]
     heads: dict[UUID, tuple[int, str]]  # the chain head of each of its cases
+    last_case: UUID | None  # where the next batch starts; None: this was the last
 
 
 async def _read_batch(
-    state: AppState,
-    scope: ExportScope,
-    after: tuple[UUID, int] | None,
-    access: Access,
-    logged: set[UUID],
+    state: AppState, scope: ExportScope, after: UUID | None, access: Access, csv: bool
 ) -> _Batch:
-    """The next batch, its cases' chain heads, and the access of each family whose events it
-    carries first (`logged`: the cases of the batch before, a case spanning batches), logged
-    in the read's own transaction."""
+    """The next batch of whole cases, their chain heads, and the access of each case's
+    family, logged in the read's own transaction."""
     async with state.sessions() as session, session.begin():
-        rows = await export_batch(session, scope=scope, after=after, limit=BATCH)
-        cases = list(dict.fromkeys(row["case_id"] for row in rows))
-        new_cases = [case_id for case_id in cases if case_id not in logged]
-        families = await families_of_cases(session, case_ids=new_cases)
-        for case_id in new_cases:
+        cases = await next_cases(session, scope=scope, after=after, limit=BATCH_CASES)
+        events = await rendered_events(session, scope=scope, case_ids=cases, csv=csv)
+        exported = list(dict.fromkeys(event.case_id for event in events))
+        families = await families_of_cases(session, case_ids=exported)
+        for case_id in exported:
             await log_access(session, access, family_ids=[families[case_id]], case_id=case_id)
-        heads = await chain_heads(session, case_ids=cases)
-    return _Batch(rows, heads)
+        heads = await chain_heads(session, case_ids=exported)
+    return _Batch(events, heads, cases[-1] if len(cases) == BATCH_CASES else None)
 
 
 async def stream_export(
@@ -148,70 +149,78 @@ async def stream_export(
     digest = CasesDigest()
     access = Access.by(actor, AccessedData.AUDIT_EXPORT, purpose)
     generated_at = datetime.now(UTC)
-    current: _Case | None = None
-    current_head: tuple[int, str] | None = None
     cases = events = 0
     yield writer.header()
-    batch = await _read_batch(state, scope, None, access, set())
+    batch = await _read_batch(state, scope, None, access, writer.csv)
     while True:
-        rows = batch.rows
-        more = len(rows) == BATCH
         following = (
-            asyncio.ensure_future(
-                _read_batch(
-                    state,
-                    scope,
-                    (rows[-1]["case_id"], rows[-1]["seq"]),
-                    access,
-                    {row["case_id"] for row in rows},
-                )
+            None
+            if batch.last_case is None
+            else asyncio.ensure_future(
+                _read_batch(state, scope, batch.last_case, access, writer.csv)
             )
-            if more
-            else None
         )
         try:
-            keys = await opening_keys(state.keys, rows)
-            records: list[dict[str, Any]] = []
-            for row in rows:
-                if current is not None and current.case_id != row["case_id"]:
-                    records.append(_closed(current, current_head, digest))
-                    cases += 1
+            opened = await _opened_records(state, batch.events)
+            parts: list[str] = []
+            current: _Case | None = None
+            for event in batch.events:
+                if current is not None and current.case_id != event.case_id:
+                    parts.append(writer.records([_closed(current, batch.heads, digest)]))
                     current = None
                 if current is None:
-                    current = _Case(row["case_id"], row["seq"], row["prev_hash"])
-                    current_head = batch.heads.get(current.case_id)
-                records.append(event_record(row, opened_text(row, keys)))
-                current.last_seq, current.last_hash = row["seq"], row["hash"]
-                current.events += 1
-            events += len(rows)
-            if following is None:
-                if current is not None:
-                    records.append(_closed(current, current_head, digest))
+                    current = _Case(event.case_id, event.seq, event.prev_hash)
                     cases += 1
-                records.append(
-                    manifest_record(
-                        scope=scope_record,
-                        generated_at=generated_at,
-                        exported_by={
-                            "staff_id": actor.staff_id,
-                            "role": actor.role.value,
-                            "purpose": str(purpose),
-                        },
-                        cases=cases,
-                        events=events,
-                        cases_digest=digest.hexdigest(),
-                    )
+                record = opened.get((event.case_id, event.seq))
+                parts.append(
+                    writer.event(event.text) if record is None else writer.records([record])
                 )
-                yield writer.records(records)
+                current.last_seq, current.last_hash = event.seq, event.hash
+                current.events += 1
+            if current is not None:
+                parts.append(writer.records([_closed(current, batch.heads, digest)]))
+            events += len(batch.events)
+            if following is None:
+                manifest = manifest_record(
+                    scope=scope_record,
+                    generated_at=generated_at,
+                    exported_by={
+                        "staff_id": actor.staff_id,
+                        "role": actor.role.value,
+                        "purpose": str(purpose),
+                    },
+                    cases=cases,
+                    events=events,
+                    cases_digest=digest.hexdigest(),
+                )
+                parts.append(writer.records([manifest]))
+                yield "".join(parts)
                 return
-            yield writer.records(records)
+            yield "".join(parts)
             batch = await following
         finally:
             if following is not None and not following.done():
                 following.cancel()  # the client went away mid-export
 
 
-def _closed(case: _Case, head: tuple[int, str] | None, digest: CasesDigest) -> dict[str, Any]:
+async def _opened_records(
+    state: AppState, events: list[RenderedEvent]
+) -> dict[tuple[UUID, int], dict[str, Any]]:
+    """The records of the events whose stored text is sealed, opened (one key lookup)."""
+    records = [json.loads(event.sealed_record) for event in events if event.sealed_record]
+    stored = [
+        {"case_id": record["case_id"], "seq": record["seq"], **record[STORED]} for record in records
+    ]
+    keys = await opening_keys(state.keys, stored)
+    for record, row in zip(records, stored, strict=True):
+        record.update(opened_text(row, keys))
+    return {(UUID(record["case_id"]), record["seq"]): record for record in records}
+
+
+def _closed(
+    case: _Case, heads: Mapping[UUID, tuple[int, str]], digest: CasesDigest
+) -> dict[str, Any]:
+    head = heads.get(case.case_id)
     record = case_record(
         case_id=str(case.case_id),
         first_seq=case.first_seq,

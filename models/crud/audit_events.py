@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, Result, Select, select, tuple_
+from sqlalchemy import Result, Select, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from infra.sealing.columns import (
@@ -76,32 +76,6 @@ class ExportScope:
     municipality: str | None = None
     since: datetime | None = None
     until: datetime | None = None
-
-
-async def export_batch(
-    session: AsyncSession,
-    *,
-    scope: ExportScope,
-    after: tuple[UUID, int] | None,
-    limit: int,
-) -> list[StoredRow]:
-    """The next `limit` events of the scope after `(case id, seq)` `after`, ordered by case and
-    seq: keyset pages, each a short query on the (case_id, seq) index, whatever the size."""
-    conditions: list[ColumnElement[bool]] = []
-    statement = select(_EVENTS)
-    if scope.case_id is not None:
-        conditions.append(_EVENTS.c.case_id == scope.case_id)
-    if scope.municipality is not None:
-        statement = statement.join(_PROJECTIONS, _PROJECTIONS.c.case_id == _EVENTS.c.case_id)
-        conditions.append(_PROJECTIONS.c.municipality == scope.municipality)
-    if scope.since is not None:
-        conditions.append(_EVENTS.c.occurred_at >= scope.since)
-    if scope.until is not None:
-        conditions.append(_EVENTS.c.occurred_at < scope.until)
-    if after is not None:
-        conditions.append(tuple_(_EVENTS.c.case_id, _EVENTS.c.seq) > tuple_(*after))
-    statement = statement.where(*conditions).order_by(_EVENTS.c.case_id, _EVENTS.c.seq).limit(limit)
-    return await _stored(session, statement)
 
 
 async def chain_heads(
