@@ -4,8 +4,10 @@ own event (`assessment_recorded` ends T2, `plan_approved` ends T3, a reached
 deadline records at the due time when the step is not done (`data.code` names the deadline).
 A step done before its deadline's `overdue` event was done on time.
 
-Each query aggregates per case in one pass over the events of the period and the `LOOKBACK`
-before it (what a period's event is measured from), never a loop in Python.
+They read what PostgreSQL keeps of those events as they are recorded
+(models/tables/case_indicators.py): each case's first time at every step and every deadline's
+first overdue (`case_milestones`, a row a case), and each review and contact held with whether
+it was on time (`case_event_marks`). One pass over a narrow table, never a loop in Python.
 """
 
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -30,36 +32,22 @@ def _working_days(since: str, until: str) -> str:
 
 
 async def legal_deadlines(session: AsyncSession, scope: Scope) -> list[dict[str, Cell]]:
-    join, territory = scope.events_in_territory()
+    join, territory = scope.cases_in_territory("m")
     sql = f"""
-        WITH marks AS (
-            SELECT e.case_id,
-                min(CAST(e.data->>'application_at' AS timestamptz))
-                    FILTER (WHERE e.action = 'intake_registered') AS applied_at,
-                min(e.occurred_at) FILTER (WHERE e.action = 'assessment_recorded') AS decided_at,
-                min(e.occurred_at) FILTER (WHERE e.action = 'plan_approved') AS programme_at,
-                min(e.occurred_at) FILTER (WHERE e.action = 'overdue'
-                                           AND e.data->>'code' = 'T2') AS t2_late_at,
-                min(e.occurred_at) FILTER (WHERE e.action = 'overdue'
-                                           AND e.data->>'code' = 'T3') AS t3_late_at
-            FROM case_events e {join}
-            WHERE e.action IN ('intake_registered', 'assessment_recorded', 'plan_approved',
-                               'overdue')
-                  AND (e.action <> 'overdue' OR e.data->>'code' IN ('T2', 'T3'))
-                  AND e.occurred_at >= :lookback AND e.occurred_at < :end {territory}
-            GROUP BY e.case_id
-        ), outcomes AS (
+        WITH outcomes AS (
             SELECT 'T2' AS deadline, least(decided_at, t2_late_at) AS concluded_at,
                    decided_at IS NOT NULL
                        AND (t2_late_at IS NULL OR decided_at < t2_late_at) AS met,
                    applied_at, decided_at AS done_at
-            FROM marks WHERE applied_at IS NOT NULL
+            FROM case_milestones m {join}
+            WHERE applied_at IS NOT NULL {territory}
             UNION ALL
             SELECT 'T3', least(programme_at, t3_late_at),
                    programme_at IS NOT NULL
                        AND (t3_late_at IS NULL OR programme_at < t3_late_at),
                    applied_at, programme_at
-            FROM marks WHERE applied_at IS NOT NULL
+            FROM case_milestones m {join}
+            WHERE applied_at IS NOT NULL {territory}
         )
         SELECT deadline,
             count(*) FILTER (WHERE concluded_at >= :start AND concluded_at < :end) AS concluded,
@@ -105,54 +93,20 @@ _ON_TIME = {"review": "пересмотр плана (T6)", "contact": "конт
 async def reviews_and_contacts_on_time(
     session: AsyncSession, scope: Scope
 ) -> list[dict[str, Cell]]:
-    """Each event is a mark of the review stream and/or the contact stream: `held` (the step),
-        `late` (its deadline's `overdue`) or `reset` (the deadline planned anew: the plan, an
-        assessment, a change of level). A held step came late when the latest mark before it in its
-        stream is `late`: one window over each case's events in order (the latest `late` and the
-    latest other mark of each stream before the row), so one sort, no self-join, no loop."""
-    join, territory = scope.events_in_territory()
+    """Whether each review and reached contact was on time is decided as it is recorded
+    (models/tables/case_indicators.py: unless the last mark of its stream before it is its
+    deadline's overdue): here they are only counted."""
+    join, territory = scope.cases_in_territory("k")
     sql = f"""
-        WITH marks AS (
-            SELECT e.case_id, e.seq, e.occurred_at,
-                CASE
-                    WHEN e.action = 'review_recorded' THEN 'held'
-                    WHEN e.action = 'plan_approved' THEN 'reset'
-                    WHEN e.action = 'overdue' AND e.data->>'code' = 'T6' THEN 'late'
-                END AS review,
-                CASE
-                    WHEN e.action = 'contact_recorded'
-                         AND CAST(e.data->>'reached' AS boolean) THEN 'held'
-                    WHEN e.action = 'overdue' AND e.data->>'code' IN ('T1', 'T5') THEN 'late'
-                    WHEN e.action = 'assessment_recorded'
-                         OR (e.action = 'review_recorded'
-                             AND e.data->>'outcome' = 'change_level') THEN 'reset'
-                END AS contact
-            FROM case_events e {join}
-            WHERE e.action IN ('review_recorded', 'plan_approved', 'overdue',
-                               'contact_recorded', 'assessment_recorded')
-                  AND (e.action <> 'overdue' OR e.data->>'code' IN ('T1', 'T5', 'T6'))
-                  AND e.occurred_at >= :lookback AND e.occurred_at < :end {territory}
-        ), ordered AS (
-            SELECT occurred_at, review, contact,
-                max(seq) FILTER (WHERE review = 'late') OVER earlier AS review_late,
-                max(seq) FILTER (WHERE review <> 'late') OVER earlier AS review_done,
-                max(seq) FILTER (WHERE contact = 'late') OVER earlier AS contact_late,
-                max(seq) FILTER (WHERE contact <> 'late') OVER earlier AS contact_done
-            FROM marks
-            WINDOW earlier AS (PARTITION BY case_id ORDER BY seq
-                               ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)
-        )
         SELECT
-            count(*) FILTER (WHERE review = 'held') AS review_held,
-            count(*) FILTER (WHERE review = 'held'
-                             AND NOT coalesce(review_late > coalesce(review_done, 0), false))
-                AS review_on_time,
-            count(*) FILTER (WHERE contact = 'held') AS contact_held,
-            count(*) FILTER (WHERE contact = 'held'
-                             AND NOT coalesce(contact_late > coalesce(contact_done, 0), false))
+            count(*) FILTER (WHERE k.action = 'review_recorded') AS review_held,
+            count(*) FILTER (WHERE k.action = 'review_recorded' AND k.on_time) AS review_on_time,
+            count(*) FILTER (WHERE k.action = 'contact_recorded') AS contact_held,
+            count(*) FILTER (WHERE k.action = 'contact_recorded' AND k.on_time)
                 AS contact_on_time
-        FROM ordered
-        WHERE occurred_at >= :start
+        FROM case_event_marks k {join}
+        WHERE k.action IN ('review_recorded', 'contact_recorded')
+              AND k.occurred_at >= :start AND k.occurred_at < :end {territory}
     """
     found = (await rows(session, sql, scope.params()))[0]
     result: list[dict[str, Cell]] = []
@@ -180,28 +134,17 @@ FIRST_CONTACT_COLUMNS = [
 
 
 async def signal_to_first_contact(session: AsyncSession, scope: Scope) -> list[dict[str, Cell]]:
-    join, territory = scope.events_in_territory()
-    hours = "extract(epoch FROM contact_at - signal_at) / 3600"
+    join, territory = scope.cases_in_territory("m")
+    hours = "extract(epoch FROM first_contact_at - signal_at) / 3600"
     sql = f"""
-        WITH marks AS (
-            SELECT e.case_id,
-                min(e.occurred_at) FILTER (WHERE e.action = 'signal_received') AS signal_at,
-                min(e.occurred_at) FILTER (WHERE e.action = 'contact_recorded'
-                                           AND CAST(e.data->>'reached' AS boolean))
-                    AS contact_at,
-                min(e.occurred_at) FILTER (WHERE e.action = 'overdue') AS late_at
-            FROM case_events e {join}
-            WHERE e.action IN ('signal_received', 'contact_recorded', 'overdue')
-                  AND (e.action <> 'overdue' OR e.data->>'code' = 'T1')
-                  AND e.occurred_at >= :lookback AND e.occurred_at < :end {territory}
-            GROUP BY e.case_id
-        )
         SELECT count(*) AS cases,
-            count(*) FILTER (WHERE late_at IS NULL OR contact_at < late_at) AS within_t1,
+            count(*) FILTER (WHERE t1_late_at IS NULL OR first_contact_at < t1_late_at)
+                AS within_t1,
             percentile_cont(0.5) WITHIN GROUP (ORDER BY {hours}) AS median_hours,
             percentile_cont(0.9) WITHIN GROUP (ORDER BY {hours}) AS p90_hours
-        FROM marks
-        WHERE signal_at IS NOT NULL AND contact_at >= :start AND contact_at < :end
+        FROM case_milestones m {join}
+        WHERE signal_at IS NOT NULL AND first_contact_at >= :start AND first_contact_at < :end
+              {territory}
     """
     row = (await rows(session, sql, scope.params()))[0]
     cases, within = int(row["cases"]), int(row["within_t1"])

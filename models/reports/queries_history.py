@@ -1,5 +1,5 @@
-"""Indicators counted from the period's events (case_events): closure reasons, escalations,
-urgent services and child-safety alerts."""
+"""Indicators counted from the period's events (their marks, models/tables/case_indicators.py):
+closure reasons, escalations, urgent services and child-safety alerts."""
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -17,11 +17,11 @@ CLOSURE_COLUMNS = [
 
 
 async def closure_reasons(session: AsyncSession, scope: Scope) -> list[dict[str, Cell]]:
-    join, territory = scope.events_in_territory()
+    join, territory = scope.cases_in_territory("k")
     sql = f"""
-        SELECT COALESCE(e.data->>'closure_reason', 'unrecorded') AS reason, count(*) AS cases
-        FROM case_events e {join}
-        WHERE e.action = 'case_closed' AND e.occurred_at >= :start AND e.occurred_at < :end
+        SELECT COALESCE(k.closure_reason, 'unrecorded') AS reason, count(*) AS cases
+        FROM case_event_marks k {join}
+        WHERE k.action = 'case_closed' AND k.occurred_at >= :start AND k.occurred_at < :end
               {territory}
         GROUP BY 1
     """
@@ -56,10 +56,10 @@ ESCALATION_COLUMNS = [
 async def escalations(session: AsyncSession, scope: Scope) -> list[dict[str, Cell]]:
     # The municipality is the case's, so the projection is always joined here.
     sql = f"""
-        SELECT p.municipality, CAST(e.data->>'rung' AS int) AS rung, count(*) AS escalations
-        FROM case_events e JOIN case_projections p ON p.case_id = e.case_id
-        WHERE e.action IN ('overdue', 'escalation')
-              AND e.occurred_at >= :start AND e.occurred_at < :end
+        SELECT p.municipality, k.rung, count(*) AS escalations
+        FROM case_event_marks k JOIN case_projections p ON p.case_id = k.case_id
+        WHERE k.action IN ('overdue', 'escalation')
+              AND k.occurred_at >= :start AND k.occurred_at < :end
               {scope.projections_in_territory()}
         GROUP BY 1, 2
         ORDER BY 1, 2
@@ -89,13 +89,13 @@ _URGENT_KINDS = {
 
 
 async def urgent_services_and_alerts(session: AsyncSession, scope: Scope) -> list[dict[str, Cell]]:
-    join, territory = scope.events_in_territory()
+    join, territory = scope.cases_in_territory("k")
     sql = f"""
-        SELECT e.action, count(*) AS records, count(DISTINCT e.case_id) AS cases
-        FROM case_events e {join}
-        WHERE e.action IN ('urgent_service_given', 'child_safety_alert')
-              AND e.occurred_at >= :start AND e.occurred_at < :end {territory}
-        GROUP BY e.action
+        SELECT k.action, count(*) AS records, count(DISTINCT k.case_id) AS cases
+        FROM case_event_marks k {join}
+        WHERE k.action IN ('urgent_service_given', 'child_safety_alert')
+              AND k.occurred_at >= :start AND k.occurred_at < :end {territory}
+        GROUP BY k.action
     """
     found = {row["action"]: row for row in await rows(session, sql, scope.params())}
     return [

@@ -38,9 +38,10 @@ class Scope:
             return ""
         return f"AND {alias}.municipality = ANY(CAST(:muns AS text[]))"
 
-    def events_in_territory(self, alias: str = "e") -> tuple[str, str]:
-        """A JOIN and an `AND ...` that keep events of the territory's cases: the case's
-        municipality is on its projection. Nothing at all for every municipality."""
+    def cases_in_territory(self, alias: str) -> tuple[str, str]:
+        """A JOIN and an `AND ...` that keep the rows (of a table with `case_id`) of the
+        territory's cases: the case's municipality is on its projection. Nothing at all for
+        every municipality."""
         if self.filter.municipalities is None:
             return "", ""
         join = f"JOIN case_projections p ON p.case_id = {alias}.case_id"

@@ -4,6 +4,7 @@
 from models.tables.case_chain_head import CaseChainHead
 from models.tables.case_event import CaseEvent
 from models.tables.case_inbox_item import CaseInboxItem
+from models.tables.case_indicators import CaseEventMark, CaseMilestones
 from models.tables.case_projection import CaseProjection
 from models.tables.family import Family
 from models.tables.family_access import FamilyAccess
@@ -19,7 +20,9 @@ __all__ = [
     "REPORT_INDEXES",
     "CaseChainHead",
     "CaseEvent",
+    "CaseEventMark",
     "CaseInboxItem",
+    "CaseMilestones",
     "CaseProjection",
     "Family",
     "FamilyAccess",

@@ -1,9 +1,9 @@
-"""The indexes the indicator queries (models/reports) read through, declared apart from the
-tables they index so that the case history's own module stays as its owners keep it.
-Migration 0011 creates them.
+"""The indexes the indicator queries (models/reports) read through on the projections,
+declared apart from the table they index. Migration 0011 creates them. (The event-based
+indicators read models/tables/case_indicators.py, whose own module declares its index;
+migration 0018 dropped 0011's index of every event by action and time, which they no longer
+read.)
 
-- events by action and time: every event-based indicator picks a few actions within a period
-  (and the `LOOKBACK` before it) out of the whole history;
 - projections by opening and closing time: new and closed cases per month;
 - open projections by stage and level, with the columns their counts read (municipality,
   curator, opening time): open cases and caseload by an index-only scan.
@@ -11,7 +11,6 @@ Migration 0011 creates them.
 
 from sqlalchemy import Index, Table, text
 
-from models.tables.case_event import CaseEvent
 from models.tables.case_projection import CaseProjection
 
 
@@ -21,11 +20,9 @@ def _table(model: type) -> Table:
     return table
 
 
-_EVENTS = _table(CaseEvent)
 _PROJECTIONS = _table(CaseProjection)
 
 REPORT_INDEXES = (
-    Index("ix_case_events_action_occurred_at", _EVENTS.c.action, _EVENTS.c.occurred_at),
     Index("ix_case_projections_opened_at", _PROJECTIONS.c.opened_at),
     Index(
         "ix_case_projections_closed_at",

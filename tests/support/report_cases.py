@@ -44,7 +44,11 @@ def overdue(code: str, when: datetime, rung: int = 1) -> tuple[str, datetime, di
     )
 
 
-async def store(sessions: SessionFactory, key: DataKey, case: Case) -> None:
+async def store(
+    sessions: SessionFactory, key: DataKey, case: Case, *, events_a_step: int | None = None
+) -> None:
+    """Write the case's events and its view; all in one step, or `events_a_step` at a time,
+    one transaction each, as the worker appends a case's steps."""
     ordered = sorted(case.events, key=lambda event: event[1])
     drafts = [
         CaseEventDraft(
@@ -73,16 +77,22 @@ async def store(sessions: SessionFactory, key: DataKey, case: Case) -> None:
         closed_at=case.closed,
         closure_reason=case.closure_reason,
     )
-    async with sessions() as session, session.begin():
-        await lock_case_history(session, case.case_id)
-        await append_events(
-            session,
-            drafts=drafts,
-            origin=EventOrigin(workflow_id=view.workflow_id),
-            key=key,
-            view_changes=await view_changes(session, view=view, key=key),
-        )
-        await save_view(session, view=view, key=key)
+    size = events_a_step or max(len(drafts), 1)
+    steps = [drafts[first : first + size] for first in range(0, len(drafts), size)] or [[]]
+    for number, step in enumerate(steps, start=1):
+        async with sessions() as session, session.begin():
+            await lock_case_history(session, case.case_id)
+            await append_events(
+                session,
+                drafts=step,
+                origin=EventOrigin(workflow_id=view.workflow_id),
+                key=key,
+                view_changes=await view_changes(session, view=view, key=key)
+                if number == len(steps)
+                else None,
+            )
+            if number == len(steps):
+                await save_view(session, view=view, key=key)
 
 
 def march_cases() -> list[Case]:
