@@ -26,6 +26,8 @@ down_revision: str | None = '0012'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
+# Coded values are read so that no shape of `data` can fail the insert of an event (a text
+# `rung` is no rung, a `reached` that is not true is not reached).
 # The indicator's marks (models/reports): a review (T6) or a reached contact (T1, T5) is held,
 # its deadline's overdue is late, and a plan, an assessment or a change of level starts the
 # stream anew. A held step is on time unless its stream's last mark before it is late.
@@ -39,7 +41,7 @@ WITH batch AS (
             WHEN e.action = 'overdue' AND e.data->>'code' = 'T6' THEN 'late'
         END AS review,
         CASE
-            WHEN e.action = 'contact_recorded' AND CAST(e.data->>'reached' AS boolean) THEN 'held'
+            WHEN e.action = 'contact_recorded' AND e.data->'reached' = 'true' THEN 'held'
             WHEN e.action = 'overdue' AND e.data->>'code' IN ('T1', 'T5') THEN 'late'
             WHEN e.action = 'assessment_recorded'
                  OR (e.action = 'review_recorded' AND e.data->>'outcome' = 'change_level')
@@ -67,7 +69,7 @@ WITH batch AS (
     INSERT INTO case_event_marks
         (case_id, seq, occurred_at, action, code, rung, closure_reason, on_time)
     SELECT case_id, seq, occurred_at, action, code,
-        CAST(data->>'rung' AS int),
+        CASE WHEN jsonb_typeof(data->'rung') = 'number' THEN CAST(data->>'rung' AS int) END,
         CASE WHEN action = 'case_closed' THEN data->>'closure_reason' END,
         CASE
             WHEN review = 'held' THEN NOT coalesce(review_late > coalesce(review_done, 0), false)
