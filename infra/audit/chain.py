@@ -39,13 +39,18 @@ CHAINED_COLUMNS = (
 )
 
 _EVENT_DOMAIN = b"kurator-case-event:v1\n"
+# One encoder for every event: `json.dumps` with options builds a new one each call, and
+# `audit verify` hashes millions of events.
+_CANONICAL_JSON = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode
 
 
 def _plain(value: Any) -> Any:
     if isinstance(value, datetime):
         if value.tzinfo is None:
             raise ValueError("an event time must carry its time zone")
-        return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        # "YYYY-MM-DDTHH:MM:SS.ffffff+00:00" with the offset as Z: several times faster than
+        # the same text through strftime.
+        return value.astimezone(UTC).isoformat(timespec="microseconds")[:-6] + "Z"
     if isinstance(value, UUID):
         return str(value)
     return value
@@ -53,8 +58,7 @@ def _plain(value: Any) -> Any:
 
 def canonical_event(row: Mapping[str, Any]) -> bytes:
     """The bytes of an event's content the chain hashes: each chained column by name."""
-    content = {name: _plain(row[name]) for name in CHAINED_COLUMNS}
-    return json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    return _CANONICAL_JSON({name: _plain(row[name]) for name in CHAINED_COLUMNS}).encode()
 
 
 def genesis_hash(case_id: UUID) -> str:
