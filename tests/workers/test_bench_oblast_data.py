@@ -18,6 +18,7 @@ from infra.sealing.master_keys import read_key_file
 from models.crud.case_events import event_field, list_events
 from models.crud.case_projections import get_view
 from models.db import make_async_engine, make_session_factory
+from models.inbox import inbox_items
 from models.payloads.case_view import CaseView
 from models.territory import MUNICIPALITY_CODES
 from tests.support.sealing import TEST_MASTER_KEY_FILE
@@ -71,6 +72,13 @@ async def test_generated_oblast_is_stored_as_the_application_stores_cases(oblast
         assert head is not None
         assert (head.seq, head.hash) == (heads[case_id]["seq"], heads[case_id]["hash"])
 
+    inbox: dict[UUID, list[tuple[Any, ...]]] = defaultdict(list)
+    for item in _stored(oblast_url, "SELECT * FROM case_inbox_items ORDER BY case_id, key"):
+        inbox[item["case_id"]].append(
+            (item["key"], item["kind"], item["due_at"], item["responsible"], item["escalated_to"])
+        )
+    inbox = {case_id: sorted(items) for case_id, items in inbox.items()}
+    assert inbox  # open cases wait for somebody
     engine = make_async_engine(oblast_url)
     keys = FamilyKeyStore(make_session_factory(engine), read_key_file(TEST_MASTER_KEY_FILE))
     sessions = make_session_factory(engine)
@@ -97,6 +105,12 @@ async def test_generated_oblast_is_stored_as_the_application_stores_cases(oblast
                 )
                 if view.stage.value != "closed":
                     assert view.next_deadline == projection["next_deadline"]
+                # Its inbox rows are those the worker derives from the view it stores.
+                derived = sorted(
+                    (item.key, item.kind, item.due_at, item.responsible, item.escalated_to)
+                    for item in inbox_items(view)
+                )
+                assert inbox.get(case_id, []) == derived
             # The history reader opens the sealed comments and providers.
             sample = [row for row in events if row["reason"] is not None][:50]
             assert sample

@@ -5,7 +5,8 @@ family's data key in `family_data_keys` (a fresh AES key wrapped by the master k
 `FamilyKeyStore.for_owner` stores it), every event in `case_events` with its free text sealed
 by `sealed_event_row`, its `view_changes` on the last event of each step and its place in the
 hash chain (`event_hash`), the chain's head in `case_chain_heads`, and the last view in
-`case_projections` sealed as `save_view` seals it. The app's readers open all of it.
+`case_projections` sealed as `save_view` seals it, and its inbox rows in `case_inbox_items`.
+The app's readers open all of it.
 
 Writing: COPY, one transaction per chunk of cases, chunks spread over worker processes (each
 simulates, seals, hashes and copies its own; PostgreSQL parses and indexes beside them). A case
@@ -40,11 +41,14 @@ from infra.sealing.family_keys import DataKey, wrapping_context
 from infra.sealing.master_keys import read_key_file
 from models.crud.case_events import sealed_event_row
 from models.crud.case_projections import view_field
+from models.inbox import StoredInboxItem, inbox_items
+from models.payloads.case_view import CaseView
 from workers.bench.oblast_cases import SyntheticCase, synthetic_case
 
 CHUNK_CASES = 500
 _EVENT_COLUMNS = (*CHAINED_COLUMNS, "prev_hash", "hash")
 _JSON_COLUMNS = frozenset({"data", "view_changes", "view"})
+_INBOX_COLUMNS = tuple(StoredInboxItem.model_fields)
 _PROJECTION_COLUMNS = (
     "case_id",
     "workflow_id",
@@ -197,6 +201,12 @@ def write_chunk(
                     row = projection_row(case, keys[case.case_id][0])
                     copy.write_row(_copy_values(row, _PROJECTION_COLUMNS))
                     done.by_municipality[case.municipality] += 1
+            with cursor.copy(
+                f"COPY case_inbox_items ({', '.join(_INBOX_COLUMNS)}) FROM STDIN"
+            ) as copy:
+                for case in cases:
+                    for item in inbox_rows(case):
+                        copy.write_row([item[name] for name in _INBOX_COLUMNS])
     done.seconds = time.monotonic() - started
     return done
 
@@ -292,6 +302,13 @@ def projection_row(case: SyntheticCase, key: DataKey) -> dict[str, Any]:
         "closed_at": _moment(view["closed_at"]),
         "view": seal_free_text(key, view, field=view_field(case.case_id)),
     }
+
+
+def inbox_rows(case: SyntheticCase) -> list[dict[str, Any]]:
+    """The case's `case_inbox_items` rows, derived from its last view as the worker derives
+    them when it stores a view (models/inbox.py)."""
+    view = CaseView.model_validate(case.steps[-1].view)
+    return [item.model_dump(mode="json") for item in inbox_items(view)]
 
 
 def _moment(text: str | None) -> datetime | None:
