@@ -176,8 +176,21 @@ def bench(
     ] = 120,
     warmup: Annotated[int, typer.Option(min=0, help="Unmeasured cases first, per side.")] = 4,
     api_process: Annotated[
-        bool, typer.Option(help="Serve the API from a child process, not in this one.")
-    ] = False,
+        bool,
+        typer.Option(
+            "--api-process/--api-in-process",
+            help="The API in a child process, as it runs in production (the default), or in "
+            "the bench's own process.",
+        ),
+    ] = True,
+    cached_workflows: Annotated[
+        int,
+        typer.Option(
+            min=0,
+            help="Each worker's workflow cache (max_cached_workflows); fewer than --cases "
+            "makes replays count, as when the open cases outnumber the cache.",
+        ),
+    ] = 1000,
     rounds: Annotated[int, typer.Option(min=1, help="Alternating rounds of the two sides.")] = 4,
     seal: Annotated[
         bool,
@@ -193,7 +206,19 @@ def bench(
         return
     from workers.bench.runner import BenchOptions, main
 
-    main(BenchOptions(cases, steps, concurrency, max_seconds, warmup, api_process, rounds, seal))
+    main(
+        BenchOptions(
+            cases,
+            steps,
+            concurrency,
+            max_seconds,
+            warmup,
+            api_process,
+            rounds,
+            seal,
+            cached_workflows,
+        )
+    )
 
 
 @bench_app.command("generate")

@@ -39,6 +39,7 @@ class Side:
     stopped_early: bool = False
     cpu: dict[str, float] = field(default_factory=lambda: defaultdict(float))
     activity: list[float] = field(default_factory=list)
+    round_throughput: list[float] = field(default_factory=list)  # steps/s of each round
 
     @property
     def throughput(self) -> float:
