@@ -11,9 +11,11 @@ from models.payloads.vocabulary import (
     CapacityUnit,
     NeedCircumstance,
     ServiceType,
+    StaffRole,
 )
 from models.policy.codes import AccompanimentLevel
 from models.policy.loader import PolicyFileError
+from models.resource_map.csv_rows import AcceptedRow, read_rows
 from models.resource_map.curators import rank_curators
 from models.resource_map.policy import (
     RESOURCE_POLICY_FILE,
@@ -107,3 +109,33 @@ def test_every_figure_of_the_resource_policy_names_its_source(tmp_path: Path) ->
     working_days.write_text(shipped.replace('"P6M"', '"5WD"'), encoding="utf-8")
     with pytest.raises(PolicyFileError, match="calendar span"):
         load_resource_policy(working_days)
+
+
+def test_the_demo_map_imports_cleanly_and_puts_the_employment_centre_first_for_no_work() -> None:
+    demo = Path(__file__).parents[2] / "workers" / "demo" / "resource_map.csv"
+    rows = list(
+        read_rows(demo.read_text(encoding="utf-8"), role=StaffRole.MINISTRY, municipalities=())
+    )
+    assert all(isinstance(row, AcceptedRow) for row in rows), rows
+    entries = [row.fields for row in rows if isinstance(row, AcceptedRow)]
+    candidates = [
+        Candidate(
+            id=uuid.uuid4(),
+            name=e.name,
+            municipality=e.municipality,
+            services=frozenset(e.services),
+            channels=frozenset(e.channels),
+            capacity=e.capacity,
+            capacity_unit=e.capacity_unit,
+            review_overdue=False,
+        )
+        for e in entries
+        if "iskitim_district" in e.served_municipalities
+    ]
+    policy = shipped_resource_policy()
+    needs = needs_of([NeedCircumstance.NO_WORK_NO_MEANS], AccompanimentLevel.L1, policy)
+    ranked = rank_providers(
+        candidates, needs=needs, municipality="iskitim_district", open_items={}, policy=policy
+    )
+    assert ranked[0].name == "Центр занятости «Пример» (демо)"
+    assert ranked[0].matching_services == [ServiceType.LABOUR, ServiceType.LEGAL]

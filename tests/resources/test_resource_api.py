@@ -195,3 +195,20 @@ async def test_an_entry_not_confirmed_in_time_is_flagged_to_its_head_once(
     assert confirmed.json()["review_overdue"] is False
     overdue = await api.get(RESOURCES, headers=HEAD, params={"review_overdue": True})
     assert str(row.id) not in [e["id"] for e in overdue.json()]
+
+
+async def test_a_change_altered_behind_the_triggers_back_breaks_the_chain(
+    api: httpx.AsyncClient, owner_database_url: str
+) -> None:
+    entry = await _create(api, HEAD)
+    path = f"{RESOURCES}/{entry['id']}"
+    await api.post(f"{path}/confirm", headers=post_headers(HEAD), json={"reason": "проверено"})
+    with psycopg.connect(owner_database_url, autocommit=True) as connection:
+        # A superuser can switch triggers off for a session: what the chain is for.
+        connection.execute("SET session_replication_role = replica")
+        connection.execute(
+            "UPDATE resource_changes SET reason = 'подменено' WHERE provider_id = %s AND seq = 1",
+            (entry["id"],),
+        )
+    history = (await api.get(f"{path}/history", headers=HEAD)).json()
+    assert (history["chain_verified"], history["broken_seq"]) == (False, 1)
