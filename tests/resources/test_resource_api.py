@@ -212,3 +212,36 @@ async def test_a_change_altered_behind_the_triggers_back_breaks_the_chain(
         )
     history = (await api.get(f"{path}/history", headers=HEAD)).json()
     assert (history["chain_verified"], history["broken_seq"]) == (False, 1)
+
+
+async def test_the_list_filters_and_a_repeated_create_answers_the_first_entry(
+    api: httpx.AsyncClient,
+) -> None:
+    clinic = await _create(api, HEAD, kind="clinic", services=["medical"], channels=["medical"])
+    school = await _create(api, HEAD, kind="school", services=["pedagogical"])
+    ours = {clinic["id"], school["id"]}
+
+    async def listed(**query: Any) -> set[str]:
+        response = await api.get(RESOURCES, headers=SPECIALIST, params=query)
+        assert response.status_code == 200, response.text
+        return {entry["id"] for entry in response.json()} & ours
+
+    assert await listed() == ours
+    assert await listed(kind="clinic") == {clinic["id"]}
+    assert await listed(service="pedagogical") == {school["id"]}
+    assert await listed(channel="medical") == {clinic["id"]}
+    assert await listed(municipality=HOME) == ours
+    assert await listed(municipality=NEIGHBOUR) == set()
+    unknown = await api.get(RESOURCES, headers=SPECIALIST, params={"municipality": "atlantis"})
+    assert unknown.status_code == 422
+    assert "municipality" in unknown.json()["message"]
+
+    body = {"provider": provider_body(HOME)}
+    headers = post_headers(HEAD, "create-key-0001-" + clinic["id"][:8])
+    first = await api.post(RESOURCES, headers=headers, json=body)
+    again = await api.post(RESOURCES, headers=headers, json=body)
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert again.json()["id"] == first.json()["id"]
+    assert again.json()["version"] == 1
+    other = await api.post(RESOURCES, headers=headers, json={"provider": provider_body(HOME)})
+    assert (other.status_code, other.json()["code"]) == (422, "idempotency_key_reused")
