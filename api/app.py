@@ -21,7 +21,9 @@ from api.routes import (
     codec_sign_in,
     families,
     health,
+    proposals,
     reports,
+    resources,
     tasks,
 )
 from api.state import AppState
@@ -116,4 +118,6 @@ def create_app(settings: Settings, *, seal_payloads: bool = True) -> FastAPI:
     app.include_router(codec.router, responses=error_responses(413, 503))
     app.include_router(codec_sign_in.router, responses=error_responses(413, 503))
     app.include_router(reports.router, responses=error_responses(503))
+    app.include_router(resources.router, responses=error_responses(413, 503))
+    app.include_router(proposals.router, responses=error_responses(503))
     return app

@@ -18,10 +18,12 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxR
 from activities.audit_anchor import AuditAnchorActivities
 from activities.case_records import CaseRecordActivities
 from activities.policy_context import PolicyActivities
+from activities.resource_reviews import ResourceReviewActivities
 from infra.audit.anchor_keys import AnchorKeyError, read_signing_key
 from infra.audit.anchor_schedule import ensure_anchor_schedule
 from infra.logs import get_logger
 from infra.metrics import bind_address
+from infra.resource_review_schedule import ensure_review_schedule
 from infra.sealing.codec import KeySource
 from infra.sealing.setup import sealing_from_settings
 from infra.temporal_client import connect_temporal
@@ -31,6 +33,7 @@ from workers.worker_metrics import metrics_runtime
 from workflows.audit_anchor import AuditAnchorWorkflow
 from workflows.case import CaseWorkflow
 from workflows.follow_up import CaseFollowUpWorkflow
+from workflows.resource_reviews import ResourceReviewWorkflow
 
 log = get_logger(__name__)
 
@@ -71,13 +74,14 @@ def build_worker(
         records.persist_step,
         policies.load_case_policy,
         policies.refresh_calendar,
+        ResourceReviewActivities(sessions).flag_resource_reviews,
     ]
     if anchors is not None:
         activities.append(anchors.write_anchor)
     return Worker(
         client,
         task_queue=task_queue,
-        workflows=[CaseWorkflow, CaseFollowUpWorkflow, AuditAnchorWorkflow],
+        workflows=[CaseWorkflow, CaseFollowUpWorkflow, AuditAnchorWorkflow, ResourceReviewWorkflow],
         max_cached_workflows=max_cached_workflows,
         activities=activities,
         sticky_queue_schedule_to_start_timeout=STICKY_QUEUE_SCHEDULE_TO_START_TIMEOUT,
@@ -159,6 +163,7 @@ async def run_worker(settings: Settings) -> None:
                     client, task_queue=settings.task_queue, interval=interval
                 )
                 log.info("audit anchor schedule set", every_seconds=interval.total_seconds())
+            await ensure_review_schedule(client, task_queue=settings.task_queue)
             await stop.wait()
             log.info("worker stopping")
     finally:

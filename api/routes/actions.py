@@ -15,6 +15,7 @@ from api.case_commands import answered
 from api.deps import AddressedCase, CurrentActor, IdempotencyKey, State
 from api.errors import ApiError, error_responses
 from api.idempotency import claim, fingerprint
+from api.provider_checks import check_named_providers
 from api.routes.cases import for_caller
 from infra.case_client import send_action
 from models.lifecycle.actions import ACTIONS, StaffActionSpec, TakenBy
@@ -64,6 +65,9 @@ def _endpoint(spec: StaffActionSpec[Any]) -> Callable[..., Awaitable[CaseView]]:
         )
         # One INSERT, autocommitted: a statement of its own is its own transaction.
         async with state.reads() as session:
+            # The resource map's entries the body names, before the key is claimed: a refused
+            # request leaves the key unused.
+            await check_named_providers(session, case, spec.action, body)
             await claim(session, key=key, fingerprint=request)
         wait = timedelta(seconds=state.settings.update_timeout_seconds)
         command = body.by(actor)

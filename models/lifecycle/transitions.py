@@ -159,6 +159,8 @@ def set_route(state: CaseState, route: inputs.RouteBody, log: StepLog) -> None:
         "routes": [r.value for r in route.routes],
         "providers": list(route.providers),
         "social_contract": route.social_contract,
+        # Only when named, so a route without map entries keeps its earlier shape.
+        **({"provider_ids": [str(p) for p in route.provider_ids]} if route.provider_ids else {}),
     }
     state.stage = Stage.TEAM
     log.event("route_set", stage_before=before, reason=route.comment, data=dict(state.route))
@@ -189,6 +191,7 @@ def approve_plan(state: CaseState, plan: inputs.PlanBody, log: StepLog) -> None:
             service_type=item.service_type,
             channel=item.channel,
             provider=item.provider,
+            provider_id=item.provider_id,
             responsible=item.responsible,
             deadline=item.deadline,
         )

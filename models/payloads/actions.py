@@ -12,6 +12,7 @@ are also validated inside the workflow sandbox, where the wall clock must not be
 from datetime import timedelta
 from functools import cache
 from typing import Annotated, Self, cast
+from uuid import UUID
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, create_model, model_validator
 
@@ -171,7 +172,16 @@ class RouteBody(ActionBody):
         "(КДН и ЗП), social_contract (социальный контракт).",
     )
     providers: list[Annotated[FreeText, Field(min_length=1, max_length=200)]] = Field(
-        default_factory=list, max_length=20
+        default_factory=list,
+        max_length=20,
+        description="Исполнители вне карты ресурсов / providers outside the resource map (text).",
+    )
+    provider_ids: list[UUID] = Field(
+        default_factory=list,
+        max_length=20,
+        description="Исполнители из карты ресурсов / entries of the resource map (their ids, "
+        "e.g. from GET .../route-proposals). A choice other than the proposals needs a reason "
+        "in `comment`.",
     )
     social_contract: SocialContractDirection | None = Field(
         None, description="Направление социального контракта / the contract's direction."
@@ -179,6 +189,8 @@ class RouteBody(ActionBody):
 
     @model_validator(mode="after")
     def _contract_named(self) -> Self:
+        if len(set(self.provider_ids)) != len(self.provider_ids):
+            raise ValueError("provider_ids must be unique")
         wants_contract = RouteKind.SOCIAL_CONTRACT in self.routes
         if wants_contract != (self.social_contract is not None):
             raise ValueError("social_contract is given exactly when the route includes it")
@@ -205,6 +217,11 @@ class PlanItemIn(BaseModel):
         None, description="Вид сопровождения / an accompaniment measure (442-ФЗ ст. 22)."
     )
     provider: FreeText = Field(min_length=1, max_length=200, description="Исполнитель / provider.")
+    provider_id: UUID | None = Field(
+        None,
+        description="Запись карты ресурсов / the provider's entry in the resource map; none: a "
+        "provider outside the map, named by `provider` alone.",
+    )
     responsible: StaffId = Field(description="Ответственный / the responsible staff id.")
     deadline: AwareDatetime = Field(
         description="Срок / the item's deadline (T10), with its time zone: after the plan's "

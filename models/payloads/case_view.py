@@ -38,6 +38,11 @@ class PlanItemView(BaseModel):
     service_type: str | None = None
     channel: str | None = None
     provider: str = Field(max_length=200)
+    provider_id: UUID | None = Field(
+        None,
+        description="Запись карты ресурсов / the provider's entry in the resource map; null: "
+        "a provider outside the map (вне карты ресурсов).",
+    )
     responsible: str = Field(max_length=64)
     deadline: datetime
     done_at: datetime | None = None

@@ -118,3 +118,25 @@ class NotificationKind(StrEnum):
     CHILD_SAFETY_ALERT = "child_safety_alert"
     FOLLOW_UP_DUE = "follow_up_due"
     APPROVAL_REQUESTED = "approval_requested"
+    # A resource-map entry not confirmed within its review period (to the head of its territory).
+    RESOURCE_REVIEW_DUE = "resource_review_due"
+
+
+class ProviderKind(StrEnum):
+    """What kind of organisation a resource-map entry is (карта ресурсов территории)."""
+
+    STATE_CENTRE = "state_centre"  # государственный центр (КЦСОН, СРЦН)
+    MUNICIPAL_CENTRE = "municipal_centre"  # муниципальное учреждение
+    NGO = "ngo"  # СО НКО
+    EMPLOYMENT_CENTRE = "employment_centre"  # центр занятости населения
+    CLINIC = "clinic"  # медицинская организация
+    SCHOOL = "school"  # образовательная организация
+    COMMISSION_ON_MINORS = "commission_on_minors"  # КДН и ЗП
+    OTHER = "other"
+
+
+class CapacityUnit(StrEnum):
+    """How a provider's capacity is counted."""
+
+    PLACES = "places"  # мест
+    HOURS_A_MONTH = "hours_a_month"  # часов в месяц

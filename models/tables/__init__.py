@@ -14,6 +14,8 @@ from models.tables.idempotency_key import IdempotencyKey
 from models.tables.municipality import MunicipalityRow
 from models.tables.notification import Notification
 from models.tables.report_indexes import REPORT_INDEXES
+from models.tables.resource_change import ResourceChange
+from models.tables.resource_provider import ResourceProvider
 from models.tables.staff_member import StaffMember
 
 __all__ = [
@@ -31,5 +33,7 @@ __all__ = [
     "IdempotencyKey",
     "MunicipalityRow",
     "Notification",
+    "ResourceChange",
+    "ResourceProvider",
     "StaffMember",
 ]
