@@ -18,7 +18,6 @@ available; one that answers an error is reported with its status.
 """
 
 import asyncio
-import itertools
 import json
 import os
 import random
@@ -27,10 +26,8 @@ import sys
 import tempfile
 import time
 import uuid
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -42,7 +39,6 @@ from rich.console import Console
 from rich.table import Table
 
 from api.auth import issue_token
-from infra.audit.chain import check_chain
 from infra.db_roles import ensure_app_login, url_as
 from infra.migrate import upgrade_to_head
 from infra.sealing.master_keys import key_file_line
@@ -60,7 +56,6 @@ APP_LOGIN = "kurator_bench_app"
 DATABASE = "kurator_oblast"
 EXPORT_MUNICIPALITY = "berdsk"
 INBOX_MUNICIPALITY = "berdsk"
-_CHAIN_BATCH = 20_000
 _MUNICIPALITY_EXPORT = "/api/v1/audit/municipalities/{municipality}/export"
 _EXPORT = "/api/v1/audit/export"
 
@@ -74,7 +69,6 @@ class AuditBenchOptions:
     requests: int = 200  # per latency measure
     indicator_runs: int = 3
     data_dir: Path | None = None  # keep the generated cluster here (reused when filled)
-    verify_limit: int | None = None  # check at most this many events in the stand-in
 
 
 @dataclass
@@ -163,7 +157,6 @@ async def _bench(
         await reads.existing(report, sample)
     console.print("Verifying the chains…")
     _verify_cli(report, settings, events)
-    await asyncio.to_thread(_chain_stand_in, report, owner_url, options.jobs, options.verify_limit)
     return report
 
 
@@ -401,68 +394,6 @@ def _verify_cli(report: AuditReport, settings: Settings, events: int) -> None:
         "minutes, not hours",
         took < 3600,
     )
-
-
-def _chain_stand_in(report: AuditReport, url: str, jobs: int, limit: int | None) -> None:
-    """Every case's chain checked over the stored rows, streamed in (case, seq) order through
-    server-side cursors, the case ids split into `jobs` ranges checked by as many processes."""
-    started = time.perf_counter()
-    bounds = [(2**128 * n) // jobs for n in range(jobs + 1)]
-    ranges = [(str(uuid.UUID(int=lo)), _upper(hi)) for lo, hi in itertools.pairwise(bounds)]
-    share = None if limit is None else max(1, limit // jobs)
-    if jobs <= 1:
-        results = [check_chains(url, *ranges[0], share)]
-    else:
-        with ProcessPoolExecutor(jobs, mp_context=get_context("spawn")) as pool:
-            lows, highs = zip(*ranges, strict=True)
-            results = list(pool.map(check_chains, [url] * jobs, lows, highs, [share] * jobs))
-    took = time.perf_counter() - started
-    checked = sum(done for done, _ in results)
-    broken = sum(bad for _, bad in results)
-    report.add(
-        f"chain check (check_chain, server-side cursor, {jobs} processes)",
-        f"{checked:,} events in {took / 60:.1f} min: {checked / took:,.0f} events/s, "
-        f"{broken} broken",
-        "minutes, not hours",
-        broken == 0 and took < 3600,
-    )
-
-
-def _upper(bound: int) -> str | None:
-    return None if bound >= 2**128 else str(uuid.UUID(int=bound))
-
-
-def check_chains(url: str, low: str, high: str | None, limit: int | None) -> tuple[int, int]:
-    """The events checked and the chains broken among the cases from `low` up to `high`."""
-    checked = broken = 0
-    rows: list[dict[str, Any]] = []
-    query = "SELECT * FROM case_events WHERE case_id >= %s" + (
-        "" if high is None else " AND case_id < %s"
-    )
-    parameters = (low,) if high is None else (low, high)
-    with (
-        psycopg.connect(psycopg_url(url), row_factory=psycopg.rows.dict_row) as connection,
-        connection.cursor(name="chain_stand_in") as cursor,
-    ):
-        cursor.itersize = _CHAIN_BATCH
-        cursor.execute(query + " ORDER BY case_id, seq", parameters)
-        for row in cursor:
-            if rows and row["case_id"] != rows[0]["case_id"]:
-                broken += _broken(rows)
-                checked += len(rows)
-                rows = []
-                if limit is not None and checked >= limit:
-                    return checked, broken
-            rows.append(row)
-    if rows:
-        broken += _broken(rows)
-        checked += len(rows)
-    return checked, broken
-
-
-def _broken(rows: list[dict[str, Any]]) -> int:
-    _, problem = check_chain(rows[0]["case_id"], rows)
-    return 0 if problem is None else 1
 
 
 def print_report(report: AuditReport, console: Console, options: AuditBenchOptions) -> None:
