@@ -14,7 +14,7 @@ from enum import StrEnum
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Depends, Path, Query, Response
 from fastapi.responses import StreamingResponse
 from pydantic import AwareDatetime, ValidationError
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -22,6 +22,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from api.audit_export import stream_export
 from api.deps import AddressedCase, CurrentActor, State, sees
 from api.errors import ApiError, error_responses
+from api.model_response import model_response
 from api.purpose import RequestPurpose
 from api.routes.cases import for_caller
 from infra.audit.chain import check_chain
@@ -96,6 +97,7 @@ async def _family_id(session: AsyncSession, case: CaseAddress) -> UUID | None:
 
 @router.get(
     "/cases/{case_id}/history",
+    response_model=AuditHistory,
     summary="A case's whole lifecycle with its hash chain verified (аудит истории случая)",
     description="Oldest first. Each event: who (actor id, role), what (action, stages, data), "
     "when, why (reason), the request's Idempotency-Key (none for timer-driven events), the "
@@ -105,7 +107,7 @@ async def _family_id(session: AsyncSession, case: CaseAddress) -> UUID | None:
 )
 async def case_history(
     actor: Auditor, case: AddressedCase, state: State, purpose: RequestPurpose
-) -> AuditHistory:
+) -> Response:
     async with state.sessions() as session, session.begin():
         family_id = await _family_id(session, case)
         rows = await stored_history(session, case_id=case.case_id)
@@ -135,7 +137,7 @@ async def case_history(
                 }
             )
         )
-    return AuditHistory(
+    history = AuditHistory(
         case_id=case.case_id,
         municipality=case.municipality,
         chain=ChainVerdict(
@@ -148,10 +150,12 @@ async def case_history(
         ),
         events=events,
     )
+    return model_response(history)
 
 
 @router.get(
     "/cases/{case_id}/state",
+    response_model=CaseView,
     summary="The case as it was at a moment (состояние случая на дату)",
     description="Rebuilt from the history (each step's changes, up to `at`): what GET "
     "/api/v1/cases/{id} answered then, with the actions the caller's role could have taken. "
@@ -164,7 +168,7 @@ async def case_state(
     state: State,
     purpose: RequestPurpose,
     at: Annotated[AwareDatetime, Query(description="The moment, ISO 8601 with a time zone.")],
-) -> CaseView:
+) -> Response:
     async with state.sessions() as session, session.begin():
         family_id = await _family_id(session, case)
         changes, first = await changes_until(session, case_id=case.case_id, at=at, keys=state.keys)
@@ -188,7 +192,7 @@ async def case_state(
             "the history up to that moment does not rebuild a valid state: check its chain "
             "(GET .../history)",
         ) from None
-    return for_caller(view, actor)
+    return model_response(for_caller(view, actor))
 
 
 def _period(since: datetime | None, until: datetime | None) -> dict[str, str | None]:

@@ -5,6 +5,7 @@ from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
+from pydantic import TypeAdapter
 
 from api.case_commands import answered, family_erased_error
 from api.deps import (
@@ -18,6 +19,7 @@ from api.deps import (
 )
 from api.errors import ApiError, error_responses
 from api.idempotency import claim, fingerprint
+from api.model_response import models_response
 from api.purpose import RequestPurpose
 from api.schemas import CaseCreated, CasePage, IntakeRequest
 from infra.case_client import open_or_join
@@ -43,6 +45,7 @@ from models.territory import MUNICIPALITY_CODES
 from workflows.ids import family_key_of
 
 router = APIRouter(prefix="/api/v1/cases", tags=["cases"])
+_EVENT_LIST = TypeAdapter(list[CaseEventPublic])
 
 # Deeper than this, `after` (a range scan) replaces `offset` (which reads every skipped row).
 MAX_OFFSET = 10_000
@@ -211,6 +214,7 @@ async def list_cases(
 
 @router.get(
     "/{case_id}/events",
+    response_model=list[CaseEventPublic],
     summary="The case's history, oldest first (история случая)",
     description="Needs `X-Purpose`: every read of a case's history is recorded in the "
     "family's access log.",
@@ -218,7 +222,7 @@ async def list_cases(
 )
 async def case_events(
     case: AddressedCase, actor: CurrentActor, state: State, purpose: RequestPurpose
-) -> list[CaseEventPublic]:
+) -> Response:
     family = family_key_of(case.workflow_id)
     async with state.sessions() as session, session.begin():
         # The read and its access-log row commit together (PRODUCT.md §5).
@@ -230,4 +234,4 @@ async def case_events(
             family_ids=[None if ref is None else ref.id],
             case_id=case.case_id,
         )
-    return list(events)
+    return models_response(_EVENT_LIST, list(events))
