@@ -22,6 +22,7 @@ from api.routes import (
     families,
     health,
     reports,
+    social_contract,
     tasks,
 )
 from api.state import AppState
@@ -110,6 +111,7 @@ def create_app(settings: Settings, *, seal_payloads: bool = True) -> FastAPI:
     # and each route reads PostgreSQL, which may be unavailable (503).
     app.include_router(cases.router, responses=error_responses(413, 503))
     app.include_router(actions.router, responses=error_responses(413, 503))
+    app.include_router(social_contract.router, responses=error_responses(413, 503))
     app.include_router(tasks.router, responses=error_responses(503))
     app.include_router(families.router, responses=error_responses(413, 503))
     app.include_router(audit.router, responses=error_responses(503))

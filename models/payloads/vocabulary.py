@@ -118,3 +118,18 @@ class NotificationKind(StrEnum):
     CHILD_SAFETY_ALERT = "child_safety_alert"
     FOLLOW_UP_DUE = "follow_up_due"
     APPROVAL_REQUESTED = "approval_requested"
+
+
+class FamilyCategory(StrEnum):
+    """The family's category, recorded at assessment (PRODUCT.md §2 "Family category")."""
+
+    TZHS = "tzhs"  # трудная жизненная ситуация (ТЖС)
+    SOP = "sop"  # социально опасное положение (СОП): decided by the КДН и ЗП
+    AT_RISK = "at_risk"  # группа риска
+
+
+class SocialContractOutcome(StrEnum):
+    """How a social contract ended (итог социального контракта)."""
+
+    COMPLETED = "completed"  # исполнен
+    TERMINATED_EARLY = "terminated_early"  # расторгнут досрочно

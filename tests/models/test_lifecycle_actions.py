@@ -113,6 +113,10 @@ def test_actions_open_at_any_stage_are_open_exactly_while_the_case_is() -> None:
 
 # --- Allowed actions ------------------------------------------------------------------------
 
+# Recorded once the plan (the individual programme) is approved: the service agreement (442-ФЗ
+# ст. 17) and the social contract the route named.
+_AFTER_PLAN = ["record_agreement", "conclude_social_contract"]
+
 
 @pytest.mark.parametrize("stage", list(Stage))
 def test_the_ministry_is_allowed_nothing(stage: Stage) -> None:
@@ -127,9 +131,17 @@ def test_the_ministry_is_allowed_nothing(stage: Stage) -> None:
         (Stage.ROUTING, ["set_route"], []),
         (Stage.TEAM, ["name_team"], []),
         (Stage.PLANNING, [], ["approve_plan", "reassign_curator"]),
-        (Stage.SUPPORT, ["complete_plan_item", "record_review"], ["reassign_curator"]),
-        (Stage.REVIEW, ["complete_plan_item", "record_review"], ["reassign_curator"]),
-        (Stage.PROLONGATION, ["complete_plan_item"], ["decide_prolongation", "reassign_curator"]),
+        (
+            Stage.SUPPORT,
+            ["complete_plan_item", "record_review", *_AFTER_PLAN],
+            ["reassign_curator"],
+        ),
+        (Stage.REVIEW, ["complete_plan_item", "record_review", *_AFTER_PLAN], ["reassign_curator"]),
+        (
+            Stage.PROLONGATION,
+            ["complete_plan_item", *_AFTER_PLAN],
+            ["decide_prolongation", "reassign_curator"],
+        ),
     ],
 )
 def test_allowed_actions_per_stage_and_role(
