@@ -79,6 +79,19 @@ DocumentNumber = Annotated[
 ]
 
 
+# The closure reasons in the OpenAPI description, Russian beside each code (PRODUCT.md §2).
+CLOSURE_REASONS_RU = (
+    "goals_achieved (ТЖС преодолена), written_refusal (письменный отказ), term_expired (истёк "
+    "срок; not for a СОП family while the commission's programme runs), relocated (смена места "
+    "жительства), no_minor_children (нет несовершеннолетних детей), death (смерть), missing "
+    "(безвестное отсутствие), child_placed (передача органу опеки), transferred (другому "
+    "поставщику), no_need (нуждаемость не установлена), no_contact (семья не вышла на связь), "
+    "duplicate (объединён с другим случаем), court_decision (решение суда), agreement_breach "
+    "(нарушение семьёй условий договора), provider_liquidated (ликвидация поставщика); "
+    "death_or_missing is retired (442-ФЗ ст. 18)."
+)
+
+
 class Actor(BaseModel):
     """Who acts: taken from the caller's token, never from the request body."""
 
@@ -244,7 +257,11 @@ class RouteBody(ActionBody):
         default_factory=list, max_length=20
     )
     social_contract: SocialContractDirection | None = Field(
-        None, description="Направление социального контракта / the contract's direction."
+        None,
+        description="Направление социального контракта / the contract's direction: job_search "
+        "(поиск работы), entrepreneurship (предпринимательская деятельность), "
+        "subsidiary_farming (личное подсобное хозяйство), other (иные мероприятия по "
+        "преодолению ТЖС).",
     )
 
     @model_validator(mode="after")
@@ -347,7 +364,7 @@ class ReviewBody(ActionBody):
     )
     new_level: AccompanimentLevel | None = Field(None, description="Новый уровень / new level.")
     closure_reason: ClosureReason | None = Field(
-        None, description="Основание снятия / the closure reason proposed."
+        None, description=f"Основание снятия / the closure reason proposed: {CLOSURE_REASONS_RU}"
     )
 
     @model_validator(mode="after")
@@ -378,7 +395,9 @@ class ProlongationBody(ActionBody):
 
 
 class ClosureRequestBody(ActionBody):
-    reason: ClosureReason = Field(description="Основание снятия с сопровождения / why.")
+    reason: ClosureReason = Field(
+        description=f"Основание снятия с сопровождения / why: {CLOSURE_REASONS_RU}"
+    )
 
 
 class ClosureApprovalBody(ActionBody):
