@@ -54,6 +54,7 @@ class CaseWorkflow(CaseRuntime):
     reassign_curator = staff_update(Action.REASSIGN_CURATOR)
     record_agreement = staff_update(Action.RECORD_AGREEMENT)
     conclude_social_contract = staff_update(Action.CONCLUDE_SOCIAL_CONTRACT)
+    record_commission_decision = staff_update(Action.RECORD_COMMISSION_DECISION)
 
     @workflow.init
     def __init__(self, case: CaseInput) -> None:

@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel
 from temporalio import workflow
+from temporalio.common import SearchAttributeUpdate
 
 with workflow.unsafe.imports_passed_through():
     from activities.social_contract_records import SocialContractActivities
@@ -30,6 +31,13 @@ with workflow.unsafe.imports_passed_through():
     from models.payloads.vocabulary import StaffRole
 
 from workflows.case_runtime import DATABASE_RETRY, DATABASE_TIMEOUT, rejected
+from workflows.search_attributes import (
+    CURATOR,
+    ESCALATION_LEVEL,
+    MUNICIPALITY,
+    NEXT_DEADLINE,
+    OVERDUE,
+)
 
 _STAFF = {StaffRole.SPECIALIST, StaffRole.SUPERVISOR, StaffRole.HEAD}
 Body = TypeVar("Body", bound=BaseModel)
@@ -49,6 +57,7 @@ class SocialContractWorkflow:
         self._lock = asyncio.Lock()
         self._changed = False
         self._details = ""
+        self._published: dict[str, SearchAttributeUpdate[Any]] = {}
         # Planned here, before any handler or validator runs: a contact recorded the moment
         # the contract starts finds its deadline open. run() persists it; handlers wait.
         self._starting: ContractLog | None = None
@@ -151,7 +160,32 @@ class SocialContractWorkflow:
             start_to_close_timeout=DATABASE_TIMEOUT,
             retry_policy=DATABASE_RETRY,
         )
-        details = self._state.details_markdown()
+        self._publish()
+
+    def _publish(self) -> None:
+        """What supervisors filter by in the Web UI, as a case publishes it (no CaseStage: a
+        contract is not a stage of the case); only what changed, rebuilt alike on replay."""
+        state = self._state
+        deadlines = state.deadlines.values()
+        next_due = min((d.due_at for d in deadlines), default=None)
+        wanted: dict[str, SearchAttributeUpdate[Any]] = {
+            MUNICIPALITY.name: MUNICIPALITY.value_set(state.municipality),
+            CURATOR.name: CURATOR.value_set(state.curator)
+            if state.curator
+            else CURATOR.value_unset(),
+            OVERDUE.name: OVERDUE.value_set(any(d.overdue for d in deadlines)),
+            NEXT_DEADLINE.name: NEXT_DEADLINE.value_set(next_due)
+            if next_due
+            else NEXT_DEADLINE.value_unset(),
+            ESCALATION_LEVEL.name: ESCALATION_LEVEL.value_set(
+                max((d.escalation_level for d in deadlines), default=0)
+            ),
+        }
+        changed = [u for name, u in wanted.items() if self._published.get(name) != u]
+        if changed:
+            workflow.upsert_search_attributes(changed)
+            self._published.update({update.key.name: update for update in changed})
+        details = state.details_markdown()
         if details != self._details:
             workflow.set_current_details(details)
             self._details = details

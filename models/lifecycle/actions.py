@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Generic, TypeVar
 
-from models.lifecycle import agreement, social_contract_link
+from models.lifecycle import agreement, commission, social_contract_link
 from models.lifecycle import preconditions as pre
 from models.lifecycle import transitions as t
 from models.lifecycle.state import CaseState
@@ -43,6 +43,7 @@ class Action(StrEnum):
     RECORD_FOLLOW_UP = "record_follow_up"
     RECORD_AGREEMENT = "record_agreement"
     CONCLUDE_SOCIAL_CONTRACT = "conclude_social_contract"
+    RECORD_COMMISSION_DECISION = "record_commission_decision"
 
 
 class TakenBy(StrEnum):
@@ -253,6 +254,16 @@ _SPECS: tuple[StaffActionSpec[Any], ...] = (
         _STAFF,
         social_contract_link.conclude_social_contract,
         social_contract_link.contract_refusal,
+    ),
+    StaffActionSpec(
+        Action.RECORD_COMMISSION_DECISION,
+        "commission-decisions",
+        "Record the commission's later resolution on the programme (постановление КДН и ЗП)",
+        bodies.CommissionDecisionBody,
+        OPEN_STAGES - {Stage.IDENTIFIED, Stage.ASSESSMENT},
+        _STAFF,
+        commission.record_commission_decision,
+        commission.sop_family,
     ),
     StaffActionSpec(
         Action.RECORD_FOLLOW_UP,

@@ -7,6 +7,7 @@ from datetime import datetime
 from models.lifecycle.local_days import day_end
 from models.lifecycle.planning import arm
 from models.lifecycle.state import CaseState
+from models.lifecycle.steps import StepLog
 from models.payloads import actions as inputs
 from models.payloads.case_view import CommissionProgrammeView
 from models.policy import ClosureReason, DeadlineCode, Role
@@ -24,31 +25,7 @@ def record_category(
     if programme is None:
         state.commission = None
         return {"category": assessment.category}
-    offset = state.policy.utc_offset
-    state.commission = CommissionProgrammeView(
-        resolution_number=programme.resolution_number,
-        resolution_date=programme.resolution_date,
-        programme_ends_on=programme.programme_ends_on,
-        ends_at=day_end(programme.programme_ends_on, offset),
-        review_dates=sorted(programme.review_dates),
-    )
-    planned = []
-    for key in [k for k in state.deadlines if k.startswith("T12:")]:
-        state.deadlines.pop(key)  # a re-assessment brings the programme as it is now
-    if DeadlineCode.T12 in state.policy.deadlines:
-        for number, day in enumerate(state.commission.review_dates, start=1):
-            due = day_end(day, offset)
-            if due > now:  # a review date already past is the commission's record, not ours
-                arm(
-                    state,
-                    f"T12:{number}",
-                    DeadlineCode.T12,
-                    start=now,
-                    due=due,
-                    now=now,
-                    responsible=state.curator or Role.CURATOR,
-                )
-                planned.append(f"T12:{number}")
+    planned = _follow_programme(state, programme, now)
     return {
         "category": assessment.category,
         "commission": {
@@ -58,6 +35,70 @@ def record_category(
             "reviews_planned": planned,
         },
     }
+
+
+def _follow_programme(
+    state: CaseState, programme: inputs.CommissionProgrammeIn, now: datetime
+) -> list[str]:
+    """The case follows `programme` from now: its end, and its review dates still ahead armed
+    (T12) in place of the earlier programme's. The keys armed."""
+    offset = state.policy.utc_offset
+    state.commission = CommissionProgrammeView(
+        resolution_number=programme.resolution_number,
+        resolution_date=programme.resolution_date,
+        programme_ends_on=programme.programme_ends_on,
+        ends_at=day_end(programme.programme_ends_on, offset),
+        review_dates=sorted(programme.review_dates),
+    )
+    for key in [k for k in state.deadlines if k.startswith("T12:")]:
+        state.deadlines.pop(key)
+    planned: list[str] = []
+    if DeadlineCode.T12 not in state.policy.deadlines:
+        return planned
+    for number, day in enumerate(state.commission.review_dates, start=1):
+        due = day_end(day, offset)
+        if due > now:  # a review date already past is the commission's record, not ours
+            arm(
+                state,
+                f"T12:{number}",
+                DeadlineCode.T12,
+                start=now,
+                due=due,
+                now=now,
+                responsible=state.curator or Role.CURATOR,
+            )
+            planned.append(f"T12:{number}")
+    return planned
+
+
+def record_commission_decision(
+    state: CaseState, decision: inputs.CommissionDecisionBody, log: StepLog
+) -> None:
+    """A later resolution of the commission: its programme prolonged, changed or ended (the
+    family removed from the СОП register: an end date already reached)."""
+    before = state.commission
+    planned = _follow_programme(state, decision.programme, log.now)
+    assert state.commission is not None
+    if state.cap_at is not None and before is not None and state.cap_at == before.ends_at:
+        # The maximum term was deferred to the programme's end: it follows the new end.
+        state.cap_at = state.commission.ends_at
+    log.event(
+        "commission_decision_recorded",
+        stage_before=state.stage,
+        reason=decision.comment,
+        data={
+            "resolution_number": decision.programme.resolution_number,
+            "resolution_date": decision.programme.resolution_date.isoformat(),
+            "programme_ends_on": decision.programme.programme_ends_on.isoformat(),
+            "reviews_planned": planned,
+        },
+    )
+
+
+def sop_family(state: CaseState, decision: inputs.CommissionDecisionBody) -> str | None:
+    if state.commission is None:
+        return "the family is not in a socially dangerous position (no commission's programme)"
+    return None
 
 
 def term_expiry_refusal(

@@ -59,6 +59,8 @@ def date_problem(state: CaseState, command: inputs.ActionBody, now: datetime) ->
         return contract_date_problem(state, command, now)
     if isinstance(command, inputs.AssessmentBody) and command.commission is not None:
         return resolution_date_problem(state, command.commission.resolution_date, now)
+    if isinstance(command, inputs.CommissionDecisionBody):
+        return resolution_date_problem(state, command.programme.resolution_date, now)
     return closure_moment_problem(state, command, now)
 
 

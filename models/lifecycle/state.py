@@ -120,6 +120,11 @@ class CaseState(BaseModel):
                 flag = " — OVERDUE" if d.overdue else ""
                 due = d.due_at.strftime("%Y-%m-%d %H:%M UTC")
                 lines.append(f"- {d.key} from {d.responsible}, due {due}{flag}")
+        if self.commission is not None:
+            lines.append(f"**СОП programme** to {self.commission.programme_ends_on}")
+        if self.social_contract is not None:
+            contract = self.social_contract
+            lines.append(f"**Social contract:** {contract.direction}, `{contract.workflow_id}`")
         if self.closure_requested:
             lines.append(f"**Closure requested:** {self.closure_requested} (awaits a supervisor)")
         if self.closure_reason:

@@ -177,8 +177,8 @@ class CommissionProgrammeIn(BaseModel):
 
     @model_validator(mode="after")
     def _dates_in_programme(self) -> Self:
-        if self.programme_ends_on <= self.resolution_date:
-            raise ValueError("programme_ends_on must come after resolution_date")
+        if self.programme_ends_on < self.resolution_date:  # the same day: a removal
+            raise ValueError("programme_ends_on must not come before resolution_date")
         if len(set(self.review_dates)) != len(self.review_dates):
             raise ValueError("review_dates must not repeat a date")
         for day in self.review_dates:
@@ -188,6 +188,14 @@ class CommissionProgrammeIn(BaseModel):
                     f"({self.resolution_date}..{self.programme_ends_on})"
                 )
         return self
+
+
+class CommissionDecisionBody(ActionBody):
+    """A later resolution of the commission on minors about a СОП family's programme: prolonged
+    (a later end), changed, or ended (the family removed from the register: an end today or
+    earlier). The case follows it from now."""
+
+    programme: CommissionProgrammeIn
 
 
 class AssessmentBody(ActionBody):

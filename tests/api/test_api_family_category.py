@@ -174,7 +174,7 @@ async def test_a_tzhs_family_may_still_be_closed_for_term_expiry(
     [
         ({"category": "sop", "commission": None}, "commission is given exactly when"),
         ({"category": "tzhs"}, "commission is given exactly when"),
-        ({"commission_programme_ends_on": "before"}, "programme_ends_on must come after"),
+        ({"commission_programme_ends_on": "before"}, "programme_ends_on must not come before"),
         ({"commission_review_dates": "outside"}, "is outside the programme"),
         ({"commission_resolution_number": "45 п; drop"}, "resolution_number"),
     ],
@@ -238,3 +238,67 @@ async def test_closure_reasons_of_442_fz_art_18_and_the_retired_death_or_missing
     )
     assert status == 409
     assert "closure reason death_or_missing is retired: name death or missing instead" in why
+
+
+async def test_the_commissions_later_resolution_ends_the_programme_and_frees_the_closure(
+    api: httpx.AsyncClient, time_skipping_env: WorkflowEnvironment
+) -> None:
+    env, staff = time_skipping_env, Staff()
+    case_id = await _sop_case_in_support(api, env, staff)
+    path = f"{CASES}/{case_id}"
+    today = await _today(env)
+    prolonged = {
+        "resolution_number": "52-п",
+        "resolution_date": today.isoformat(),
+        "programme_ends_on": (today + timedelta(days=500)).isoformat(),
+        "review_dates": [(today + timedelta(days=30)).isoformat()],
+    }
+    view = await post(
+        api, f"{path}/commission-decisions", staff.specialist, {"programme": prolonged}
+    )
+    assert view["commission"]["resolution_number"] == "52-п"
+    assert [d["key"] for d in view["deadlines"] if d["code"] == "T12"] == ["T12:1"]
+    still = await refused(
+        api, f"{path}/closure-request", staff.supervisor, {"reason": "term_expired"}
+    )
+    assert still[0] == 409
+    assert "resolution 52-п" in still[1]
+    # Removed from the register: a programme ending yesterday (days are whole local days).
+    ended = {
+        "resolution_number": "60-п",
+        "resolution_date": (today - timedelta(days=1)).isoformat(),
+        "programme_ends_on": (today - timedelta(days=1)).isoformat(),
+    }
+    view = await post(api, f"{path}/commission-decisions", staff.specialist, {"programme": ended})
+    assert not [d for d in view["deadlines"] if d["code"] == "T12"]
+    view = await post(api, f"{path}/closure-request", staff.supervisor, {"reason": "term_expired"})
+    assert (view["stage"], view["closure_reason"]) == ("closed", "term_expired")
+
+
+async def test_a_commission_decision_needs_a_sop_family(
+    api: httpx.AsyncClient, time_skipping_env: WorkflowEnvironment
+) -> None:
+    staff = Staff()
+    case_id = await open_case(api, staff)
+    path = f"{CASES}/{case_id}"
+    await post(
+        api,
+        f"{path}/assessment",
+        staff.specialist,
+        {"decision": "need_recognised", "circumstances": ["no_work_no_means"], "level": "L1"},
+    )
+    today = await _today(time_skipping_env)
+    status, reason = await refused(
+        api,
+        f"{path}/commission-decisions",
+        staff.specialist,
+        {
+            "programme": {
+                "resolution_number": "1-п",
+                "resolution_date": today.isoformat(),
+                "programme_ends_on": (today + timedelta(days=30)).isoformat(),
+            }
+        },
+    )
+    assert status == 409
+    assert "not in a socially dangerous position" in reason

@@ -41,6 +41,7 @@ _STAFF_IN_PLANNING = {
     "request_closure",
     "give_urgent_service",
     "raise_child_safety_alert",
+    "record_commission_decision",  # a СОП family's later resolution (refused for others)
 }
 _MANAGERS_IN_PLANNING = _STAFF_IN_PLANNING | {"approve_plan", "approve_closure", "reassign_curator"}
 

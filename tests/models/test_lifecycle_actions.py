@@ -115,7 +115,9 @@ def test_actions_open_at_any_stage_are_open_exactly_while_the_case_is() -> None:
 
 # Recorded once the plan (the individual programme) is approved: the service agreement (442-ФЗ
 # ст. 17) and the social contract the route named.
-_AFTER_PLAN = ["record_agreement", "conclude_social_contract"]
+# Once the need is recognised: a later resolution of the commission (a СОП family).
+_SOP = ["record_commission_decision"]
+_AFTER_PLAN = ["record_agreement", "conclude_social_contract", *_SOP]
 
 
 @pytest.mark.parametrize("stage", list(Stage))
@@ -128,9 +130,9 @@ def test_the_ministry_is_allowed_nothing(stage: Stage) -> None:
     [
         (Stage.IDENTIFIED, ["register_intake"], []),
         (Stage.ASSESSMENT, ["record_assessment"], []),
-        (Stage.ROUTING, ["set_route"], []),
-        (Stage.TEAM, ["name_team"], []),
-        (Stage.PLANNING, [], ["approve_plan", "reassign_curator"]),
+        (Stage.ROUTING, ["set_route", *_SOP], []),
+        (Stage.TEAM, ["name_team", *_SOP], []),
+        (Stage.PLANNING, [*_SOP], ["approve_plan", "reassign_curator"]),
         (
             Stage.SUPPORT,
             ["complete_plan_item", "record_review", *_AFTER_PLAN],
