@@ -61,7 +61,7 @@ def test_a_wrong_stage_is_refused_naming_the_stage_and_what_the_role_may_do() ->
     assert refusal(Action.RECORD_REVIEW, Stage.PLANNING, StaffRole.SPECIALIST) == (
         "record_review is not allowed in stage planning (allowed in: review, support); "
         "in stage planning a specialist may: receive_signal, record_contact, request_closure, "
-        "give_urgent_service, raise_child_safety_alert"
+        "give_urgent_service, raise_child_safety_alert, record_commission_decision"
     )
 
 
