@@ -11,7 +11,7 @@ they are over. Its history is a chain of its own, under the contract's id.
 import asyncio
 import contextlib
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
 from pydantic import BaseModel
 from temporalio import workflow
@@ -40,7 +40,6 @@ from workflows.search_attributes import (
 )
 
 _STAFF = {StaffRole.SPECIALIST, StaffRole.SUPERVISOR, StaffRole.HEAD}
-Body = TypeVar("Body", bound=BaseModel)
 
 
 class SocialContractInput(BaseModel):
