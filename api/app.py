@@ -12,6 +12,7 @@ from api.codec_caller import CODEC_PREFIX
 from api.codec_cors import CodecCors
 from api.database_errors import install_database_error_handlers
 from api.errors import error_responses, install_error_handlers
+from api.glossary import glossary_markdown
 from api.metrics import ApiMetrics
 from api.routes import (
     actions,
@@ -24,6 +25,7 @@ from api.routes import (
     proposals,
     reports,
     resources,
+    social_contract,
     tasks,
 )
 from api.state import AppState
@@ -95,7 +97,7 @@ def create_app(settings: Settings, *, seal_payloads: bool = True) -> FastAPI:
         description="Staff complete each step of a family's path here and get an immediate "
         "answer. Every endpoint but /health needs `Authorization: Bearer <token>` "
         "(`kurator token`); every POST needs an `Idempotency-Key` (but the codec server's, "
-        "which follows Temporal's remote codec protocol).",
+        "which follows Temporal's remote codec protocol)." + glossary_markdown(),
         version="0.1.0",
         lifespan=lifespan,
     )
@@ -112,6 +114,7 @@ def create_app(settings: Settings, *, seal_payloads: bool = True) -> FastAPI:
     # and each route reads PostgreSQL, which may be unavailable (503).
     app.include_router(cases.router, responses=error_responses(413, 503))
     app.include_router(actions.router, responses=error_responses(413, 503))
+    app.include_router(social_contract.router, responses=error_responses(413, 503))
     app.include_router(tasks.router, responses=error_responses(503))
     app.include_router(families.router, responses=error_responses(413, 503))
     app.include_router(audit.router, responses=error_responses(503))

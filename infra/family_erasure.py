@@ -41,7 +41,7 @@ from models.crud.family_erasures import (
 )
 from models.family_records import FamilyAccessAction
 from models.payloads.vocabulary import StaffRole, Stage
-from workflows.ids import case_workflow_id, follow_up_workflow_id
+from workflows.ids import case_workflow_id, follow_up_workflow_id, social_contract_workflow_id
 
 MAX_REASON_LENGTH = 500
 MAX_LEGAL_BASIS_LENGTH = 200
@@ -130,6 +130,8 @@ async def erase_family(
     workflow_id = case_workflow_id(family.family_key)
     cases = await cases_of_workflow(session, workflow_id=workflow_id)
     workflows = [workflow_id, *(follow_up_workflow_id(case_id) for case_id, _ in cases)]
+    # A social contract's monitoring outlives its case and seals with the family's key too.
+    contracts = [social_contract_workflow_id(case_id) for case_id, _ in cases]
     done = await erasure_of(session, family_id=family_id)
     if done is not None:
         # A retry of this very request is answered again; any other finds the work done.
@@ -144,9 +146,15 @@ async def erase_family(
                 f"case {case_id} is open (stage {stage}): close it first; a family's data is "
                 "erased only when no case of it is open",
             )
-    for running in workflows:
+    for running in [*workflows, *contracts]:
         if await _is_running(temporal, running):
             what = "the case is still closing" if running == workflow_id else "follow-ups run"
+            if running in contracts:
+                raise ErasureRefused(
+                    "workflow_running",
+                    f"workflow {running} still runs (the social contract's monitoring, which "
+                    "outlives the case): wait for its last month to pass",
+                )
             raise ErasureRefused(
                 "workflow_running",
                 f"workflow {running} still runs ({what}): record its remaining follow-ups "

@@ -40,6 +40,7 @@ class AccessedData(StrEnum):
     AUDIT_HISTORY = "audit_history"  # a case's history with its chain, for the audit
     AUDIT_STATE = "audit_state"  # a case's state at a moment, rebuilt from its history
     AUDIT_EXPORT = "audit_export"  # a case's events in an audit export
+    SOCIAL_CONTRACT = "social_contract"  # a social contract's state, the income after included
 
 
 class AccessPurpose(StrEnum):

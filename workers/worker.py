@@ -19,6 +19,7 @@ from activities.audit_anchor import AuditAnchorActivities
 from activities.case_records import CaseRecordActivities
 from activities.policy_context import PolicyActivities
 from activities.resource_reviews import ResourceReviewActivities
+from activities.social_contract_records import SocialContractActivities
 from infra.audit.anchor_keys import AnchorKeyError, read_signing_key
 from infra.audit.anchor_schedule import ensure_anchor_schedule
 from infra.logs import get_logger
@@ -34,6 +35,7 @@ from workflows.audit_anchor import AuditAnchorWorkflow
 from workflows.case import CaseWorkflow
 from workflows.follow_up import CaseFollowUpWorkflow
 from workflows.resource_reviews import ResourceReviewWorkflow
+from workflows.social_contract import SocialContractWorkflow
 
 log = get_logger(__name__)
 
@@ -75,13 +77,20 @@ def build_worker(
         policies.load_case_policy,
         policies.refresh_calendar,
         ResourceReviewActivities(sessions).flag_resource_reviews,
+        SocialContractActivities(sessions, keys).persist_contract_step,
     ]
     if anchors is not None:
         activities.append(anchors.write_anchor)
     return Worker(
         client,
         task_queue=task_queue,
-        workflows=[CaseWorkflow, CaseFollowUpWorkflow, AuditAnchorWorkflow, ResourceReviewWorkflow],
+        workflows=[
+            CaseWorkflow,
+            CaseFollowUpWorkflow,
+            AuditAnchorWorkflow,
+            ResourceReviewWorkflow,
+            SocialContractWorkflow,
+        ],
         max_cached_workflows=max_cached_workflows,
         activities=activities,
         sticky_queue_schedule_to_start_timeout=STICKY_QUEUE_SCHEDULE_TO_START_TIMEOUT,

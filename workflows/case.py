@@ -24,6 +24,7 @@ from workflows.calendar_refresh import CalendarRefresher
 from workflows.case_runtime import CaseRuntime
 from workflows.follow_up import CaseFollowUpWorkflow
 from workflows.ids import follow_up_workflow_id
+from workflows.social_contract_start import start_social_contract
 from workflows.staff_updates import staff_update, staff_update_answering
 
 POLICY_TIMEOUT = timedelta(seconds=30)
@@ -51,6 +52,9 @@ class CaseWorkflow(CaseRuntime):
     give_urgent_service = staff_update(Action.GIVE_URGENT_SERVICE)
     raise_child_safety_alert = staff_update(Action.RAISE_CHILD_SAFETY_ALERT)
     reassign_curator = staff_update(Action.REASSIGN_CURATOR)
+    record_agreement = staff_update(Action.RECORD_AGREEMENT)
+    conclude_social_contract = staff_update(Action.CONCLUDE_SOCIAL_CONTRACT)
+    record_commission_decision = staff_update(Action.RECORD_COMMISSION_DECISION)
 
     @workflow.init
     def __init__(self, case: CaseInput) -> None:
@@ -103,6 +107,10 @@ class CaseWorkflow(CaseRuntime):
 
     async def _refresh_calendar(self, state: CaseState) -> None:
         await self._calendar.refresh_if_stale(state)
+
+    async def _after_step(self, action: Action, state: CaseState) -> None:
+        if action is Action.CONCLUDE_SOCIAL_CONTRACT:
+            await start_social_contract(state)
 
     def _continue_as_new(self, state: CaseState) -> None:
         workflow.continue_as_new(CaseInput(start=self._start, state=state))

@@ -108,6 +108,7 @@ class CaseRuntime:
             log = StepLog(state, workflow.now(), command.actor.staff_id, command.actor.role)
             spec.transition(state, command, log)
             persisted = await self._persist(log)
+            await self._after_step(spec.action, state)
             self._changed = True
             return state, state.view() if persisted is None else persisted
 
@@ -186,6 +187,10 @@ class CaseRuntime:
             if workflow.info().is_continue_as_new_suggested() and not until(state):
                 await workflow.wait_condition(workflow.all_handlers_finished)
                 self._continue_as_new(state)
+
+    async def _after_step(self, action: Action, state: CaseState) -> None:
+        """What a workflow does once `action` is persisted, beyond its state (the case workflow
+        starts a social contract's own workflow); nothing by default."""
 
     async def _refresh_calendar(self, state: CaseState) -> None:
         """Read the published production calendar again if the state's is stale; a workflow

@@ -5,6 +5,10 @@ ids are stored in clear text, so they must never hold a registry number or a nam
 from uuid import UUID
 
 from models.identity import FAMILY_KEY_LENGTH
+from models.lifecycle.social_contract_link import (
+    SOCIAL_CONTRACT_WORKFLOW_PREFIX,
+    contract_workflow_id,
+)
 
 
 def case_workflow_id(family_key: str) -> str:
@@ -14,6 +18,11 @@ def case_workflow_id(family_key: str) -> str:
 
 def follow_up_workflow_id(case_id: UUID) -> str:
     return f"case-follow-up-{case_id}"
+
+
+def social_contract_workflow_id(case_id: UUID) -> str:
+    """The case's social contract: the case's state names it, so its rule lives there."""
+    return contract_workflow_id(case_id)
 
 
 _CASE_PREFIX = "case-"
@@ -36,5 +45,15 @@ def case_of_follow_up(workflow_id: str) -> UUID | None:
         return None
     try:
         return UUID(workflow_id.removeprefix(_FOLLOW_UP_PREFIX))
+    except ValueError:
+        return None
+
+
+def case_of_social_contract(workflow_id: str) -> UUID | None:
+    """The case id a social contract's workflow id carries, or None for any other id."""
+    if not workflow_id.startswith(SOCIAL_CONTRACT_WORKFLOW_PREFIX):
+        return None
+    try:
+        return UUID(workflow_id.removeprefix(SOCIAL_CONTRACT_WORKFLOW_PREFIX))
     except ValueError:
         return None

@@ -29,7 +29,7 @@ from models.crud.family_data_keys import (
 )
 from models.db import SessionFactory
 from models.tables.family_data_key import SYSTEM_KEY_OWNER
-from workflows.ids import case_of_follow_up, family_key_of
+from workflows.ids import case_of_follow_up, case_of_social_contract, family_key_of
 
 log = get_logger(__name__)
 
@@ -153,7 +153,8 @@ class FamilyKeyStore:
         family = family_key_of(workflow_id)
         if family is not None:
             return family
-        case_id = case_of_follow_up(workflow_id)
+        # A follow-up's or a social contract's id names its case, which names the family.
+        case_id = case_of_follow_up(workflow_id) or case_of_social_contract(workflow_id)
         if case_id is None:
             return SYSTEM_KEY_OWNER
         known = self._family_of_case.get(case_id)
@@ -166,7 +167,7 @@ class FamilyKeyStore:
             # Only outside production: a replay or a test with no projection of the case. The
             # payloads are sealed all the same, under the system key, and the codec says so.
             log.warning(
-                "follow-up workflow of an unknown case: sealed under the system key",
+                "workflow of an unknown case: sealed under the system key",
                 workflow_id=workflow_id,
             )
             return SYSTEM_KEY_OWNER

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Generic, TypeVar
 
+from models.lifecycle import agreement, commission, social_contract_link
 from models.lifecycle import preconditions as pre
 from models.lifecycle import transitions as t
 from models.lifecycle.state import CaseState
@@ -40,6 +41,9 @@ class Action(StrEnum):
     RAISE_CHILD_SAFETY_ALERT = "raise_child_safety_alert"
     REASSIGN_CURATOR = "reassign_curator"
     RECORD_FOLLOW_UP = "record_follow_up"
+    RECORD_AGREEMENT = "record_agreement"
+    CONCLUDE_SOCIAL_CONTRACT = "conclude_social_contract"
+    RECORD_COMMISSION_DECISION = "record_commission_decision"
 
 
 class TakenBy(StrEnum):
@@ -230,6 +234,36 @@ _SPECS: tuple[StaffActionSpec[Any], ...] = (
         _IN_SUPPORT | {Stage.PLANNING},
         _MANAGERS,
         t.reassign_curator,
+    ),
+    StaffActionSpec(
+        Action.RECORD_AGREEMENT,
+        "agreement",
+        "Record the service agreement (договор о социальном обслуживании, 442-ФЗ ст. 17)",
+        bodies.AgreementBody,
+        _IN_SUPPORT,
+        _STAFF,
+        agreement.record_agreement,
+        agreement.agreement_not_recorded,
+    ),
+    StaffActionSpec(
+        Action.CONCLUDE_SOCIAL_CONTRACT,
+        "social-contract",
+        "Record the social contract concluded (социальный контракт): its monitoring starts",
+        bodies.SocialContractBody,
+        _IN_SUPPORT,
+        _STAFF,
+        social_contract_link.conclude_social_contract,
+        social_contract_link.contract_refusal,
+    ),
+    StaffActionSpec(
+        Action.RECORD_COMMISSION_DECISION,
+        "commission-decisions",
+        "Record the commission's later resolution on the programme (постановление КДН и ЗП)",
+        bodies.CommissionDecisionBody,
+        OPEN_STAGES - {Stage.IDENTIFIED, Stage.ASSESSMENT},
+        _STAFF,
+        commission.record_commission_decision,
+        commission.sop_family,
     ),
     StaffActionSpec(
         Action.RECORD_FOLLOW_UP,

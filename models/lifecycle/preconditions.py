@@ -2,7 +2,8 @@
 `(state, body) -> reason | None`, named in the action catalogue (models/lifecycle/actions.py).
 The workflow asks them in the update's validator and again under its lock.
 
-Apart from these, `date_problem` checks the dates an action brings against the moment: what
+Apart from these, `date_problem` checks the dates an action brings against the moment (and
+what a closure needs of it: a СОП family's programme still open refuses term expiry): what
 the payload's own validation cannot know, since it must not read the clock (it also runs in
 the workflow sandbox). The workflow passes `workflow.now()` and asks it in the validator only
 (validators do not run on replay, so a history that took an action before this check existed
@@ -12,9 +13,13 @@ applied, so no date an action brings can fail a workflow task later.
 
 from datetime import date, datetime, timezone
 
+from models.lifecycle.agreement import agreement_date_problem
+from models.lifecycle.commission import term_expiry_refusal
+from models.lifecycle.social_contract_link import contract_date_problem
 from models.lifecycle.state import CaseState
 from models.payloads import actions as inputs
-from models.policy import shift
+from models.policy import ClosureReason, shift
+from models.policy.codes import RETIRED_CLOSURE_REASONS
 
 
 def plan_item_open(state: CaseState, body: inputs.PlanItemDoneBody) -> str | None:
@@ -48,6 +53,22 @@ def date_problem(state: CaseState, command: inputs.ActionBody, now: datetime) ->
         return application_date_problem(state, command.application_date, now)
     if isinstance(command, inputs.PlanBody):
         return plan_deadline_problem(state, command, now)
+    if isinstance(command, inputs.AgreementBody):
+        return agreement_date_problem(state, command.concluded_on, now)
+    if isinstance(command, inputs.SocialContractBody):
+        return contract_date_problem(state, command, now)
+    if isinstance(command, inputs.AssessmentBody) and command.commission is not None:
+        return resolution_date_problem(state, command.commission.resolution_date, now)
+    if isinstance(command, inputs.CommissionDecisionBody):
+        return resolution_date_problem(state, command.programme.resolution_date, now)
+    return closure_moment_problem(state, command, now)
+
+
+def resolution_date_problem(state: CaseState, day: date, now: datetime) -> str | None:
+    local = timezone(state.policy.utc_offset)
+    today = now.astimezone(local).date()
+    if day > today:
+        return f"the commission's resolution_date {day} is in the future (today is {today})"
     return None
 
 
@@ -90,3 +111,23 @@ def _a_year_before(day: date) -> date:
         return day.replace(year=day.year - 1)
     except ValueError:  # 29 February
         return day.replace(year=day.year - 1, day=28)
+
+
+def closure_moment_problem(
+    state: CaseState, command: inputs.ActionBody, now: datetime
+) -> str | None:
+    """Why a closure this action would make cannot be made at `now`: a retired reason, or
+    term expiry while a СОП family's programme runs (models/lifecycle/commission.py)."""
+    reason: ClosureReason | None = None
+    if isinstance(command, inputs.ClosureRequestBody):
+        reason = command.reason
+    elif isinstance(command, inputs.ReviewBody):
+        reason = command.closure_reason
+    elif isinstance(command, inputs.ClosureApprovalBody) and command.approve:
+        return term_expiry_refusal(state, state.closure_requested, now)
+    elif isinstance(command, inputs.ProlongationBody) and not command.approve:
+        refused = term_expiry_refusal(state, ClosureReason.TERM_EXPIRED, now)
+        return None if refused is None else f"the prolongation cannot be refused: {refused}"
+    if reason in RETIRED_CLOSURE_REASONS:
+        return f"closure reason {reason} is retired: name death or missing instead"
+    return term_expiry_refusal(state, reason, now)

@@ -7,8 +7,15 @@ from uuid import UUID
 from pydantic import BaseModel, Field
 
 from models.lifecycle.deadline_book import OpenDeadline
-from models.payloads.case_view import CaseView, DeadlineView, PlanItemView
-from models.payloads.vocabulary import Stage
+from models.payloads.case_view import (
+    AgreementView,
+    CaseView,
+    CommissionProgrammeView,
+    DeadlineView,
+    PlanItemView,
+    SocialContractLink,
+)
+from models.payloads.vocabulary import FamilyCategory, Stage
 from models.policy import AccompanimentLevel, ClosureReason, Policy, WorkingCalendar
 
 
@@ -39,6 +46,17 @@ class CaseState(BaseModel):
     closed_at: datetime | None = None
     route: dict[str, Any] = Field(default_factory=dict)
     deadlines: dict[str, OpenDeadline] = Field(default_factory=dict)
+    # Later additions: absent from older states, which read as they were.
+    family_category: FamilyCategory | None = None
+    commission: CommissionProgrammeView | None = None
+    agreement: AgreementView | None = None
+    social_contract: SocialContractLink | None = None
+    # The plan's approval: the agreement is dated on or after its day.
+    plan_approved_at: datetime | None = None
+
+    def sop_programme_open(self, now: datetime) -> bool:
+        """A СОП family whose commission's programme runs at `now`."""
+        return self.commission is not None and now < self.commission.ends_at
 
     @property
     def overdue(self) -> bool:
@@ -86,6 +104,10 @@ class CaseState(BaseModel):
             term_ends_at=self.term_ends_at,
             closed_at=self.closed_at,
             details={"route": self.route, "child_safety": self.child_safety},
+            family_category=self.family_category,
+            commission=self.commission,
+            agreement=self.agreement,
+            social_contract=self.social_contract,
         )
 
     def details_markdown(self) -> str:
@@ -98,6 +120,11 @@ class CaseState(BaseModel):
                 flag = " — OVERDUE" if d.overdue else ""
                 due = d.due_at.strftime("%Y-%m-%d %H:%M UTC")
                 lines.append(f"- {d.key} from {d.responsible}, due {due}{flag}")
+        if self.commission is not None:
+            lines.append(f"**СОП programme** to {self.commission.programme_ends_on}")
+        if self.social_contract is not None:
+            contract = self.social_contract
+            lines.append(f"**Social contract:** {contract.direction}, `{contract.workflow_id}`")
         if self.closure_requested:
             lines.append(f"**Closure requested:** {self.closure_requested} (awaits a supervisor)")
         if self.closure_reason:

@@ -25,6 +25,17 @@ def advance_clock(state: CaseState, log: StepLog) -> None:
     """Fire everything due by `log.now`, in time order, each exactly once."""
     if state.stage is not Stage.CLOSED and state.cap_at is not None and log.now >= state.cap_at:
         cap = state.policy.max_total_term.value
+        if state.commission is not None and state.sop_programme_open(log.now):
+            # 120-ФЗ: a СОП family's work goes on while the commission's programme runs; the
+            # cap closes the case at the programme's end instead.
+            state.cap_at = state.commission.ends_at
+            log.event(
+                "closure_deferred",
+                stage_before=state.stage,
+                reason=f"the maximum total term ({cap}) is reached while the commission's "
+                f"programme runs to {state.commission.programme_ends_on}",
+            )
+            return
         log.event(
             "closure_forced",
             stage_before=state.stage,

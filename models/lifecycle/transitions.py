@@ -7,6 +7,8 @@ after.
 
 from datetime import UTC, datetime, time, timedelta
 
+from models.lifecycle.agreement import arm_agreement
+from models.lifecycle.commission import commission_review_done, record_category
 from models.lifecycle.planning import (
     arm,
     arm_contact_cadence,
@@ -25,7 +27,15 @@ from models.payloads.vocabulary import (
     StaffRole,
     Stage,
 )
-from models.policy import AccompanimentLevel, ClosureReason, DeadlineCode, Duration, Role, shift
+from models.policy import (
+    AccompanimentLevel,
+    ClosureReason,
+    DeadlineCode,
+    Duration,
+    ProlongationAuthority,
+    Role,
+    shift,
+)
 
 _MANAGERS = {StaffRole.SUPERVISOR, StaffRole.HEAD}
 
@@ -114,6 +124,7 @@ def record_assessment(state: CaseState, assessment: inputs.AssessmentBody, log: 
     state.level = AccompanimentLevel.L3 if assessment.acute_risks else assessment.level
     state.stage = Stage.ROUTING
     data["level"] = state.level
+    data.update(record_category(state, assessment, log.now))
     seq = log.event(
         "assessment_recorded", stage_before=before, reason=assessment.comment, data=data
     )
@@ -200,6 +211,7 @@ def approve_plan(state: CaseState, plan: inputs.PlanBody, log: StepLog) -> None:
     policy, offset = state.policy, state.policy.utc_offset
     state.stage = Stage.SUPPORT
     state.support_started_at = now
+    state.plan_approved_at = now
     state.term_ends_at = shift(now, policy.levels[state.level].initial_term, state.calendar, offset)
     state.cap_at = shift(now, policy.max_total_term.value, state.calendar, offset)
     state.term_ends_at = min(state.term_ends_at, state.cap_at)
@@ -224,6 +236,7 @@ def approve_plan(state: CaseState, plan: inputs.PlanBody, log: StepLog) -> None:
         now=now,
         responsible=Role.SUPERVISOR,
     )
+    arm_agreement(state, now)  # the ИППСУ is presented: the agreement is due (442-ФЗ ст. 17)
     for item in plan.items:
         arm(
             state,
@@ -276,6 +289,9 @@ def record_review(state: CaseState, review: inputs.ReviewBody, log: StepLog) -> 
         state.stage = Stage.PROLONGATION
     elif review.outcome is not ReviewOutcome.PROPOSE_CLOSURE:
         state.stage = Stage.SUPPORT
+    commission_review = commission_review_done(state)
+    if commission_review is not None:
+        data["commission_review"] = commission_review
     seq = log.event("review_recorded", stage_before=before, reason=review.comment, data=data)
     arm_plan_review(state, start=now, now=now)
     if review.outcome is ReviewOutcome.CHANGE_LEVEL:  # the new level's cadence from now on
@@ -312,7 +328,13 @@ def prolongation_refusal(state: CaseState, decision: inputs.ProlongationBody) ->
         state.calendar,
         policy.utc_offset,
     )
-    if new_end > without_consilium and not decision.consilium:
+    beyond = new_end > without_consilium
+    approvers = policy.prolongation_approvers
+    if approvers is not None:
+        refused = _approver_refusal(state, decision, beyond)
+        if refused is not None:
+            return refused
+    elif beyond and not decision.consilium:
         return (
             f"a term beyond {policy.total_term_without_consilium.value} in total needs a "
             "consilium decision (consilium: true)"
@@ -320,6 +342,30 @@ def prolongation_refusal(state: CaseState, decision: inputs.ProlongationBody) ->
     if state.term_ends_at is not None and new_end <= state.term_ends_at:
         return f"the term already runs to the {policy.max_total_term.value} maximum"
     return None
+
+
+def _approver_refusal(
+    state: CaseState, decision: inputs.ProlongationBody, beyond: bool
+) -> str | None:
+    """Who may decide this prolongation is policy data (`prolongation_approvers`)."""
+    approvers = state.policy.prolongation_approvers
+    assert approvers is not None
+    decided_by = decision.decided_by or (
+        ProlongationAuthority.CONSILIUM if decision.consilium else ProlongationAuthority.SUPERVISOR
+    )
+    if state.commission is not None:
+        allowed, which = approvers.sop_family, "a family in a socially dangerous position (СОП)"
+    elif beyond:
+        total = state.policy.total_term_without_consilium.value
+        allowed, which = approvers.beyond_total, f"a term beyond {total} in total"
+    else:
+        allowed, which = approvers.within_total, "a prolongation within the total term"
+    if decided_by in allowed:
+        return None
+    names = ", ".join(allowed)
+    return (
+        f"{which} is decided by: {names} (policy prolongation_approvers); decided_by: {decided_by}"
+    )
 
 
 def prolonged_term_end(state: CaseState, extend_by: Duration | None) -> datetime:
@@ -343,7 +389,11 @@ def decide_prolongation(state: CaseState, decision: inputs.ProlongationBody, log
         "prolongation_approved",
         stage_before=before,
         reason=decision.comment,
-        data={"term_ends_at": state.term_ends_at.isoformat(), "consilium": decision.consilium},
+        data={
+            "term_ends_at": state.term_ends_at.isoformat(),
+            "consilium": decision.consilium,
+            **({"decided_by": decision.decided_by} if decision.decided_by else {}),
+        },
     )
     arm_term_end(state, now=log.now)
 

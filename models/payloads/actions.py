@@ -27,6 +27,7 @@ from models.payloads.fields import (
 from models.payloads.vocabulary import (
     AccompanimentChannel,
     AcuteRisk,
+    FamilyCategory,
     NeedCircumstance,
     NeedDecision,
     ReviewOutcome,
@@ -36,7 +37,12 @@ from models.payloads.vocabulary import (
     StaffRole,
 )
 from models.policy.calendar import FIRST_YEAR, LAST_YEAR
-from models.policy.codes import AccompanimentLevel, ClosureReason, SocialContractDirection
+from models.policy.codes import (
+    AccompanimentLevel,
+    ClosureReason,
+    ProlongationAuthority,
+    SocialContractDirection,
+)
 from models.policy.durations import Duration
 
 # The longest extension a decision may ask for: the default policy's 24-month maximum term
@@ -47,6 +53,8 @@ _MOST_WORKING_DAYS = 500  # about two years of working days (some 247 a year)
 
 
 def _sane_extension(extension: Duration) -> Duration:
+    """At most 24 months: an extension, or a social contract's term (a longer one is a typo
+    that would take the date arithmetic far out; the policy bounds the term more closely)."""
     if extension.working_days is not None:
         too_long = extension.working_days > _MOST_WORKING_DAYS
     else:  # in plain integers: a timedelta of a huge count would overflow
@@ -59,6 +67,30 @@ def _sane_extension(extension: Duration) -> Duration:
             f"(P24M, P744D, {_MOST_WORKING_DAYS}WD)"
         )
     return extension
+
+
+# A document's number as a registry writes it (договор № 17/2026-С, постановление № 45-п):
+# a code, never a person's name, so it stays in clear like other codes.
+DocumentNumber = Annotated[
+    str,
+    Field(
+        pattern=r"^[0-9A-Za-zА-Яа-яЁё№/._-]{1,32}$",
+        description="Номер документа / the document's number: letters, digits, №, / . _ -.",
+    ),
+]
+
+
+# The closure reasons in the OpenAPI description, Russian beside each code (PRODUCT.md §2).
+CLOSURE_REASONS_RU = (
+    "goals_achieved (ТЖС преодолена), written_refusal (письменный отказ), term_expired (истёк "
+    "срок; not for a СОП family while the commission's programme runs), relocated (смена места "
+    "жительства), no_minor_children (нет несовершеннолетних детей), death (смерть), missing "
+    "(безвестное отсутствие), child_placed (передача органу опеки), transferred (другому "
+    "поставщику), no_need (нуждаемость не установлена), no_contact (семья не вышла на связь), "
+    "duplicate (объединён с другим случаем), court_decision (решение суда), agreement_breach "
+    "(нарушение семьёй условий договора), provider_liquidated (ликвидация поставщика); "
+    "death_or_missing is retired (442-ФЗ ст. 18)."
+)
 
 
 class Actor(BaseModel):
@@ -126,6 +158,47 @@ class IntakeBody(ActionBody):
     )
 
 
+class CommissionProgrammeIn(BaseModel):
+    """The commission on minors' resolution (постановление КДН и ЗП) that found the family in a
+    socially dangerous position, and its programme (120-ФЗ ст. 5, 7)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    resolution_number: DocumentNumber
+    resolution_date: CaseDate = Field(description="Дата постановления / the resolution's date.")
+    programme_ends_on: CaseDate = Field(
+        description="Срок программы / the last day of the commission's programme (usually a "
+        "calendar year after the resolution)."
+    )
+    review_dates: list[CaseDate] = Field(
+        default_factory=list,
+        max_length=24,
+        description="Даты пересмотра программы / the programme's review dates (T12), within it.",
+    )
+
+    @model_validator(mode="after")
+    def _dates_in_programme(self) -> Self:
+        if self.programme_ends_on < self.resolution_date:  # the same day: a removal
+            raise ValueError("programme_ends_on must not come before resolution_date")
+        if len(set(self.review_dates)) != len(self.review_dates):
+            raise ValueError("review_dates must not repeat a date")
+        for day in self.review_dates:
+            if not self.resolution_date < day <= self.programme_ends_on:
+                raise ValueError(
+                    f"review date {day} is outside the programme "
+                    f"({self.resolution_date}..{self.programme_ends_on})"
+                )
+        return self
+
+
+class CommissionDecisionBody(ActionBody):
+    """A later resolution of the commission on minors about a СОП family's programme: prolonged
+    (a later end), changed, or ended (the family removed from the register: an end today or
+    earlier). The case follows it from now."""
+
+    programme: CommissionProgrammeIn
+
+
 class AssessmentBody(ActionBody):
     """Оценка семейной ситуации: the need decision and the level."""
 
@@ -149,6 +222,24 @@ class AssessmentBody(ActionBody):
         description="Признаки острого риска / acute-risk indicators: any forces L3 and a "
         "child-safety alert.",
     )
+    category: FamilyCategory | None = Field(
+        None,
+        description="Категория семьи / tzhs (трудная жизненная ситуация), sop (социально "
+        "опасное положение, by the commission's resolution), at_risk (группа риска).",
+    )
+    commission: CommissionProgrammeIn | None = Field(
+        None,
+        description="Постановление КДН и ЗП и программа / the commission's resolution and "
+        "programme: given exactly when the category is sop.",
+    )
+
+    @model_validator(mode="after")
+    def _category_and_commission(self) -> Self:
+        if (self.category is FamilyCategory.SOP) != (self.commission is not None):
+            raise ValueError("commission is given exactly when the category is sop")
+        if self.category is not None and self.decision is not NeedDecision.NEED_RECOGNISED:
+            raise ValueError(f"no category is recorded when the decision is {self.decision}")
+        return self
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:
@@ -184,7 +275,11 @@ class RouteBody(ActionBody):
         "in `comment`.",
     )
     social_contract: SocialContractDirection | None = Field(
-        None, description="Направление социального контракта / the contract's direction."
+        None,
+        description="Направление социального контракта / the contract's direction: job_search "
+        "(поиск работы), entrepreneurship (предпринимательская деятельность), "
+        "subsidiary_farming (личное подсобное хозяйство), other (иные мероприятия по "
+        "преодолению ТЖС).",
     )
 
     @model_validator(mode="after")
@@ -250,6 +345,33 @@ class PlanBody(ActionBody):
         return self
 
 
+class AgreementBody(ActionBody):
+    """The service agreement (договор о социальном обслуживании, 442-ФЗ ст. 17), concluded
+    after the individual programme is presented."""
+
+    number: DocumentNumber
+    concluded_on: CaseDate = Field(
+        description="Дата договора / the agreement's date: not in the future, nor before the "
+        "plan was approved."
+    )
+
+
+class SocialContractBody(ActionBody):
+    """The social contract (социальный контракт) the route named, concluded: its monitoring
+    starts (a workflow of its own, which outlives the case)."""
+
+    number: DocumentNumber
+    concluded_on: CaseDate = Field(
+        description="Дата заключения / the contract's date: not in the future, nor before the "
+        "case opened."
+    )
+    term: Annotated[Duration, AfterValidator(_sane_extension)] = Field(
+        description="Срок контракта / the contract's term, e.g. P6M: at least the policy's "
+        "shortest (3 months), at most its direction's longest (job_search 9 months, "
+        "entrepreneurship and subsidiary_farming 12, other 6)."
+    )
+
+
 class PlanItemDoneBody(ActionBody):
     item_id: ItemId
 
@@ -267,7 +389,7 @@ class ReviewBody(ActionBody):
     )
     new_level: AccompanimentLevel | None = Field(None, description="Новый уровень / new level.")
     closure_reason: ClosureReason | None = Field(
-        None, description="Основание снятия / the closure reason proposed."
+        None, description=f"Основание снятия / the closure reason proposed: {CLOSURE_REASONS_RU}"
     )
 
     @model_validator(mode="after")
@@ -289,10 +411,18 @@ class ProlongationBody(ActionBody):
     consilium: bool = Field(
         False, description="Decided by a consilium: required beyond the 12-month total."
     )
+    decided_by: ProlongationAuthority | None = Field(
+        None,
+        description="Кто принял решение / supervisor, consilium (консилиум), working_group "
+        "(рабочая группа), head; which may decide is policy data. Default: consilium when "
+        "`consilium` is true, else supervisor.",
+    )
 
 
 class ClosureRequestBody(ActionBody):
-    reason: ClosureReason = Field(description="Основание снятия с сопровождения / why.")
+    reason: ClosureReason = Field(
+        description=f"Основание снятия с сопровождения / why: {CLOSURE_REASONS_RU}"
+    )
 
 
 class ClosureApprovalBody(ActionBody):

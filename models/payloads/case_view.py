@@ -2,15 +2,20 @@
 the PostgreSQL projection the API reads, and persisted together with its events and
 notifications as one `CaseStep`. No personal data: the family is a pseudonymous key."""
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from models.payloads.events import CaseEventDraft, EventOrigin
-from models.payloads.vocabulary import NotificationKind, Stage
-from models.policy.codes import AccompanimentLevel, ClosureReason, DeadlineCode
+from models.payloads.vocabulary import FamilyCategory, NotificationKind, Stage
+from models.policy.codes import (
+    AccompanimentLevel,
+    ClosureReason,
+    DeadlineCode,
+    SocialContractDirection,
+)
 
 _frozen = ConfigDict(frozen=True)
 
@@ -46,6 +51,43 @@ class PlanItemView(BaseModel):
     responsible: str = Field(max_length=64)
     deadline: datetime
     done_at: datetime | None = None
+
+
+class AgreementView(BaseModel):
+    """The service agreement (договор о социальном обслуживании, 442-ФЗ ст. 17)."""
+
+    model_config = _frozen
+
+    number: str = Field(max_length=32)
+    concluded_on: date
+    recorded_at: datetime
+
+
+class CommissionProgrammeView(BaseModel):
+    """The commission on minors' resolution and programme of a СОП family."""
+
+    model_config = _frozen
+
+    resolution_number: str = Field(max_length=32)
+    resolution_date: date
+    programme_ends_on: date
+    ends_at: datetime = Field(description="The end of the programme's last day (local).")
+    review_dates: list[date] = Field(default_factory=list)
+
+
+class SocialContractLink(BaseModel):
+    """The case's social contract, tracked by a workflow of its own (`workflow_id`); its
+    contacts and outcome: GET /api/v1/cases/{id}/social-contract."""
+
+    model_config = _frozen
+
+    workflow_id: str = Field(max_length=255)
+    contract_id: UUID
+    number: str = Field(max_length=32)
+    direction: SocialContractDirection
+    concluded_on: date
+    starts_at: datetime
+    term_ends_at: datetime
 
 
 class CaseView(BaseModel):
@@ -89,6 +131,18 @@ class CaseView(BaseModel):
         description="Доступные действия / actions open now (for the caller's role, via the API).",
     )
     details: dict[str, Any] = Field(default_factory=dict)
+    family_category: FamilyCategory | None = Field(
+        None, description="Категория семьи / tzhs (ТЖС), sop (СОП), at_risk (группа риска)."
+    )
+    commission: CommissionProgrammeView | None = Field(
+        None, description="Программа КДН и ЗП / the commission's programme (СОП families)."
+    )
+    agreement: AgreementView | None = Field(
+        None, description="Договор о социальном обслуживании / the service agreement."
+    )
+    social_contract: SocialContractLink | None = Field(
+        None, description="Социальный контракт / the social contract, if concluded."
+    )
 
 
 class NotificationDraft(BaseModel):

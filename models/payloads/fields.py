@@ -22,7 +22,9 @@ FreeText = Annotated[str, Field(pattern=NO_NUL_PATTERN)]
 # The names of every FreeText field of the bodies (a test holds the bodies to it): the JSON
 # keys whose values PostgreSQL stores sealed with the family's key, in event data and in the
 # case projection (infra/sealing/columns.py). A new FreeText field needs its name here.
-FREE_TEXT_KEYS = frozenset({"comment", "provider", "providers"})
+# `income_after` is a figure, not typed text, but personal data all the same (a social
+# contract's outcome: models/payloads/social_contract.py).
+FREE_TEXT_KEYS = frozenset({"comment", "provider", "providers", "income_after"})
 
 
 _YEARS = f"must be in the years {FIRST_YEAR}..{LAST_YEAR}"

@@ -140,3 +140,18 @@ class CapacityUnit(StrEnum):
 
     PLACES = "places"  # мест
     HOURS_A_MONTH = "hours_a_month"  # часов в месяц
+
+
+class FamilyCategory(StrEnum):
+    """The family's category, recorded at assessment (PRODUCT.md §2 "Family category")."""
+
+    TZHS = "tzhs"  # трудная жизненная ситуация (ТЖС)
+    SOP = "sop"  # социально опасное положение (СОП): decided by the КДН и ЗП
+    AT_RISK = "at_risk"  # группа риска
+
+
+class SocialContractOutcome(StrEnum):
+    """How a social contract ended (итог социального контракта)."""
+
+    COMPLETED = "completed"  # исполнен
+    TERMINATED_EARLY = "terminated_early"  # расторгнут досрочно

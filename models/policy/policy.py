@@ -18,9 +18,11 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from models.policy.codes import (
+    OPTIONAL_DEADLINE_CODES,
     AccompanimentLevel,
     ClosureReason,
     DeadlineCode,
+    ProlongationAuthority,
     Role,
     SocialContractDirection,
 )
@@ -33,6 +35,8 @@ __all__ = [
     "DeadlinePolicy",
     "LevelPolicy",
     "Policy",
+    "ProlongationApprovers",
+    "ProlongationAuthority",
     "Role",
     "Rung",
     "SocialContractDirection",
@@ -56,6 +60,8 @@ _DUE_ELSEWHERE = {
     DeadlineCode.T6: "levels.<level>.review_every",
     DeadlineCode.T9: "follow_ups",
     DeadlineCode.T10: "each plan item's own deadline",
+    DeadlineCode.T12: "the review dates of the commission's programme",
+    DeadlineCode.T13: "social_contract_monitoring",
 }
 
 
@@ -142,6 +148,16 @@ class SocialContractMonitoring(_Frozen):
     source: Text
 
 
+class ProlongationApprovers(_Frozen):
+    """Who may decide a prolongation: any one of the authorities listed for the case."""
+
+    within_total: tuple[ProlongationAuthority, ...] = Field(min_length=1)  # up to the total
+    beyond_total: tuple[ProlongationAuthority, ...] = Field(min_length=1)  # past it
+    # A family in a socially dangerous position (СОП) follows the commission's programme.
+    sop_family: tuple[ProlongationAuthority, ...] = Field(min_length=1)
+    source: Text
+
+
 class Policy(_Frozen):
     """Everything a case needs to know about deadlines, levels and terms, with sources."""
 
@@ -155,6 +171,10 @@ class Policy(_Frozen):
     closures_needing_approval: tuple[ClosureReason, ...]
     social_contract_terms: dict[SocialContractDirection, SourcedDuration]
     social_contract_monitoring: SocialContractMonitoring
+    # Added later, so None in the policy an older case keeps: such a case checks prolongations
+    # by the `consilium` flag alone, and takes no social contract.
+    social_contract_min_term: SourcedDuration | None = None
+    prolongation_approvers: ProlongationApprovers | None = None
 
     @property
     def utc_offset(self) -> timedelta:
@@ -169,7 +189,11 @@ class Policy(_Frozen):
     def _complete_and_consistent(self) -> "Policy":
         problems = [
             *_missing("levels", self.levels, AccompanimentLevel),
-            *_missing("deadlines", self.deadlines, DeadlineCode),
+            *_missing(
+                "deadlines",
+                self.deadlines,
+                [code for code in DeadlineCode if code not in OPTIONAL_DEADLINE_CODES],
+            ),
             *_missing("social_contract_terms", self.social_contract_terms, SocialContractDirection),
             *_deadline_problems(self.deadlines),
             *_order_problems(self),

@@ -39,6 +39,11 @@ CLOSURE_REASONS: dict[str, str] = {
     ClosureReason.NO_NEED: "нуждаемость не установлена",
     ClosureReason.NO_CONTACT: "семья не вышла на связь",
     ClosureReason.DUPLICATE: "объединён с другим случаем",
+    ClosureReason.DEATH: "смерть",
+    ClosureReason.MISSING: "безвестное отсутствие",
+    ClosureReason.COURT_DECISION: "решение суда",
+    ClosureReason.AGREEMENT_BREACH: "нарушение условий договора семьёй",
+    ClosureReason.PROVIDER_LIQUIDATED: "ликвидация поставщика",
 }
 
 MUNICIPALITY_NAMES: dict[str, str] = {m.code: m.name_ru for m in MUNICIPALITIES}

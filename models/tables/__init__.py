@@ -16,6 +16,7 @@ from models.tables.notification import Notification
 from models.tables.report_indexes import REPORT_INDEXES
 from models.tables.resource_change import ResourceChange
 from models.tables.resource_provider import ResourceProvider
+from models.tables.social_contract import SocialContractRow
 from models.tables.staff_member import StaffMember
 
 __all__ = [
@@ -35,5 +36,6 @@ __all__ = [
     "Notification",
     "ResourceChange",
     "ResourceProvider",
+    "SocialContractRow",
     "StaffMember",
 ]

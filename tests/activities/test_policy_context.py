@@ -21,7 +21,7 @@ async def load(
 
 
 @pytest.mark.parametrize(
-    ("name", "version"), [("default", "2026.11-default"), ("compressed", "compressed-1")]
+    ("name", "version"), [("default", "2026.12-default"), ("compressed", "compressed-2")]
 )
 async def test_shipped_policies_load_with_the_published_years_from_the_year_before(
     name: str, version: str

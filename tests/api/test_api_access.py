@@ -84,6 +84,19 @@ BODIES: dict[Action, dict[str, Any]] = {
     Action.REASSIGN_CURATOR: {"curator": "curator-2"},
     # Beyond the policy's follow-ups: refused by the follow-up workflow if it gets that far.
     Action.RECORD_FOLLOW_UP: {"number": 12},
+    Action.RECORD_AGREEMENT: {"number": "17/2026", "concluded_on": "2026-01-01"},
+    Action.RECORD_COMMISSION_DECISION: {
+        "programme": {
+            "resolution_number": "46-п",
+            "resolution_date": "2026-01-01",
+            "programme_ends_on": "2026-12-31",
+        }
+    },
+    Action.CONCLUDE_SOCIAL_CONTRACT: {
+        "number": "СК-1",
+        "concluded_on": "2026-01-01",
+        "term": "P6M",
+    },
 }
 
 ROUTES = list(ACTIONS.values())

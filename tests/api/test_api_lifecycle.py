@@ -41,6 +41,7 @@ _STAFF_IN_PLANNING = {
     "request_closure",
     "give_urgent_service",
     "raise_child_safety_alert",
+    "record_commission_decision",  # a СОП family's later resolution (refused for others)
 }
 _MANAGERS_IN_PLANNING = _STAFF_IN_PLANNING | {"approve_plan", "approve_closure", "reassign_curator"}
 
@@ -157,7 +158,7 @@ async def test_a_family_path_from_intake_to_closure(
     async with _service(dev_env, database_url, sessions, task_queue) as api:
         case = await _open(api, staff)
         assert case["stage"] == "identified"
-        assert case["policy_version"] == "compressed-1"
+        assert case["policy_version"] == "compressed-2"
         assert [d["key"] for d in case["deadlines"]] == ["T1"]
         case_id = case["case_id"]
         path = f"{CASES}/{case_id}"

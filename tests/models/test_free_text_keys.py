@@ -11,11 +11,12 @@ from pydantic import BaseModel
 
 import api.schemas
 import models.payloads.actions
+import models.payloads.social_contract
 from models.payloads.fields import FREE_TEXT_KEYS, FreeText
 
 # The metadata object FreeText carries: how its uses are told from any other string.
 _FREE_TEXT_MARK = get_args(FreeText)[1]
-_BODY_MODULES = [models.payloads.actions, api.schemas]
+_BODY_MODULES = [models.payloads.actions, models.payloads.social_contract, api.schemas]
 
 
 def _holds_free_text(annotation: Any) -> bool:

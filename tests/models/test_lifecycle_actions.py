@@ -61,7 +61,7 @@ def test_a_wrong_stage_is_refused_naming_the_stage_and_what_the_role_may_do() ->
     assert refusal(Action.RECORD_REVIEW, Stage.PLANNING, StaffRole.SPECIALIST) == (
         "record_review is not allowed in stage planning (allowed in: review, support); "
         "in stage planning a specialist may: receive_signal, record_contact, request_closure, "
-        "give_urgent_service, raise_child_safety_alert"
+        "give_urgent_service, raise_child_safety_alert, record_commission_decision"
     )
 
 
@@ -113,6 +113,12 @@ def test_actions_open_at_any_stage_are_open_exactly_while_the_case_is() -> None:
 
 # --- Allowed actions ------------------------------------------------------------------------
 
+# Recorded once the plan (the individual programme) is approved: the service agreement (442-ФЗ
+# ст. 17) and the social contract the route named.
+# Once the need is recognised: a later resolution of the commission (a СОП family).
+_SOP = ["record_commission_decision"]
+_AFTER_PLAN = ["record_agreement", "conclude_social_contract", *_SOP]
+
 
 @pytest.mark.parametrize("stage", list(Stage))
 def test_the_ministry_is_allowed_nothing(stage: Stage) -> None:
@@ -124,12 +130,20 @@ def test_the_ministry_is_allowed_nothing(stage: Stage) -> None:
     [
         (Stage.IDENTIFIED, ["register_intake"], []),
         (Stage.ASSESSMENT, ["record_assessment"], []),
-        (Stage.ROUTING, ["set_route"], []),
-        (Stage.TEAM, ["name_team"], []),
-        (Stage.PLANNING, [], ["approve_plan", "reassign_curator"]),
-        (Stage.SUPPORT, ["complete_plan_item", "record_review"], ["reassign_curator"]),
-        (Stage.REVIEW, ["complete_plan_item", "record_review"], ["reassign_curator"]),
-        (Stage.PROLONGATION, ["complete_plan_item"], ["decide_prolongation", "reassign_curator"]),
+        (Stage.ROUTING, ["set_route", *_SOP], []),
+        (Stage.TEAM, ["name_team", *_SOP], []),
+        (Stage.PLANNING, [*_SOP], ["approve_plan", "reassign_curator"]),
+        (
+            Stage.SUPPORT,
+            ["complete_plan_item", "record_review", *_AFTER_PLAN],
+            ["reassign_curator"],
+        ),
+        (Stage.REVIEW, ["complete_plan_item", "record_review", *_AFTER_PLAN], ["reassign_curator"]),
+        (
+            Stage.PROLONGATION,
+            ["complete_plan_item", *_AFTER_PLAN],
+            ["decide_prolongation", "reassign_curator"],
+        ),
     ],
 )
 def test_allowed_actions_per_stage_and_role(

@@ -64,7 +64,7 @@ def durations(value: object) -> Iterator[Duration]:
 
 
 def test_the_default_policy_figures(default: Policy) -> None:
-    assert default.version == "2026.11-default"
+    assert default.version == "2026.12-default"
     assert default.utc_offset_hours == 7
     deadlines = default.deadlines
     assert deadlines[DeadlineCode.T1].due == d("1WD")
@@ -120,12 +120,17 @@ def test_due_variants(default: Policy) -> None:
 
 
 def test_closure_approvals(default: Policy) -> None:
-    assert len(ClosureReason) == 11
+    # The eleven first reasons, and 442-ФЗ ст. 18's: death_or_missing split in two (the old
+    # value stays readable), a court decision, breach of the agreement, liquidation.
+    assert len(ClosureReason) == 16
     assert not default.needs_approval(ClosureReason.DUPLICATE)
     assert not default.needs_approval(ClosureReason.NO_MINOR_CHILDREN)
     assert default.needs_approval(ClosureReason.NO_CONTACT)
     assert default.needs_approval(ClosureReason.GOALS_ACHIEVED)
-    assert len(default.closures_needing_approval) == 9
+    for reason in ("death", "missing", "court_decision", "agreement_breach"):
+        assert default.needs_approval(ClosureReason(reason))
+    assert default.needs_approval(ClosureReason.PROVIDER_LIQUIDATED)
+    assert len(default.closures_needing_approval) == 14
 
 
 def test_social_contract(default: Policy) -> None:
@@ -150,7 +155,7 @@ def test_every_figure_has_a_source(default: Policy) -> None:
 
 
 def test_the_compressed_policy_runs_on_seconds(compressed: Policy, default: Policy) -> None:
-    assert compressed.version == "compressed-1"
+    assert compressed.version == "compressed-2"
     assert compressed.deadlines[DeadlineCode.T2].due == d("PT50S")
     found = list(durations(compressed))
     assert len(found) == len(list(durations(default)))  # the same structure
@@ -345,3 +350,32 @@ def _toml_value(value: object) -> str:
     if isinstance(value, dict):
         return "{" + ", ".join(f'"{k}" = {_toml_value(v)}' for k, v in value.items()) + "}"
     raise TypeError(value)
+
+
+@pytest.mark.parametrize("name", ["default", "compressed"])
+def test_every_figure_of_the_issue_13_additions_names_its_source(name: str) -> None:
+    policy = load_policy(name)
+    assert policy.social_contract_min_term is not None
+    assert policy.social_contract_min_term.source.strip()
+    assert policy.prolongation_approvers is not None
+    assert policy.prolongation_approvers.source.strip()
+    for code in (DeadlineCode.T11, DeadlineCode.T12, DeadlineCode.T13):
+        rules = policy.deadlines[code]
+        assert rules.basis.strip()
+        assert rules.escalation_basis.strip()
+    assert "442-ФЗ ст. 17" in policy.deadlines[DeadlineCode.T11].basis
+    assert all(
+        "1931" in term.source for term in load_policy("default").social_contract_terms.values()
+    )
+
+
+def test_a_policy_written_before_t11_to_t13_still_loads() -> None:
+    """An older case keeps the policy it started under (in its workflow state): one without
+    the later deadlines and sections must still validate, or its history would not replay."""
+    data = load_policy("default").model_dump(mode="json")
+    for code in ("T11", "T12", "T13"):
+        del data["deadlines"][code]
+    del data["social_contract_min_term"], data["prolongation_approvers"]
+    older = Policy.model_validate(data)
+    assert DeadlineCode.T11 not in older.deadlines
+    assert older.prolongation_approvers is None

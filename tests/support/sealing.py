@@ -18,7 +18,7 @@ from infra.sealing.family_keys import DataKey, FamilyKeyStore, UnknownKey
 from infra.sealing.master_keys import read_key_file
 from models.db import SessionFactory
 from models.tables.family_data_key import SYSTEM_KEY_OWNER
-from workflows.ids import case_of_follow_up, family_key_of
+from workflows.ids import case_of_follow_up, case_of_social_contract, family_key_of
 
 TEST_MASTER_KEY_FILE = Path(__file__).with_name("test-master-keys")
 
@@ -87,7 +87,7 @@ class StaticKeySource:
         family = family_key_of(workflow_id)
         if family is not None:
             return family
-        case_id = case_of_follow_up(workflow_id)
+        case_id = case_of_follow_up(workflow_id) or case_of_social_contract(workflow_id)
         return self._cases.get(case_id, SYSTEM_KEY_OWNER) if case_id else SYSTEM_KEY_OWNER
 
     def to_json(self) -> str:

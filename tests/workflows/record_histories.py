@@ -52,16 +52,19 @@ from models.db import SessionFactory, make_async_engine, make_session_factory
 from models.payloads import actions as act
 from models.payloads.case_start import CaseOutcome
 from models.payloads.case_view import CaseView
+from models.payloads.social_contract import ContractContactIn, ContractOutcomeIn
 from models.payloads.vocabulary import (
     AccompanimentChannel,
     AcuteRisk,
+    FamilyCategory,
     NeedCircumstance,
     NeedDecision,
     ReviewOutcome,
     RouteKind,
     ServiceType,
+    SocialContractOutcome,
 )
-from models.policy import AccompanimentLevel, ClosureReason
+from models.policy import AccompanimentLevel, ClosureReason, Duration, SocialContractDirection
 from tests.support.cases import open_case, specialist, supervisor
 from tests.support.sealing import StaticKeySource, test_key_store
 from tests.support.temporal import start_dev_server, start_time_skipping
@@ -69,6 +72,8 @@ from workers.devstack.embedded_postgres import EmbeddedPostgres, ensure_database
 from workers.worker import build_worker
 from workflows.case import CaseWorkflow
 from workflows.follow_up import CaseFollowUpWorkflow
+from workflows.ids import social_contract_workflow_id
+from workflows.social_contract import SocialContractWorkflow
 
 HISTORIES = Path(__file__).resolve().parent / "histories"
 CURRENT = HISTORIES / "local_persist"
@@ -318,6 +323,87 @@ async def _continued_as_new(
     }
 
 
+async def _agreement_and_social_contract(
+    env: WorkflowEnvironment, task_queue: str, sessions: SessionFactory
+) -> dict[str, WorkflowHistory]:
+    """A ТЖС family with a job-search social contract (compressed policy): the service
+    agreement recorded, the contract concluded; its monthly contacts, one made, the others
+    missed through their ladders, during its term and the year after; completed with the
+    family's income; then the case closed (its monitoring over, the case completes)."""
+    handle, _ = await open_case(env.client, task_queue, policy="compressed")
+    staff = specialist(CURATOR_ID)
+    update = handle.execute_update
+    await update(CaseWorkflow.register_intake, act.IntakeBody().by(staff))
+    await update(
+        CaseWorkflow.record_assessment,
+        act.AssessmentBody(
+            decision=NeedDecision.NEED_RECOGNISED,
+            circumstances=[NeedCircumstance.NO_WORK_NO_MEANS],
+            level=AccompanimentLevel.L1,
+            category=FamilyCategory.TZHS,
+        ).by(staff),
+    )
+    await update(
+        CaseWorkflow.set_route,
+        act.RouteBody(
+            routes=[RouteKind.OWN_SERVICES, RouteKind.SOCIAL_CONTRACT],
+            social_contract=SocialContractDirection.JOB_SEARCH,
+        ).by(staff),
+    )
+    await update(CaseWorkflow.name_team, act.TeamBody(curator=CURATOR_ID).by(staff))
+    now = await env.get_current_time()
+    await update(
+        CaseWorkflow.approve_plan,
+        act.PlanBody(
+            items=[
+                act.PlanItemIn(
+                    item_id="labour-1",
+                    service_type=ServiceType.LABOUR,
+                    provider="employment-centre",
+                    responsible=CURATOR_ID,
+                    deadline=now + timedelta(seconds=300),
+                )
+            ]
+        ).by(supervisor()),
+    )
+    today = (now + timedelta(hours=7)).date()
+    await update(
+        CaseWorkflow.record_agreement,
+        act.AgreementBody(number="17/2026", concluded_on=today).by(staff),
+    )
+    view = await update(
+        CaseWorkflow.conclude_social_contract,
+        act.SocialContractBody(number="СК-1", concluded_on=today, term=Duration.parse("PT180S")).by(
+            staff
+        ),
+    )
+    assert view.social_contract is not None
+    contract = env.client.get_workflow_handle(
+        social_contract_workflow_id(view.case_id), result_type=type(None)
+    )
+    await contract.execute_update(
+        SocialContractWorkflow.record_contract_contact,
+        ContractContactIn(number=1, actor=staff),
+    )
+    await _advance_to(env, view.social_contract.term_ends_at + timedelta(seconds=5))
+    await contract.execute_update(
+        SocialContractWorkflow.record_contract_outcome,
+        ContractOutcomeIn(
+            outcome=SocialContractOutcome.COMPLETED, income_after="45000", actor=staff
+        ),
+    )
+    await _finished(env, contract)
+    await update(
+        CaseWorkflow.request_closure,
+        act.ClosureRequestBody(reason=ClosureReason.GOALS_ACHIEVED).by(supervisor()),
+    )
+    await _finished(env, handle)
+    return {
+        "case_agreement_social_contract": await handle.fetch_history(),
+        "social_contract_monitored": await contract.fetch_history(),
+    }
+
+
 Scenario = Callable[
     [WorkflowEnvironment, str, SessionFactory], Awaitable[dict[str, WorkflowHistory]]
 ]
@@ -354,7 +440,12 @@ async def _dev_server_continuing_as_new_early(converter: DataConverter) -> Workf
 async def record(sessions: SessionFactory, converter: DataConverter) -> dict[str, WorkflowHistory]:
     """Every scenario's histories, by file name, written through `converter`."""
     histories: dict[str, WorkflowHistory] = {}
-    for scenario in (_l2_closed_with_follow_ups, _refused_at_assessment, _l3_acute_risk):
+    for scenario in (
+        _l2_closed_with_follow_ups,
+        _refused_at_assessment,
+        _l3_acute_risk,
+        _agreement_and_social_contract,
+    ):
         histories |= await _record(start_time_skipping, scenario, sessions, converter)
     histories |= await _record(
         _dev_server_continuing_as_new_early, _continued_as_new, sessions, converter

@@ -168,6 +168,15 @@ async def test_l2_family_from_signal_to_closure_and_follow_ups(
         assert _due(view, "T6") == policy_shift(planned, "P1M")
         assert _due(view, "T7") == view.term_ends_at
         assert _due(view, "T10:psy-1") == items[0].deadline
+        assert _due(view, "T11") == policy_shift(planned, "1WD")  # the service agreement
+        view = await handle.execute_update(
+            CaseWorkflow.record_agreement,
+            a.AgreementBody(number="7/2026", concluded_on=(planned + POLICY.utc_offset).date()).by(
+                SPECIALIST
+            ),
+        )
+        assert view.agreement is not None
+        assert "T11" not in {d.key for d in view.deadlines}
 
         view, contacts, reviews = await _accompany_for_six_months(env, sessions, handle, view)
         assert all(item.done_at is not None for item in view.plan_items)

@@ -428,6 +428,7 @@ async def test_continue_as_new_loses_nothing(
                 "T8",
                 "T10:psy-1",
                 "T10:legal-1",
+                "T11",  # the service agreement, open since the plan's approval
             }
             assert (await _projection(sessions, contacted.case_id)) == contacted
 

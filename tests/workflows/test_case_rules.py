@@ -252,11 +252,12 @@ async def test_wrong_stage_role_or_territory_is_refused_with_its_reason_and_writ
             "role specialist may not approve_plan (allowed for: head, supervisor)",
             "register_intake is not allowed in stage planning (allowed in: identified); "
             "in stage planning a specialist may: receive_signal, record_contact, "
-            "request_closure, give_urgent_service, raise_child_safety_alert",
+            "request_closure, give_urgent_service, raise_child_safety_alert, "
+            "record_commission_decision",
             "complete_plan_item is not allowed in stage planning "
             "(allowed in: prolongation, review, support); in stage planning a specialist may: "
             "receive_signal, record_contact, request_closure, give_urgent_service, "
-            "raise_child_safety_alert",
+            "raise_child_safety_alert, record_commission_decision",
             "role specialist may not reassign_curator (allowed for: head, supervisor)",
             "the case belongs to a municipality outside the actor's territory",
         ]

@@ -2,7 +2,7 @@
 deadline, an urgent service. Default policy, time-skipping server, the real worker; asserted
 on PostgreSQL."""
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from temporalio.testing import WorkflowEnvironment
 
@@ -31,6 +31,10 @@ POLICY = load_policy("default")
 SPECIALIST = specialist("staff-101")
 SUPERVISOR = supervisor("staff-201")
 DAY = timedelta(days=1)
+
+
+def local_day(moment: datetime) -> date:
+    return (moment + POLICY.utc_offset).date()
 
 
 def _deadline(view: CaseView, key: str) -> tuple[datetime, str]:
@@ -80,6 +84,12 @@ async def test_curator_level_and_plan_item_changes_replan_the_right_deadlines(
         assert _deadline(view, "T5") == (policy_shift(contacted, "P30D"), "staff-101")  # L1 cadence
         assert _deadline(view, "T6") == (policy_shift(planned, "P3M"), "staff-101")
         assert _deadline(view, "T8")[0] == policy_shift(planned, "P3Y")  # the ИППСУ review
+        assert _deadline(view, "T11") == (policy_shift(planned, "1WD"), "staff-101")
+        view = await update(  # the service agreement, concluded on the programme (442-ФЗ ст. 17)
+            CaseWorkflow.record_agreement,
+            a.AgreementBody(number="1/2026", concluded_on=local_day(planned)).by(SPECIALIST),
+        )
+        assert "T11" not in {d.key for d in view.deadlines}
 
         view = await update(
             CaseWorkflow.reassign_curator,

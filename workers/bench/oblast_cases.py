@@ -464,6 +464,11 @@ class _Simulation:
             "closed_at": None if self.closed_at is None else json_time(self.closed_at),
             "allowed_actions": [],
             "details": {"route": self.route, "child_safety": self.child_safety},
+            # Synthetic cases record no category, programme, agreement or social contract.
+            "family_category": None,
+            "commission": None,
+            "agreement": None,
+            "social_contract": None,
         }
 
 

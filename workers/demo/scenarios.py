@@ -168,6 +168,33 @@ def urgent(service: str) -> Step:
     return Step("urgent-services", SPECIALIST, _fixed({"service": service}))
 
 
+def _local_today() -> str:
+    return (datetime.now(UTC) + timedelta(hours=7)).date().isoformat()  # Novosibirsk
+
+
+def social_contract_route() -> Step:
+    body = {"routes": ["own_services", "social_contract"], "social_contract": "job_search"}
+    return Step("route", SPECIALIST, _fixed(body))
+
+
+def agreement() -> Step:
+    """The service agreement (442-ФЗ ст. 17), dated today."""
+    return Step(
+        "agreement",
+        SPECIALIST,
+        lambda f: {"number": f"Д-{f.number}", "concluded_on": _local_today()},
+    )
+
+
+def social_contract() -> Step:
+    """A job-search contract of three (compressed) months: its monthly contacts start."""
+    return Step(
+        "social-contract",
+        SPECIALIST,
+        lambda f: {"number": f"СК-{f.number}", "concluded_on": _local_today(), "term": "PT180S"},
+    )
+
+
 def _to_support(level: str) -> tuple[Step, ...]:
     return (contact(), intake(), assessment(level), contact(), route(), team(), plan())
 
@@ -287,6 +314,22 @@ SCENARIOS: tuple[Scenario, ...] = (
         Stage.SUPPORT,
         "reviewed once; next review in 60 s",
         (open_case(), *_to_support("L2"), done_item(), review("continue")),
+    ),
+    Scenario(
+        "social contract",
+        Stage.SUPPORT,
+        "agreement recorded; job-search contract monitored monthly (60 s)",
+        (
+            open_case(),
+            contact(),
+            intake(),
+            assessment("L1"),
+            social_contract_route(),
+            team(),
+            plan(),
+            agreement(),
+            social_contract(),
+        ),
     ),
 )
 

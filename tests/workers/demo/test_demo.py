@@ -69,7 +69,7 @@ def test_demo_drives_cases_into_every_stage_and_overdue(tmp_path: Path) -> None:
         cases = _cases(dev)
         assert len(cases) == 10
         assert {case["stage"] for case in cases} >= EXPECTED_STAGES
-        assert {case["policy_version"] for case in cases} == {"compressed-1"}
+        assert {case["policy_version"] for case in cases} == {"compressed-2"}
         assert {"berdsk", "iskitim_district"} & {case["municipality"] for case in cases}
 
         # T1 of the family left without a first contact is due 10 s after its signal.
