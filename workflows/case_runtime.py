@@ -24,6 +24,7 @@ with workflow.unsafe.imports_passed_through():
 
 from workflows.search_attributes import (
     ACCOMPANIMENT_LEVEL,
+    CASE_NUMBER,
     CASE_STAGE,
     CURATOR,
     ESCALATION_LEVEL,
@@ -156,6 +157,8 @@ class CaseRuntime:
             else NEXT_DEADLINE.value_unset(),
             ESCALATION_LEVEL.name: ESCALATION_LEVEL.value_set(state.escalation_level),
         }
+        if state.case_number:  # given once, at intake; never unset (no upsert for old cases)
+            wanted[CASE_NUMBER.name] = CASE_NUMBER.value_set(state.case_number)
         # Only what changed: every upsert is a history event and server work. The memory of
         # what was published is rebuilt identically on replay, so this stays deterministic.
         changed = [update for name, update in wanted.items() if self._published.get(name) != update]

@@ -16,6 +16,8 @@ CURATOR = SearchAttributeKey.for_keyword("Curator")
 OVERDUE = SearchAttributeKey.for_bool("Overdue")
 NEXT_DEADLINE = SearchAttributeKey.for_datetime("NextDeadline")
 ESCALATION_LEVEL = SearchAttributeKey.for_int("EscalationLevel")
+# БРД-2026-00042 (models/case_numbers.py); unset on cases opened before numbers existed.
+CASE_NUMBER = SearchAttributeKey.for_keyword("CaseNumber")
 
 ALL_SEARCH_ATTRIBUTES: tuple[SearchAttributeKey[Any], ...] = (
     CASE_STAGE,
@@ -25,4 +27,5 @@ ALL_SEARCH_ATTRIBUTES: tuple[SearchAttributeKey[Any], ...] = (
     OVERDUE,
     NEXT_DEADLINE,
     ESCALATION_LEVEL,
+    CASE_NUMBER,
 )
