@@ -13,6 +13,7 @@ from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from activities.case_records import CaseRecordActivities
+    from models.inbox import approval_awaited
     from models.lifecycle.actions import Action, StaffActionSpec, refusal
     from models.lifecycle.preconditions import date_problem
     from models.lifecycle.state import CaseState
@@ -24,6 +25,7 @@ with workflow.unsafe.imports_passed_through():
 
 from workflows.search_attributes import (
     ACCOMPANIMENT_LEVEL,
+    AWAITING_APPROVAL,
     CASE_NUMBER,
     CASE_STAGE,
     CURATOR,
@@ -39,6 +41,7 @@ DATABASE_RETRY = RetryPolicy(
 )
 DATABASE_TIMEOUT = timedelta(seconds=30)
 PERSIST_AS_LOCAL_ACTIVITY = "persist-step-as-local-activity"
+APPROVAL_SEARCH_ATTRIBUTE = "awaiting-approval-search-attribute"
 
 
 def _origin() -> EventOrigin:
@@ -159,6 +162,13 @@ class CaseRuntime:
         }
         if state.case_number:  # given once, at intake; never unset (no upsert for old cases)
             wanted[CASE_NUMBER.name] = CASE_NUMBER.value_set(state.case_number)
+        # Asked at every publish: a run that began before the patch answers False from its
+        # first publish on (its history has no marker there), so its upserts stay as recorded.
+        if workflow.patched(APPROVAL_SEARCH_ATTRIBUTE):
+            awaited = approval_awaited(state.stage, state.closure_requested)
+            wanted[AWAITING_APPROVAL.name] = (
+                AWAITING_APPROVAL.value_set(awaited) if awaited else AWAITING_APPROVAL.value_unset()
+            )
         # Only what changed: every upsert is a history event and server work. The memory of
         # what was published is rebuilt identically on replay, so this stays deterministic.
         changed = [update for name, update in wanted.items() if self._published.get(name) != update]

@@ -1,6 +1,9 @@
-"""A new case gets its readable number at intake from the real worker on the dev server: in
-its answer, its stored state, its search attribute `CaseNumber` and its current details, the
-same after a replay from its history; the next case of the territory gets the next number."""
+"""What supervisors search by in the Web UI, set by the real worker on the dev server.
+
+A new case gets its readable number at intake: in its answer, its stored state, its search
+attribute `CaseNumber` and its current details, the same after a replay from its history;
+the next case of the territory gets the next number. `AwaitingApproval` shows a requested
+closure until a supervisor decides."""
 
 import re
 
@@ -11,13 +14,14 @@ from infra.sealing.family_keys import FamilyKeyStore
 from models.crud.case_numbers import given_number
 from models.crud.case_projections import get_view
 from models.db import SessionFactory
-from models.payloads.actions import ContactBody
-from tests.support.cases import open_case, specialist
+from models.payloads.actions import ClosureApprovalBody, ClosureRequestBody, ContactBody
+from models.policy import ClosureReason
+from tests.support.cases import open_case, specialist, supervisor
 from tests.support.polling import eventually
 from tests.support.sealing import test_key_store
 from workers.worker import build_worker
 from workflows.case import CaseWorkflow
-from workflows.search_attributes import CASE_NUMBER
+from workflows.search_attributes import AWAITING_APPROVAL, CASE_NUMBER
 
 BERDSK_NUMBER = re.compile(r"БРД-(20\d\d)-(\d{5})")
 
@@ -67,3 +71,33 @@ async def test_a_new_case_is_numbered_at_intake_and_shows_its_number_everywhere(
 
 async def _listed(env: WorkflowEnvironment, query: str) -> list[str]:
     return [execution.id async for execution in env.client.list_workflows(query)]
+
+
+async def test_a_requested_closure_awaits_approval_until_a_supervisor_decides(
+    dev_env: WorkflowEnvironment, sessions: SessionFactory, keys: FamilyKeyStore, task_queue: str
+) -> None:
+    client = dev_env.client
+    async with build_worker(client, task_queue=task_queue, sessions=sessions, keys=keys):
+        handle, _ = await open_case(client, task_queue)
+        opened = (await handle.describe()).typed_search_attributes
+        await handle.execute_update(
+            CaseWorkflow.request_closure,
+            ClosureRequestBody(reason=ClosureReason.NO_CONTACT).by(specialist()),
+        )
+        requested = (await handle.describe()).typed_search_attributes
+        waiting = await eventually(
+            lambda: _listed(
+                dev_env, f'AwaitingApproval = "closure" AND WorkflowId = "{handle.id}"'
+            ),
+            lambda ids: bool(ids),
+        )
+        await handle.execute_update(
+            CaseWorkflow.approve_closure, ClosureApprovalBody(approve=False).by(supervisor())
+        )
+        decided = (await handle.describe()).typed_search_attributes
+    await handle.terminate("test finished")
+
+    assert opened.get(AWAITING_APPROVAL) is None
+    assert requested.get(AWAITING_APPROVAL) == "closure"
+    assert waiting == [handle.id]
+    assert decided.get(AWAITING_APPROVAL) is None
