@@ -1,10 +1,15 @@
-"""Readable case numbers: the territories' prefixes, the format and the year of intake (pure)."""
+"""Readable case numbers: the territories' prefixes, the format and the year of intake; and
+what the Web UI's `AwaitingApproval` says (pure)."""
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
 from models.case_numbers import EXAMPLE, format_case_number, intake_year, is_case_number
+from models.inbox import approval_awaited
+from models.payloads.vocabulary import Stage
+from models.policy import ClosureReason
 from models.territory import CASE_PREFIXES, MUNICIPALITIES, by_code
 
 NOVOSIBIRSK = timedelta(hours=7)
@@ -96,3 +101,25 @@ def test_the_year_of_intake_is_the_oblasts_local_year() -> None:
     assert intake_year(new_year_night, NOVOSIBIRSK) == 2027
     assert intake_year(datetime(2026, 12, 31, 16, 59, tzinfo=UTC), NOVOSIBIRSK) == 2026
     assert by_code("berdsk").case_prefix == "БРД"
+
+
+def test_the_readme_lists_every_prefix_with_its_municipality() -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    for code, prefix in PREFIXES.items():
+        assert f"{prefix} `{code}`" in readme, (prefix, code)
+
+
+@pytest.mark.parametrize(
+    ("stage", "closure_requested", "awaited"),
+    [
+        (Stage.SUPPORT, None, None),
+        (Stage.PLANNING, None, None),  # a plan is its own query (CaseStage = "planning")
+        (Stage.SUPPORT, ClosureReason.GOALS_ACHIEVED, "closure"),
+        (Stage.PROLONGATION, None, "prolongation"),
+        (Stage.PROLONGATION, ClosureReason.TERM_EXPIRED, "closure"),
+    ],
+)
+def test_what_awaits_a_decision_is_what_the_inbox_lists(
+    stage: Stage, closure_requested: ClosureReason | None, awaited: str | None
+) -> None:
+    assert approval_awaited(stage, closure_requested) == awaited
