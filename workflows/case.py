@@ -24,13 +24,17 @@ with workflow.unsafe.imports_passed_through():
     from models.payloads.vocabulary import Stage
 
 from workflows.calendar_refresh import CalendarRefresher
-from workflows.case_runtime import DATABASE_RETRY, DATABASE_TIMEOUT, CaseRuntime
+from workflows.case_runtime import (
+    CASE_NUMBER_AT_INTAKE,
+    DATABASE_RETRY,
+    DATABASE_TIMEOUT,
+    CaseRuntime,
+)
 from workflows.follow_up import CaseFollowUpWorkflow
 from workflows.ids import follow_up_workflow_id
 from workflows.staff_updates import staff_update, staff_update_answering
 
 POLICY_TIMEOUT = timedelta(seconds=30)
-CASE_NUMBER_AT_INTAKE = "case-number-at-intake"
 
 
 def _signal_outcome(state: CaseState, view: CaseView) -> SignalOutcome:

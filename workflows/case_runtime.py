@@ -41,7 +41,10 @@ DATABASE_RETRY = RetryPolicy(
 )
 DATABASE_TIMEOUT = timedelta(seconds=30)
 PERSIST_AS_LOCAL_ACTIVITY = "persist-step-as-local-activity"
-APPROVAL_SEARCH_ATTRIBUTE = "awaiting-approval-search-attribute"
+# Cases numbered at intake (workflows/case.py), which also publish `AwaitingApproval`. One
+# patch for both: a third patch marker in a new case's first workflow task made the next
+# rejected update's workflow task stay in the history (tests/workflows/test_case_rules.py).
+CASE_NUMBER_AT_INTAKE = "case-number-at-intake"
 
 
 def _origin() -> EventOrigin:
@@ -162,9 +165,10 @@ class CaseRuntime:
         }
         if state.case_number:  # given once, at intake; never unset (no upsert for old cases)
             wanted[CASE_NUMBER.name] = CASE_NUMBER.value_set(state.case_number)
-        # Asked at every publish: a run that began before the patch answers False from its
-        # first publish on (its history has no marker there), so its upserts stay as recorded.
-        if workflow.patched(APPROVAL_SEARCH_ATTRIBUTE):
+        # Asked at every publish (memoized per run): a run that began before the patch answers
+        # False from its first publish on, so its upserts stay as recorded; a case's first run
+        # has asked already, at intake, a continued or follow-up run asks here first.
+        if workflow.patched(CASE_NUMBER_AT_INTAKE):
             awaited = approval_awaited(state.stage, state.closure_requested)
             wanted[AWAITING_APPROVAL.name] = (
                 AWAITING_APPROVAL.value_set(awaited) if awaited else AWAITING_APPROVAL.value_unset()
