@@ -1,9 +1,11 @@
 """The README's "For supervisors" links, opened in a real (headless) Chromium against a dev
 server's Web UI: each lists exactly the cases its question asks for, among synthetic cases
 started with the search attributes the case workflow sets (no worker: the attributes are given
-at start, which is all the list reads). The links and the column snippet are read from the
-README, so what it says is what is tested; the test's own table of expectations must name the
-same queries. A screenshot of each page stays in tmp_path, to look at."""
+at start, which is all the list reads). Every link's query is asked of the server; a few links,
+one of each kind of term, are opened in the browser too (each page takes seconds). The links
+and the column snippet are read from the README, so what it says is what is tested; the test's
+own table of expectations must name the same queries. A screenshot of each page stays in
+tmp_path, to look at."""
 
 import asyncio
 import json
@@ -92,18 +94,33 @@ CASES = {
     )
 }  # fmt: skip
 
+ASK_OVERDUE = 'Municipality = "berdsk" AND Overdue = true AND ExecutionStatus = "Running"'
+ASK_AWAITING = (
+    'Municipality = "berdsk" AND AwaitingApproval IS NOT NULL AND ExecutionStatus = "Running"'
+)
+ASK_PLANS = 'Municipality = "berdsk" AND CaseStage = "planning" AND ExecutionStatus = "Running"'
+ASK_HEAD = (
+    'Municipality = "berdsk" AND WorkflowType = "CaseWorkflow" AND EscalationLevel >= 2 '
+    'AND ExecutionStatus = "Running"'
+)
+ASK_CURATOR_CASES = 'Curator = "staff-101" AND ExecutionStatus = "Running"'
+ASK_BY_NUMBER = 'CaseNumber = "БРД-2026-00042"'
+ASK_CRISIS = 'Municipality = "berdsk" AND AccompanimentLevel = "L3" AND ExecutionStatus = "Running"'
+
 # Each README query and the cases it must list (of the above: the others must not show).
 EXPECTED = {
-    'Municipality = "berdsk" AND Overdue = true AND ExecutionStatus = "Running"': "abh",
-    'Municipality = "berdsk" AND AwaitingApproval IS NOT NULL '
-    'AND ExecutionStatus = "Running"': "cd",
-    'Municipality = "berdsk" AND CaseStage = "planning" AND ExecutionStatus = "Running"': "f",
-    'Municipality = "berdsk" AND WorkflowType = "CaseWorkflow" AND EscalationLevel >= 2 '
-    'AND ExecutionStatus = "Running"': "b",
-    'Curator = "staff-101" AND ExecutionStatus = "Running"': "ac",
-    'CaseNumber = "БРД-2026-00042"': "a",
-    'Municipality = "berdsk" AND AccompanimentLevel = "L3" AND ExecutionStatus = "Running"': "bf",
+    ASK_OVERDUE: "abh",
+    ASK_AWAITING: "cd",
+    ASK_PLANS: "f",
+    ASK_HEAD: "b",
+    ASK_CURATOR_CASES: "ac",
+    ASK_BY_NUMBER: "a",
+    ASK_CRISIS: "bf",
 }
+# Every query is asked of the server; these links are also opened in the browser (a page
+# takes seconds): one of each kind of term the UI must carry from its URL into its filter (a
+# Bool, IS NOT NULL, >= with the workflow type, Cyrillic). The others are `=` on keywords.
+IN_BROWSER = (ASK_OVERDUE, ASK_AWAITING, ASK_HEAD, ASK_BY_NUMBER)
 
 
 def _section() -> str:
@@ -151,14 +168,14 @@ async def _start(client: Client) -> None:
 
 def _look(ui: str, links: dict[str, str], screenshots: Path) -> dict[str, Any]:
     """What each link lists (the synthetic workflow ids on its page) and its page's text, and
-    the table's header, with the README's column snippet applied."""
+    the table's header, with the README's column snippet applied. The links of IN_BROWSER."""
     listed: dict[str, set[str]] = {}
     pages: dict[str, str] = {}
     with Browser(width=1600, height=900) as browser:
         browser.goto(f"{ui}/namespaces/default/workflows")
         browser.evaluate(_columns_snippet())
-        for number, (query, link) in enumerate(links.items(), 1):
-            browser.goto(link.replace(UI, ui))
+        for number, query in enumerate(IN_BROWSER, 1):
+            browser.goto(links[query].replace(UI, ui))
             wanted = [CASES[tag].workflow_id for tag in EXPECTED[query]]
             browser.wait_for(
                 f"{json.dumps(wanted)}.every((id) => document.body.innerText.includes(id))"
@@ -170,6 +187,12 @@ def _look(ui: str, links: dict[str, str], screenshots: Path) -> dict[str, Any]:
             "Array.from(document.querySelectorAll('thead th')).map((th) => th.innerText.trim())"
         )
     return {"listed": listed, "header": header, "pages": pages}
+
+
+async def _asked(client: Client, query: str) -> set[str]:
+    """The cases the server lists for `query`."""
+    ids = {execution.id async for execution in client.list_workflows(query)}
+    return {tag for tag, case in CASES.items() if case.workflow_id in ids}
 
 
 async def test_each_supervisor_link_lists_the_cases_it_promises(tmp_path: Path) -> None:
@@ -185,17 +208,19 @@ async def test_each_supervisor_link_lists_the_cases_it_promises(tmp_path: Path) 
     )
     try:
         await _start(env.client)
+        asked = {query: await _asked(env.client, query) for query in links}
         seen = await asyncio.to_thread(_look, f"http://127.0.0.1:{ui_port}", links, tmp_path)
     finally:
         await env.shutdown()
 
-    assert seen["listed"] == {query: set(tags) for query, tags in EXPECTED.items()}
+    assert asked == {query: set(tags) for query, tags in EXPECTED.items()}
+    assert seen["listed"] == {query: set(EXPECTED[query]) for query in IN_BROWSER}
     # The README's columns: the attributes, and their values (the overdue list names no
     # number, stage or approval in its filter: what shows of them is the columns').
     for column in ("CaseNumber", "CaseStage", "Curator", "NextDeadline", "AwaitingApproval"):
         assert column in seen["header"], seen["header"]
     assert "Run ID" not in seen["header"]
     assert "Workflow ID" in seen["header"]
-    overdue = seen["pages"][next(iter(EXPECTED))]
+    overdue = seen["pages"][ASK_OVERDUE]
     assert "БРД-2026-00042" in overdue
     assert "review" in overdue
