@@ -72,6 +72,17 @@ def inbox_items(view: CaseView) -> list[StoredInboxItem]:
     return items
 
 
+def approval_awaited(stage: Stage, closure_requested: object | None) -> str | None:
+    """What a supervisor's or head's approval is awaited for, as the Web UI's `AwaitingApproval`
+    shows it: `closure` (a requested closure, first: it ends the case), `prolongation`, or None.
+    The same approvals as the inbox's items above."""
+    if closure_requested is not None:
+        return "closure"
+    if stage is Stage.PROLONGATION:
+        return "prolongation"
+    return None
+
+
 def _approval(view: CaseView, key: str) -> StoredInboxItem:
     return StoredInboxItem(
         case_id=view.case_id,

@@ -10,6 +10,10 @@ Codes: the five city districts (городские округа) are named after
 ("iskitim_district" is Искитимский район, centred on the city of Iskitim but a separate
 municipality). Transliteration: ё as "e", й as "y", no soft signs, hyphens as "_".
 
+Case-number prefixes (`case_prefix`): three capitals from the name, the city districts by
+the city (НСК, БРД, ИСК, ОБЬ, КЛЦ), the municipal districts by their centre; where a city
+and the district around it share a root, the district's ends in Р for район (НСР, ИСР).
+
 The pilot sites (PRODUCT.md §1) are `berdsk` (МБУ «КЦСОН города Бердска») and
 `iskitim_district` (МБУ «КЦСОН «Вера» Искитимского района»): see `PILOT_CODES`.
 
@@ -39,47 +43,51 @@ class Municipality:
     code: str
     name_ru: str
     kind: MunicipalityKind
+    # The territory part of a readable case number (БРД-2026-00042, models/case_numbers.py):
+    # three Cyrillic capitals, unique, never changed once numbers are issued (a number already
+    # given keeps its prefix; a changed one would start a second sequence for the same place).
+    case_prefix: str
 
 
 _CITY = MunicipalityKind.CITY_DISTRICT
 _DISTRICT = MunicipalityKind.MUNICIPAL_DISTRICT
 
 MUNICIPALITIES: tuple[Municipality, ...] = (
-    Municipality("novosibirsk", "город Новосибирск", _CITY),
-    Municipality("berdsk", "город Бердск", _CITY),
-    Municipality("iskitim", "город Искитим", _CITY),
-    Municipality("ob", "город Обь", _CITY),
-    Municipality("koltsovo", "рабочий посёлок Кольцово", _CITY),
-    Municipality("bagan_district", "Баганский район", _DISTRICT),
-    Municipality("barabinsk_district", "Барабинский район", _DISTRICT),
-    Municipality("bolotnoye_district", "Болотнинский район", _DISTRICT),
-    Municipality("vengerovo_district", "Венгеровский район", _DISTRICT),
-    Municipality("dovolnoye_district", "Доволенский район", _DISTRICT),
-    Municipality("zdvinsk_district", "Здвинский район", _DISTRICT),
-    Municipality("iskitim_district", "Искитимский район", _DISTRICT),
-    Municipality("karasuk_district", "Карасукский район", _DISTRICT),
-    Municipality("kargat_district", "Каргатский район", _DISTRICT),
-    Municipality("kolyvan_district", "Колыванский район", _DISTRICT),
-    Municipality("kochenevo_district", "Коченёвский район", _DISTRICT),
-    Municipality("kochki_district", "Кочковский район", _DISTRICT),
-    Municipality("krasnozerskoye_district", "Краснозёрский район", _DISTRICT),
-    Municipality("kuybyshev_district", "Куйбышевский район", _DISTRICT),
-    Municipality("kupino_district", "Купинский район", _DISTRICT),
-    Municipality("kyshtovka_district", "Кыштовский район", _DISTRICT),
-    Municipality("maslyanino_district", "Маслянинский район", _DISTRICT),
-    Municipality("moshkovo_district", "Мошковский район", _DISTRICT),
-    Municipality("novosibirsk_district", "Новосибирский район", _DISTRICT),
-    Municipality("ordynskoye_district", "Ордынский район", _DISTRICT),
-    Municipality("severnoye_district", "Северный район", _DISTRICT),
-    Municipality("suzun_district", "Сузунский район", _DISTRICT),
-    Municipality("tatarsk_district", "Татарский район", _DISTRICT),
-    Municipality("toguchin_district", "Тогучинский район", _DISTRICT),
-    Municipality("ubinskoye_district", "Убинский район", _DISTRICT),
-    Municipality("ust_tarka_district", "Усть-Таркский район", _DISTRICT),
-    Municipality("chany_district", "Чановский район", _DISTRICT),
-    Municipality("cherepanovo_district", "Черепановский район", _DISTRICT),
-    Municipality("chistoozernoye_district", "Чистоозёрный район", _DISTRICT),
-    Municipality("chulym_district", "Чулымский район", _DISTRICT),
+    Municipality("novosibirsk", "город Новосибирск", _CITY, "НСК"),
+    Municipality("berdsk", "город Бердск", _CITY, "БРД"),
+    Municipality("iskitim", "город Искитим", _CITY, "ИСК"),
+    Municipality("ob", "город Обь", _CITY, "ОБЬ"),
+    Municipality("koltsovo", "рабочий посёлок Кольцово", _CITY, "КЛЦ"),
+    Municipality("bagan_district", "Баганский район", _DISTRICT, "БАГ"),
+    Municipality("barabinsk_district", "Барабинский район", _DISTRICT, "БАР"),
+    Municipality("bolotnoye_district", "Болотнинский район", _DISTRICT, "БЛТ"),
+    Municipality("vengerovo_district", "Венгеровский район", _DISTRICT, "ВНГ"),
+    Municipality("dovolnoye_district", "Доволенский район", _DISTRICT, "ДВЛ"),
+    Municipality("zdvinsk_district", "Здвинский район", _DISTRICT, "ЗДВ"),
+    Municipality("iskitim_district", "Искитимский район", _DISTRICT, "ИСР"),
+    Municipality("karasuk_district", "Карасукский район", _DISTRICT, "КРС"),
+    Municipality("kargat_district", "Каргатский район", _DISTRICT, "КРГ"),
+    Municipality("kolyvan_district", "Колыванский район", _DISTRICT, "КЛВ"),
+    Municipality("kochenevo_district", "Коченёвский район", _DISTRICT, "КЧН"),
+    Municipality("kochki_district", "Кочковский район", _DISTRICT, "КЧК"),
+    Municipality("krasnozerskoye_district", "Краснозёрский район", _DISTRICT, "КРЗ"),
+    Municipality("kuybyshev_district", "Куйбышевский район", _DISTRICT, "КУЙ"),
+    Municipality("kupino_district", "Купинский район", _DISTRICT, "КУП"),
+    Municipality("kyshtovka_district", "Кыштовский район", _DISTRICT, "КЫШ"),
+    Municipality("maslyanino_district", "Маслянинский район", _DISTRICT, "МСЛ"),
+    Municipality("moshkovo_district", "Мошковский район", _DISTRICT, "МШК"),
+    Municipality("novosibirsk_district", "Новосибирский район", _DISTRICT, "НСР"),
+    Municipality("ordynskoye_district", "Ордынский район", _DISTRICT, "ОРД"),
+    Municipality("severnoye_district", "Северный район", _DISTRICT, "СЕВ"),
+    Municipality("suzun_district", "Сузунский район", _DISTRICT, "СУЗ"),
+    Municipality("tatarsk_district", "Татарский район", _DISTRICT, "ТАТ"),
+    Municipality("toguchin_district", "Тогучинский район", _DISTRICT, "ТОГ"),
+    Municipality("ubinskoye_district", "Убинский район", _DISTRICT, "УБН"),
+    Municipality("ust_tarka_district", "Усть-Таркский район", _DISTRICT, "УТК"),
+    Municipality("chany_district", "Чановский район", _DISTRICT, "ЧАН"),
+    Municipality("cherepanovo_district", "Черепановский район", _DISTRICT, "ЧРП"),
+    Municipality("chistoozernoye_district", "Чистоозёрный район", _DISTRICT, "ЧСТ"),
+    Municipality("chulym_district", "Чулымский район", _DISTRICT, "ЧУЛ"),
 )
 """City districts first, then municipal districts in Russian alphabetical order."""
 
@@ -101,3 +109,6 @@ def by_code(code: str) -> Municipality:
         return _BY_CODE[code]
     except KeyError:
         raise ValueError(f"unknown municipality code {code!r}") from None
+
+
+CASE_PREFIXES: frozenset[str] = frozenset(m.case_prefix for m in MUNICIPALITIES)

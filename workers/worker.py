@@ -16,6 +16,7 @@ from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities.audit_anchor import AuditAnchorActivities
+from activities.case_numbers import CaseNumberActivities
 from activities.case_records import CaseRecordActivities
 from activities.policy_context import PolicyActivities
 from activities.resource_reviews import ResourceReviewActivities
@@ -72,8 +73,10 @@ def build_worker(
     that has them)."""
     records = CaseRecordActivities(sessions, keys)
     policies = PolicyActivities(calendar_file)
+    numbers = CaseNumberActivities(sessions)
     activities: list[Callable[..., Any]] = [
         records.persist_step,
+        numbers.allocate_case_number,
         policies.load_case_policy,
         policies.refresh_calendar,
         ResourceReviewActivities(sessions).flag_resource_reviews,

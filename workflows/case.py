@@ -12,16 +12,24 @@ from temporalio import workflow
 from temporalio.workflow import ParentClosePolicy
 
 with workflow.unsafe.imports_passed_through():
+    from activities.case_numbers import CaseNumberActivities
     from activities.policy_context import PolicyActivities
+    from models.case_numbers import intake_year
     from models.lifecycle.actions import Action
     from models.lifecycle.state import CaseState
+    from models.payloads.case_number import CaseNumberRequest
     from models.payloads.case_start import CaseInput, CaseOutcome, FollowUpInput, SignalOutcome
     from models.payloads.case_view import CaseView
     from models.payloads.policy_context import CasePolicyRequest
     from models.payloads.vocabulary import Stage
 
 from workflows.calendar_refresh import CalendarRefresher
-from workflows.case_runtime import CaseRuntime
+from workflows.case_runtime import (
+    CASE_NUMBER_AT_INTAKE,
+    DATABASE_RETRY,
+    DATABASE_TIMEOUT,
+    CaseRuntime,
+)
 from workflows.follow_up import CaseFollowUpWorkflow
 from workflows.ids import follow_up_workflow_id
 from workflows.social_contract_start import start_social_contract
@@ -77,11 +85,26 @@ class CaseWorkflow(CaseRuntime):
                 ),
                 start_to_close_timeout=POLICY_TIMEOUT,
             )
+            number = None
+            if workflow.patched(CASE_NUMBER_AT_INTAKE):  # cases opened before have none
+                # Keyed by the case id in PostgreSQL: run again (a retry, a lost marker), it
+                # returns the number already given. The year is the workflow clock's.
+                number = await workflow.execute_local_activity_method(
+                    CaseNumberActivities.allocate_case_number,
+                    CaseNumberRequest(
+                        case_id=case.start.case_id,
+                        municipality=case.start.municipality,
+                        year=intake_year(workflow.now(), context.policy.utc_offset),
+                    ),
+                    start_to_close_timeout=DATABASE_TIMEOUT,
+                    retry_policy=DATABASE_RETRY,
+                )
             self._state = CaseState(
                 case_id=case.start.case_id,
                 workflow_id=workflow.info().workflow_id,
                 first_run_id=workflow.info().first_execution_run_id,
                 municipality=case.start.municipality,
+                case_number=number,
                 policy=context.policy,
                 calendar=context.calendar,
                 opened_at=workflow.now(),
@@ -96,7 +119,8 @@ class CaseWorkflow(CaseRuntime):
             FollowUpInput(state=state),
             id=follow_up_id,
             parent_close_policy=ParentClosePolicy.ABANDON,
-            static_summary=f"Follow-ups of case {state.case_id} ({state.municipality})",
+            static_summary=f"Follow-ups of case {state.case_number or state.case_id} "
+            f"({state.municipality})",
         )
         return CaseOutcome(
             case_id=state.case_id,

@@ -13,6 +13,7 @@ from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from activities.case_records import CaseRecordActivities
+    from models.inbox import approval_awaited
     from models.lifecycle.actions import Action, StaffActionSpec, refusal
     from models.lifecycle.preconditions import date_problem
     from models.lifecycle.state import CaseState
@@ -24,6 +25,8 @@ with workflow.unsafe.imports_passed_through():
 
 from workflows.search_attributes import (
     ACCOMPANIMENT_LEVEL,
+    AWAITING_APPROVAL,
+    CASE_NUMBER,
     CASE_STAGE,
     CURATOR,
     ESCALATION_LEVEL,
@@ -38,6 +41,10 @@ DATABASE_RETRY = RetryPolicy(
 )
 DATABASE_TIMEOUT = timedelta(seconds=30)
 PERSIST_AS_LOCAL_ACTIVITY = "persist-step-as-local-activity"
+# Cases numbered at intake (workflows/case.py), which also publish `AwaitingApproval`. One
+# patch for both: a third patch marker in a new case's first workflow task made the next
+# rejected update's workflow task stay in the history (tests/workflows/test_case_rules.py).
+CASE_NUMBER_AT_INTAKE = "case-number-at-intake"
 
 
 def _origin() -> EventOrigin:
@@ -157,6 +164,16 @@ class CaseRuntime:
             else NEXT_DEADLINE.value_unset(),
             ESCALATION_LEVEL.name: ESCALATION_LEVEL.value_set(state.escalation_level),
         }
+        if state.case_number:  # given once, at intake; never unset (no upsert for old cases)
+            wanted[CASE_NUMBER.name] = CASE_NUMBER.value_set(state.case_number)
+        # Asked at every publish (memoized per run): a run that began before the patch answers
+        # False from its first publish on, so its upserts stay as recorded; a case's first run
+        # has asked already, at intake, a continued or follow-up run asks here first.
+        if workflow.patched(CASE_NUMBER_AT_INTAKE):
+            awaited = approval_awaited(state.stage, state.closure_requested)
+            wanted[AWAITING_APPROVAL.name] = (
+                AWAITING_APPROVAL.value_set(awaited) if awaited else AWAITING_APPROVAL.value_unset()
+            )
         # Only what changed: every upsert is a history event and server work. The memory of
         # what was published is rebuilt identically on replay, so this stays deterministic.
         changed = [update for name, update in wanted.items() if self._published.get(name) != update]

@@ -16,6 +16,10 @@ CURATOR = SearchAttributeKey.for_keyword("Curator")
 OVERDUE = SearchAttributeKey.for_bool("Overdue")
 NEXT_DEADLINE = SearchAttributeKey.for_datetime("NextDeadline")
 ESCALATION_LEVEL = SearchAttributeKey.for_int("EscalationLevel")
+# БРД-2026-00042 (models/case_numbers.py); unset on cases opened before numbers existed.
+CASE_NUMBER = SearchAttributeKey.for_keyword("CaseNumber")
+# `closure` or `prolongation` while a supervisor's or head's approval is awaited (models/inbox.py).
+AWAITING_APPROVAL = SearchAttributeKey.for_keyword("AwaitingApproval")
 
 ALL_SEARCH_ATTRIBUTES: tuple[SearchAttributeKey[Any], ...] = (
     CASE_STAGE,
@@ -25,4 +29,6 @@ ALL_SEARCH_ATTRIBUTES: tuple[SearchAttributeKey[Any], ...] = (
     OVERDUE,
     NEXT_DEADLINE,
     ESCALATION_LEVEL,
+    CASE_NUMBER,
+    AWAITING_APPROVAL,
 )

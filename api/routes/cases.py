@@ -25,6 +25,7 @@ from api.schemas import CaseCreated, CasePage, IntakeRequest
 from infra.case_client import open_or_join
 from infra.sealing.family_keys import KeyDestroyed
 from models.access import AccessedData
+from models.case_numbers import EXAMPLE, is_case_number
 from models.crud.access_log import Access, log_access
 from models.crud.case_events import list_events
 from models.crud.case_projections import list_views
@@ -178,12 +179,22 @@ async def list_cases(
     municipality: Annotated[str | None, Query(pattern=MUNICIPALITY_CODE_PATTERN)] = None,
     overdue: bool | None = None,
     curator: Annotated[str | None, Query(max_length=64)] = None,
+    number: Annotated[
+        str | None,
+        Query(max_length=32, description=f"A case number (номер случая), e.g. {EXAMPLE}."),
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
     after: Annotated[
         str | None, Query(max_length=200, description="The `next_cursor` of the previous page.")
     ] = None,
 ) -> CasePage:
+    if number is not None:
+        number = number.strip().upper()  # as people type it: брд-2026-00042 is БРД-2026-00042
+        if not is_case_number(number):
+            raise ApiError(
+                422, "invalid_request", f"number: not a case number (expected e.g. {EXAMPLE})"
+            )
     async with state.reads() as session:
         try:
             page = await list_views(
@@ -194,6 +205,7 @@ async def list_cases(
                 municipality=municipality,
                 overdue=overdue,
                 curator=curator,
+                number=number,
                 limit=limit,
                 offset=offset,
                 after=after,

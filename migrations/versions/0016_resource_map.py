@@ -6,10 +6,8 @@ history_chain.py). Like `case_events` (migration 0008), the history refuses UPDA
 TRUNCATE to everyone through a trigger, and `kurator_app` (which gets its rights on new tables
 from the default privileges of 0008) loses those rights on it.
 
-Revises '0012' for now: the merger re-points it after the other branches' migrations.
-
 Revision ID: 0016
-Revises: 0012
+Revises: 0015
 Create Date: 2026-12-02 10:00:00.000000
 """
 
@@ -20,7 +18,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = '0016'
-down_revision: str | None = '0012'
+down_revision: str | None = '0015'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

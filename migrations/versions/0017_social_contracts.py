@@ -4,7 +4,7 @@ A contract's history goes into `case_events` under its own id, a chain of its ow
 there. `kurator_app` gets its rights on the new table from the default privileges of 0008.
 
 Revision ID: 0017
-Revises: 0016 (the merger re-points it after the migrations merged before it)
+Revises: 0016
 Create Date: 2026-12-02 10:00:00.000000
 """
 

@@ -29,6 +29,7 @@ from models.crud.inserts import table_of
 from models.payloads.case_view import CaseView
 from models.payloads.vocabulary import Stage
 from models.policy.codes import AccompanimentLevel
+from models.tables.case_number import CaseNumberRow
 from models.tables.case_projection import CaseProjection
 
 _PROJECTIONS = table_of(CaseProjection)
@@ -182,6 +183,7 @@ async def list_views(
     municipality: str | None = None,
     overdue: bool | None = None,
     curator: str | None = None,
+    number: str | None = None,
     limit: int,
     offset: int = 0,
     after: str | None = None,
@@ -193,7 +195,8 @@ async def list_views(
     None left unopened, reading as `WITHHELD_TEXT`, for a caller that shows none of it.
 
     `municipalities` is the caller's territory: None means every municipality (the ministry),
-    an empty collection means none. The other arguments narrow the list; None ignores one.
+    an empty collection means none. The other arguments narrow the list; None ignores one
+    (`number`: a readable case number, models/case_numbers.py).
     `after` is the previous page's `next_cursor` (a range scan of the list's index, however
     deep); `offset` skips rows, for shallow pages only. Ties are broken by case id, so pages
     never overlap or skip a case. Raises CursorError for a cursor this listing did not make.
@@ -205,6 +208,7 @@ async def list_views(
         municipality=municipality,
         overdue=overdue,
         curator=curator,
+        number=number,
     )
     filtered = list(conditions)
     if after is not None:
@@ -253,6 +257,7 @@ def _conditions(
     municipality: str | None,
     overdue: bool | None,
     curator: str | None,
+    number: str | None = None,
 ) -> list[ColumnElement[bool]]:
     conditions: list[ColumnElement[bool]] = []
     if municipalities is not None:
@@ -265,6 +270,9 @@ def _conditions(
         (CaseProjection.curator, curator),
     ]
     conditions += [col(column) == value for column, value in wanted if value is not None]
+    if number is not None:  # one row of case_numbers, by its unique index
+        numbered = select(CaseNumberRow.case_id).where(col(CaseNumberRow.number) == number)
+        conditions.append(col(CaseProjection.case_id).in_(numbered))
     return conditions
 
 

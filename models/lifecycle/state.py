@@ -24,6 +24,7 @@ class CaseState(BaseModel):
     workflow_id: str
     first_run_id: str | None = None  # the run chain of this episode (the id is the family's)
     municipality: str
+    case_number: str | None = None  # None: opened before case numbers were given
     policy: Policy
     calendar: WorkingCalendar
     opened_at: datetime
@@ -75,6 +76,7 @@ class CaseState(BaseModel):
             case_id=self.case_id,
             workflow_id=self.workflow_id,
             first_run_id=self.first_run_id,
+            case_number=self.case_number,
             version=max(self.seq, 1),
             municipality=self.municipality,
             stage=self.stage,
@@ -114,6 +116,8 @@ class CaseState(BaseModel):
         """The Web UI's current details: stage, what is awaited from whom, the next deadline.
         Codes, roles, staff ids and dates only: never a family's personal data."""
         lines = [f"**Stage:** {self.stage}", f"**Level:** {self.level or '—'}"]
+        if self.case_number:
+            lines.insert(0, f"**Case:** {self.case_number}")
         if self.deadlines:
             lines.append("**Awaited:**")
             for d in sorted(self.deadlines.values(), key=lambda d: d.due_at):

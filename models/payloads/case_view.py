@@ -103,6 +103,12 @@ class CaseView(BaseModel):
         description="This episode's run chain (a later episode of the "
         "same family reuses the workflow id).",
     )
+    case_number: str | None = Field(
+        None,
+        max_length=32,
+        description="Номер случая, e.g. БРД-2026-00042: territory, year of intake, sequence; "
+        "null for a case opened before numbers were given.",
+    )
     version: int = Field(ge=1, description="The number of the last event this state includes.")
     municipality: str = Field(max_length=64)
     stage: Stage = Field(description="Этап / where the episode is on its path.")

@@ -5,6 +5,7 @@ from models.tables.case_chain_head import CaseChainHead
 from models.tables.case_event import CaseEvent
 from models.tables.case_inbox_item import CaseInboxItem
 from models.tables.case_indicators import CaseEventMark, CaseMilestones
+from models.tables.case_number import CaseNumberRow, CaseNumberSequence
 from models.tables.case_projection import CaseProjection
 from models.tables.family import Family
 from models.tables.family_access import FamilyAccess
@@ -26,6 +27,8 @@ __all__ = [
     "CaseEventMark",
     "CaseInboxItem",
     "CaseMilestones",
+    "CaseNumberRow",
+    "CaseNumberSequence",
     "CaseProjection",
     "Family",
     "FamilyAccess",

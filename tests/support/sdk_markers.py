@@ -6,7 +6,7 @@ import json
 from temporalio.api.common.v1 import Payload
 
 from workflows.calendar_refresh import PATCH_PREFIX as CALENDAR_PATCH_PREFIX
-from workflows.case_runtime import PERSIST_AS_LOCAL_ACTIVITY
+from workflows.case_runtime import CASE_NUMBER_AT_INTAKE, PERSIST_AS_LOCAL_ACTIVITY
 from workflows.social_contract_start import SOCIAL_CONTRACT_CHILD
 
 # What the SDK's core records of a local activity in its marker, past the codec: ids, times
@@ -32,14 +32,17 @@ def sdk_marker_record(path: str, payload: Payload) -> bool:
     content = json.loads(payload.data)
     if "details[patch-data]." in path:
         patch = content.get("id", content.get("patch_id"))
-        ours = patch in (PERSIST_AS_LOCAL_ACTIVITY, SOCIAL_CONTRACT_CHILD) or str(patch).startswith(
-            CALENDAR_PATCH_PREFIX
-        )
+        ours = patch in (
+            PERSIST_AS_LOCAL_ACTIVITY,
+            SOCIAL_CONTRACT_CHILD,
+            CASE_NUMBER_AT_INTAKE,
+        ) or str(patch).startswith(CALENDAR_PATCH_PREFIX)
         return bool(ours) and set(content) <= {"id", "patch_id", "deprecated"}
     if "marker_recorded_event_attributes.details[data]." in path:
         return set(content) <= _LOCAL_ACTIVITY_RECORD and content.get("activity_type") in {
             "persist_step",
             "persist_contract_step",
             "refresh_calendar",
+            "allocate_case_number",
         }
     return False

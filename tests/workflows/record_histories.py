@@ -10,10 +10,15 @@ continue-as-new threshold, drives a few representative synthetic cases with the 
 (about half a minute a set), and writes each workflow's history as JSON, overwriting files of
 the same name and leaving any others alone. Two sets of the same scenarios:
 
-- `histories/local_persist/<name>.json` (`current`): as Kurator writes them now, every
+- `histories/case_number/<name>.json` (`current`): as Kurator writes them now, every
   payload sealed with its family's data key (infra/sealing), each step persisted by a local
-  activity. The data keys go to `data-keys.json` beside them (in clear: synthetic keys that
-  seal nothing else), from which the replay test opens them without the recording database.
+  activity, each case numbered at intake by a local activity (the `case-number-at-intake`
+  patch) and showing its `CaseNumber`. The data keys go to `data-keys.json` beside them (in
+  clear: synthetic keys that seal nothing else), from which the replay test opens them
+  without the recording database.
+- `histories/local_persist/`: sealed and persisted by local activities the same way,
+  recorded before cases were numbered; no longer written by this script: they stand for the
+  cases that were running, unnumbered, when case numbers shipped.
 - `histories/sealed/`: sealed the same way, recorded before steps were persisted as local
   activities (a regular activity each, `workflow.patched` tells the two apart); no longer
   written by this script: they stand for the cases that were running when the patch shipped.
@@ -76,7 +81,7 @@ from workflows.ids import social_contract_workflow_id
 from workflows.social_contract import SocialContractWorkflow
 
 HISTORIES = Path(__file__).resolve().parent / "histories"
-CURRENT = HISTORIES / "local_persist"
+CURRENT = HISTORIES / "case_number"
 LEGACY = HISTORIES / "legacy"
 DATA_KEYS = CURRENT / "data-keys.json"
 CURATOR_ID = "staff-101"

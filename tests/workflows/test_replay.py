@@ -6,9 +6,11 @@ that started it: every committed history must replay step for step. Three sets, 
 scenarios, recorded by `python -m tests.workflows.record_histories` (see its docstring for
 when to do it):
 
-- `histories/local_persist/`: as Kurator writes them now: sealed with each family's data key
+- `histories/case_number/`: as Kurator writes them now: sealed with each family's data key
   (the keys come from the committed fixture `data-keys.json` beside them, not from a
-  database), each step persisted by a local activity;
+  database), each step persisted by a local activity, each case numbered at intake;
+- `histories/local_persist/`: the same, recorded before cases were numbered (before the
+  `case-number-at-intake` patch): running cases without a number;
 - `histories/sealed/`: sealed, recorded when each step was persisted by a regular activity
   (before the `persist-step-as-local-activity` patch);
 - `histories/legacy/`: plain payloads and regular activities, as histories recorded before
@@ -32,7 +34,8 @@ from workflows.follow_up import CaseFollowUpWorkflow
 from workflows.social_contract import SocialContractWorkflow
 
 HISTORIES = Path(__file__).resolve().parent / "histories"
-SEALED_SETS = ("local_persist", "sealed")
+SEALED_SETS = ("case_number", "local_persist", "sealed")
+NUMBERED_SETS = ("case_number",)
 LEGACY = sorted((HISTORIES / "legacy").glob("*.json"))
 KEYS_FILE = "data-keys.json"
 SEALED_HISTORIES = [
@@ -110,8 +113,24 @@ def test_the_committed_histories_are_found() -> None:
 @pytest.mark.parametrize("path", ALL, ids=_ids(ALL))
 def test_each_set_persists_its_steps_as_recorded(path: Path) -> None:
     """The sets cover both sides of the local-activity patch."""
-    expected = {"local"} if path.parent.name == "local_persist" else {"activity"}
+    expected = {"local"} if path.parent.name in ("case_number", "local_persist") else {"activity"}
     assert _persisted_by(path) == expected
+
+
+def _numbered(path: Path) -> bool:
+    """Whether the history's workflow showed a `CaseNumber` (given at intake, carried on to the
+    follow-ups)."""
+    return any(
+        "CaseNumber"
+        in event.upsert_workflow_search_attributes_event_attributes.search_attributes.indexed_fields
+        for event in _load(path).events
+    )
+
+
+@pytest.mark.parametrize("path", ALL, ids=_ids(ALL))
+def test_only_the_newest_set_numbers_its_cases(path: Path) -> None:
+    """The older sets stand for cases opened before numbers: they replay without one."""
+    assert _numbered(path) is (path.parent.name in NUMBERED_SETS)
 
 
 @pytest.mark.parametrize("path", SEALED_HISTORIES, ids=_ids(SEALED_HISTORIES))

@@ -18,6 +18,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
+from urllib.parse import quote
 from uuid import UUID
 
 import httpx
@@ -262,6 +263,16 @@ def summary(
     console.print(table)
     ui = f"http://127.0.0.1:{settings.temporal_ui_port}"
     address = f"127.0.0.1:{settings.temporal_port}"
+    numbers = sorted(view["case_number"] for view in views if view.get("case_number"))
+    if numbers:
+        query = quote(f'CaseNumber = "{numbers[0]}"', safe="")
+        console.print(
+            f"Case numbers {numbers[0]} … {numbers[-1]}; one in the UI: "
+            f"{ui}/namespaces/{settings.temporal_namespace}/workflows?query={query} "
+            '(a supervisor\'s daily lists: README, "For supervisors")',
+            highlight=False,
+            soft_wrap=True,
+        )
     console.print(
         "More cases turn overdue and escalate over the next minutes (compressed policy: "
         "a working day is about 10 s); L3 cases enter review by themselves.\n"

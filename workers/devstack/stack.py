@@ -16,6 +16,7 @@ from pathlib import Path
 
 import httpx
 from temporalio.converter import DataConverter
+from temporalio.service import RPCError
 
 from api.codec_caller import CODEC_PREFIX
 from infra.db_roles import ensure_app_login, url_as
@@ -31,7 +32,7 @@ from workers.devstack.embedded_postgres import (
 )
 from workers.devstack.processes import Child, port_problem, spawn
 from workers.devstack.secrets import dev_secrets
-from workers.devstack.temporal_dev import dev_server_command
+from workers.devstack.temporal_dev import dev_server_command, register_missing_search_attributes
 
 log = get_logger(__name__)
 
@@ -210,9 +211,12 @@ class DevStack:
                     address, self.settings.temporal_namespace, data_converter=DataConverter.default
                 )
                 await client.service_client.check_health()
+                added = await register_missing_search_attributes(client)
+                if added:
+                    log.info("search attributes registered", names=added)
                 log.info("Temporal dev server started", address=address)
                 return address
-            except RuntimeError:
+            except (RuntimeError, RPCError):  # not serving yet, or its namespace not yet ready
                 await asyncio.sleep(0.25)
         raise StartupError(f"Temporal dev server did not answer on {address} in time")
 

@@ -8,6 +8,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from temporalio.api.operatorservice.v1 import (
+    AddSearchAttributesRequest,
+    ListSearchAttributesRequest,
+)
+from temporalio.client import Client
 from temporalio.common import SearchAttributeKey
 
 from workflows.search_attributes import ALL_SEARCH_ATTRIBUTES
@@ -62,3 +67,25 @@ def dev_server_command(
     for key in ALL_SEARCH_ATTRIBUTES:
         command += ["--search-attribute", f"{key.name}={search_attribute_type(key)}"]
     return command
+
+
+async def register_missing_search_attributes(client: Client) -> list[str]:
+    """Register those of Kurator's search attributes the server lacks; their names.
+
+    `start-dev --search-attribute` registers them only when it creates its database: a data
+    directory from an earlier version of Kurator lacks the attributes added since, and every
+    workflow task that sets one would fail."""
+    request = ListSearchAttributesRequest(namespace=client.namespace)
+    known = (await client.operator_service.list_search_attributes(request)).custom_attributes
+    missing = {key.name: key for key in ALL_SEARCH_ATTRIBUTES if key.name not in known}
+    if missing:
+        await client.operator_service.add_search_attributes(
+            AddSearchAttributesRequest(
+                namespace=client.namespace,
+                search_attributes={
+                    name: key.indexed_value_type.value  # type: ignore[misc]
+                    for name, key in missing.items()
+                },
+            )
+        )
+    return sorted(missing)

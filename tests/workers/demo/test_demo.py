@@ -13,6 +13,7 @@ import httpx
 import pytest
 
 from api.auth import issue_token
+from models.case_numbers import is_case_number
 from models.payloads.vocabulary import StaffRole, Stage
 from tests.support.devstack import RunningDev, start_dev
 
@@ -71,6 +72,10 @@ def test_demo_drives_cases_into_every_stage_and_overdue(tmp_path: Path) -> None:
         assert {case["stage"] for case in cases} >= EXPECTED_STAGES
         assert {case["policy_version"] for case in cases} == {"compressed-2"}
         assert {"berdsk", "iskitim_district"} & {case["municipality"] for case in cases}
+        numbers = [case["case_number"] for case in cases]
+        assert all(is_case_number(number) for number in numbers), numbers
+        assert len(set(numbers)) == len(numbers)
+        assert "Case numbers " in first.stdout
 
         # T1 of the family left without a first contact is due 10 s after its signal.
         deadline = time.monotonic() + 30
