@@ -13,6 +13,7 @@ from models.tables.idempotency_key import IdempotencyKey
 from models.tables.municipality import MunicipalityRow
 from models.tables.notification import Notification
 from models.tables.report_indexes import REPORT_INDEXES
+from models.tables.staff_directory_event import StaffDirectoryEvent
 from models.tables.staff_member import StaffMember
 
 __all__ = [
@@ -28,5 +29,6 @@ __all__ = [
     "IdempotencyKey",
     "MunicipalityRow",
     "Notification",
+    "StaffDirectoryEvent",
     "StaffMember",
 ]
