@@ -15,6 +15,7 @@ from models.payloads.vocabulary import StaffRole
 from models.settings import SettingsError
 from workers.audit_cli import audit_app
 from workers.process_settings import process_settings
+from workers.staff_cli import staff_app
 
 log = get_logger(__name__)
 
@@ -311,6 +312,7 @@ def rewrap() -> None:
 
 
 app.add_typer(audit_app, name="audit")
+app.add_typer(staff_app, name="staff")
 
 family = typer.Typer(help="A family's data: erasure.", no_args_is_help=True)
 app.add_typer(family, name="family")
