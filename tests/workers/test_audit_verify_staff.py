@@ -1,6 +1,7 @@
 """`kurator audit verify` checks the staff directory's chain too: clean, then one event
 altered by a superuser past the append-only guard, named by its seq."""
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 
@@ -10,7 +11,7 @@ from models.crud.staff_changes import ChangedBy, apply_entry
 from models.payloads.staff import StaffEntry
 from models.payloads.vocabulary import StaffRole
 from tests.support.audit import AuditDatabase, as_superuser, audit_database
-from tests.workers.test_audit_cli import kurator
+from tests.workers.conftest import InProcessKurator
 
 
 @pytest_asyncio.fixture
@@ -19,7 +20,9 @@ async def audit_db(empty_database_url: str) -> AsyncIterator[AuditDatabase]:
         yield db
 
 
-async def test_verify_names_an_altered_directory_event(audit_db: AuditDatabase) -> None:
+async def test_verify_names_an_altered_directory_event(
+    audit_db: AuditDatabase, kurator_in_process: InProcessKurator
+) -> None:
     by = ChangedBy("min-1", "ministry", "api", "hired")
     for number, active in ((1, True), (2, True), (1, False)):
         entry = StaffEntry(
@@ -31,8 +34,9 @@ async def test_verify_names_an_altered_directory_event(audit_db: AuditDatabase) 
         async with audit_db.sessions() as session, session.begin():
             await apply_entry(session, staff_id=f"s-{number}", entry=entry, by=by)
     env = {"KURATOR_DATABASE_URL": audit_db.app_url}
+    kurator = kurator_in_process
 
-    status, output = await kurator("audit", "verify", "--chains-only", env=env)
+    status, output = await asyncio.to_thread(kurator, "audit", "verify", "--chains-only", env=env)
     assert status == 0, output
     assert "staff directory: 3 events, its chain holds" in output
 
@@ -42,11 +46,13 @@ async def test_verify_names_an_altered_directory_event(audit_db: AuditDatabase) 
         "WHERE seq = 2",
     )
     assert changed == 1
-    status, output = await kurator("audit", "verify", "--chains-only", "--json", env=env)
+    status, output = await asyncio.to_thread(
+        kurator, "audit", "verify", "--chains-only", "--json", env=env
+    )
     assert status == 1, output
     report = json.loads(output.strip().splitlines()[-1])
     assert report["clean"] is True  # the cases' chains: there are none
-    status, output = await kurator("audit", "verify", "--chains-only", env=env)
+    status, output = await asyncio.to_thread(kurator, "audit", "verify", "--chains-only", env=env)
     assert status == 1, output
     assert "BROKEN staff directory event 2: the stored hash does not match" in output
     assert output.strip().endswith(

@@ -1,43 +1,20 @@
 """`kurator staff` as an operator runs it: add, list, deactivate, and a CSV import that writes
 every row or, when any row is refused, none (the report names each refused row and why)."""
 
-import logging
+import functools
 import uuid
-from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import psycopg
 import pytest
-from typer.testing import CliRunner
 
-from infra import logs
-from models.settings import get_settings
-from workers.cli import app
-
-Kurator = Callable[..., tuple[int, str]]
+from tests.workers.conftest import InProcessKurator
 
 
 @pytest.fixture
-def kurator(database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Kurator]:
-    """The command in this process (a subprocess costs seconds of imports per call), with the
-    test database as KURATOR_DATABASE_URL; its output and its log lines together."""
-    monkeypatch.setenv("KURATOR_DATABASE_URL", database_url)
-    monkeypatch.setenv("KURATOR_LOG_FORMAT", "console")
-    get_settings.cache_clear()
-    # Each command configures logging onto the stderr CliRunner captures: let it, and put the
-    # process's logging back afterwards (that stream is closed once the command returns).
-    monkeypatch.setattr(logs, "_configured", False)
-    root = logging.getLogger()
-    handlers, level = list(root.handlers), root.level
-
-    def run(*args: str) -> tuple[int, str]:
-        logs._configured = False
-        result = CliRunner().invoke(app, list(args))
-        return result.exit_code, result.output + result.stderr
-
-    yield run
-    get_settings.cache_clear()
-    root.handlers[:], root.level = handlers, level
+def kurator(database_url: str, kurator_in_process: InProcessKurator) -> InProcessKurator:
+    """`kurator ...` with the test database as KURATOR_DATABASE_URL."""
+    return functools.partial(kurator_in_process, env={"KURATOR_DATABASE_URL": database_url})
 
 
 def _rows(database_url: str, suffix: str) -> dict[str, tuple[str, list[str], bool]]:
@@ -60,7 +37,7 @@ def _history(database_url: str, suffix: str) -> list[tuple[str, str, str, str | 
 
 
 def test_a_file_with_a_refused_row_imports_nothing_then_imports_whole_when_fixed(
-    database_url: str, kurator: Kurator, tmp_path: Path
+    database_url: str, kurator: InProcessKurator, tmp_path: Path
 ) -> None:
     s = uuid.uuid4().hex[:8]
     bad = tmp_path / "staff.csv"
@@ -114,7 +91,7 @@ def test_a_file_with_a_refused_row_imports_nothing_then_imports_whole_when_fixed
     ] * 3
 
 
-def test_add_list_deactivate_from_the_console(database_url: str, kurator: Kurator) -> None:
+def test_add_list_deactivate_from_the_console(database_url: str, kurator: InProcessKurator) -> None:
     s = uuid.uuid4().hex[:8]
     add = ["staff", "add", "--staff", f"c-{s}", "--name", "Тестова Мария", "--role", "head"]
     status, output = kurator(*add, "--municipality", "ob", "--by", "hr-1")
