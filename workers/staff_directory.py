@@ -106,3 +106,18 @@ async def import_csv(
             )
     finally:
         await engine.dispose()
+
+
+async def ensure_synthetic_members(
+    database_url: str, members: Sequence[tuple[str, StaffRole, list[str]]], *, by: str
+) -> None:
+    """Put invented members (staff id, role, municipalities) into the directory: for the
+    benchmarks, whose requests are checked against it like any other."""
+    console = Console(database_url, by)
+    for staff_id, role, municipalities in members:
+        entry = StaffEntry(
+            full_name=f"Синтетический Сотрудник {staff_id}",
+            role=role,
+            municipalities=municipalities,
+        )
+        await put_member(console, staff_id, entry, reason=f"{by}: synthetic staff")
