@@ -102,7 +102,9 @@ def token(
     secret `kurator dev` keeps in its data directory).
 
     Use it as `curl -H "Authorization: Bearer $(kurator token --staff staff-101 --role
-    specialist --municipality berdsk)" http://127.0.0.1:8000/api/v1/tasks`.
+    specialist --municipality berdsk)" http://127.0.0.1:8000/api/v1/tasks`. The API accepts
+    it only while the staff directory lists that staff id, active, with that role and those
+    municipalities (`kurator staff add`; `kurator dev` registers staff-101 and a few more).
     """
     from api.auth import TokenError, issue_token
     from workers.devstack.secrets import stored_dev_secret
