@@ -29,6 +29,7 @@ from models.crud.staff_changes import (
     directory_events,
     entry_of,
     list_members,
+    lock_directory,
 )
 from models.crud.staff_directory import get_member
 from models.crud.staff_import import import_file
@@ -122,6 +123,7 @@ async def _change(
 ) -> StaffChanged:
     _manager(actor)
     async with state.sessions() as session, session.begin():
+        await lock_directory(session)  # the entry read here is the one changed
         member = await get_member(session, staff_id)
         if member is not None and not _visible(actor, member):
             if not replace:

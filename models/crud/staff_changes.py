@@ -65,14 +65,21 @@ def _action(before: StaffEntry | None, after: StaffEntry) -> DirectoryAction:
     return DirectoryAction.CHANGED
 
 
+async def lock_directory(session: AsyncSession) -> None:
+    """Directory writes take turns until the transaction ends: two creations of one staff id
+    cannot race to the insert (the second waits, then finds the first's row), a rights check
+    made on the entry read after this holds at the write, and the chain stays one line. Take
+    it before reading what a change depends on; taking it again in the same transaction is
+    free."""
+    await session.exec(text("SELECT pg_advisory_xact_lock(:key)").bindparams(key=_CHAIN_LOCK))  # type: ignore[call-overload]
+
+
 async def apply_entry(
     session: AsyncSession, *, staff_id: str, entry: StaffEntry, by: ChangedBy
 ) -> DirectoryAction | None:
     """Make the directory hold `entry` for `staff_id`; the action recorded, or None when the
     directory already held exactly that."""
-    # First: directory writes take turns, so two creations of one staff id cannot race to the
-    # insert (the second waits, then finds the first's row), and the chain stays one line.
-    await session.exec(text("SELECT pg_advisory_xact_lock(:key)").bindparams(key=_CHAIN_LOCK))  # type: ignore[call-overload]
+    await lock_directory(session)
     member = await session.get(StaffMember, staff_id, with_for_update=True, populate_existing=True)
     before = None if member is None else entry_of(member)
     if before == entry:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from models.crud.staff_changes import ChangedBy, apply_entry, entry_of
+from models.crud.staff_changes import ChangedBy, apply_entry, entry_of, lock_directory
 from models.crud.staff_directory import get_member
 from models.payloads.actions import Actor
 from models.payloads.staff import StaffEntry
@@ -52,6 +52,7 @@ async def import_file(
     )
     try:
         async with session.begin():
+            await lock_directory(session)  # the rights are checked on entries that hold
             for done, row in enumerate(parsed.rows, start=1):
                 problem = await _refusal(session, manager, row.staff_id, row.entry)
                 if problem is not None:

@@ -3,6 +3,8 @@ wholly within the head's territory and never a ministry member; bad entries are 
 the field; every change is in the directory's chained history, readable by heads and the
 ministry."""
 
+import asyncio
+
 import psycopg
 import pytest
 from temporalio.testing import WorkflowEnvironment
@@ -181,3 +183,23 @@ def test_the_trigger_refuses_even_the_owner(owner_database_url: str) -> None:
             connection.execute("UPDATE staff_directory_events SET reason = 'rewritten'")
         with pytest.raises(psycopg.errors.InsufficientPrivilege, match="append-only"):
             connection.execute("TRUNCATE staff_directory_events")
+
+
+async def test_concurrent_creations_of_one_member_take_turns(
+    dev_env: WorkflowEnvironment, database_url: str
+) -> None:
+    async with directory(dev_env, database_url) as d:
+        path = f"{STAFF}/{d.staff_id('race')}"
+        bodies = [member("specialist", ["berdsk"], email=f"n{n}@example.org") for n in range(6)]
+        answers = await asyncio.gather(
+            *(d.api.put(path, headers=d.ministry, json=body) for body in bodies)
+        )
+        assert sorted(a.status_code for a in answers) == [200] * 5 + [201], [
+            a.text for a in answers
+        ]
+        history = await d.api.get(
+            HISTORY, headers=d.ministry, params={"staff_id": d.staff_id("race")}
+        )
+        events = history.json()["events"]
+        assert [e["action"] for e in events] == ["created"] + ["changed"] * 5
+        assert history.json()["chain"]["verified"] is True
