@@ -109,12 +109,14 @@ def _check_header(header: list[str]) -> None:
 def _row(
     line: int, header: list[str], cells: list[str], first_seen: dict[str, int]
 ) -> CsvRow | Refusal:
+    at = header.index("staff_id")
+    staff_id = cells[at].strip() if at < len(cells) else ""
+    known = staff_id if STAFF_ID_PATTERN.fullmatch(staff_id) else None
     if len(cells) != len(header):
-        return Refusal(line, None, f"{len(cells)} cells, the header names {len(header)}")
-    values = {name: cell.strip() for name, cell in zip(header, cells, strict=True)}
-    staff_id = values["staff_id"]
-    if not STAFF_ID_PATTERN.fullmatch(staff_id):
+        return Refusal(line, known, f"{len(cells)} cells, the header names {len(header)}")
+    if known is None:
         return Refusal(line, None, "staff_id: 1-64 of A-Z a-z 0-9 . _ -")
+    values = {name: cell.strip() for name, cell in zip(header, cells, strict=True)}
     if staff_id in first_seen:
         return Refusal(line, staff_id, f"staff_id: repeats line {first_seen[staff_id]}")
     active = values.get("active", "").lower()
