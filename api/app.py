@@ -3,6 +3,7 @@
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import httpx
 from fastapi import FastAPI
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.service import RetryConfig
@@ -14,6 +15,7 @@ from api.database_errors import install_database_error_handlers
 from api.errors import error_responses, install_error_handlers
 from api.glossary import glossary_markdown
 from api.metrics import ApiMetrics
+from api.oidc import oidc_from_settings
 from api.routes import (
     actions,
     audit,
@@ -26,6 +28,7 @@ from api.routes import (
     reports,
     resources,
     social_contract,
+    staff,
     tasks,
 )
 from api.state import AppState
@@ -68,6 +71,8 @@ def create_app(settings: Settings, *, seal_payloads: bool = True) -> FastAPI:
                 max_elapsed_time_millis=int(settings.update_timeout_seconds * 500), max_retries=3
             ),
         )
+        # The identity provider's JWKS is fetched through this client (api/oidc.py).
+        idp_http = httpx.AsyncClient()
         app.state.kurator = AppState(
             settings=settings,
             engine=engine,
@@ -78,6 +83,7 @@ def create_app(settings: Settings, *, seal_payloads: bool = True) -> FastAPI:
             jwt_secret=settings.require_secret("jwt_secret"),
             pseudonym_secret=settings.require_secret("pseudonym_secret"),
             reports=report_setup,
+            oidc=oidc_from_settings(settings, idp_http),
         )
         stop_metrics = (
             metrics.serve(settings.metrics_host, settings.api_metrics_port)
@@ -88,6 +94,7 @@ def create_app(settings: Settings, *, seal_payloads: bool = True) -> FastAPI:
             yield
         finally:
             await engine.dispose()
+            await idp_http.aclose()
             if stop_metrics is not None:
                 stop_metrics()
 
@@ -123,4 +130,5 @@ def create_app(settings: Settings, *, seal_payloads: bool = True) -> FastAPI:
     app.include_router(reports.router, responses=error_responses(503))
     app.include_router(resources.router, responses=error_responses(413, 503))
     app.include_router(proposals.router, responses=error_responses(503))
+    app.include_router(staff.router, responses=error_responses(413, 503))
     return app

@@ -18,9 +18,9 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from api.auth import TokenError, read_token
-from api.deps import State
+from api.deps import State, refusal
 from api.errors import ApiError
+from api.sign_in import SignInRefused, authenticate
 from models.payloads.actions import Actor
 
 CODEC_PREFIX = "/api/v1/codec"
@@ -46,11 +46,11 @@ async def codec_caller(request: Request, state: State) -> Actor | None:
     if token is None:
         return None
     try:
-        return read_token(token, secret=state.jwt_secret)
-    except TokenError as error:
+        return await authenticate(state, token)
+    except SignInRefused as refused:
         from_cookie = "Authorization" not in request.headers
         hint = f" (sign in again at {CODEC_PREFIX}/sign-in)" if from_cookie else ""
-        raise unauthenticated(f"{error}{hint}") from None
+        raise refusal(refused, hint) from None
 
 
 def unauthenticated(message: str, code: str = "invalid_token") -> ApiError:

@@ -1,8 +1,9 @@
 """FastAPI dependencies as `Annotated` aliases: the app state, the caller, the idempotency key,
 and a case the caller may see (its whole state, or only where its actions go).
 
-`get_state` and `current_actor` are `async def` although they never await: FastAPI runs a plain
-`def` dependency in a worker thread, a hop per request that cost more than their work."""
+`get_state` is `async def` although it never awaits: FastAPI runs a plain `def` dependency in
+a worker thread, a hop per request that cost more than its work. `current_actor` reads the
+caller's staff directory entry (api/sign_in.py)."""
 
 from typing import Annotated, Protocol, TypeVar, cast
 from uuid import UUID
@@ -10,8 +11,8 @@ from uuid import UUID
 from fastapi import Depends, Header, Path, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from api.auth import TokenError, read_token
 from api.errors import ApiError
+from api.sign_in import SignInRefused, authenticate
 from api.state import AppState
 from models.crud.case_projections import CaseAddress, get_address, get_view
 from models.payloads.actions import Actor
@@ -37,9 +38,15 @@ async def current_actor(
             401, "unauthenticated", "send Authorization: Bearer <token>", headers=challenge
         )
     try:
-        return read_token(credentials.credentials, secret=state.jwt_secret)
-    except TokenError as error:
-        raise ApiError(401, "invalid_token", str(error), headers=challenge) from None
+        return await authenticate(state, credentials.credentials)
+    except SignInRefused as refused:
+        raise refusal(refused) from None
+
+
+def refusal(refused: SignInRefused, hint: str = "") -> ApiError:
+    """The API's answer to a refused sign-in: a 401 carries the Bearer challenge."""
+    headers = {"WWW-Authenticate": "Bearer"} if refused.status == 401 else None
+    return ApiError(refused.status, refused.code, refused.message + hint, headers=headers)
 
 
 CurrentActor = Annotated[Actor, Depends(current_actor)]

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.client import Client
 
+from api.oidc import OidcVerifier
 from infra.sealing.family_keys import FamilyKeyStore
 from models.db import SessionFactory
 from models.reports.compute import ReportSetup
@@ -28,3 +29,5 @@ class AppState:
     pseudonym_secret: bytes
     # The indicator set, the production calendar and the local offset reports use.
     reports: ReportSetup
+    # Tokens of the ministry's identity provider, when KURATOR_OIDC_* configure one.
+    oidc: OidcVerifier | None = None

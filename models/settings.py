@@ -9,7 +9,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 ENV_PREFIX = "KURATOR_"
@@ -49,6 +49,31 @@ class Settings(BaseSettings):
     jwt_secret: SecretStr | None = Field(
         None,
         description="Signs staff tokens (HS256). Unset: `kurator dev` generates one.",
+    )
+    # Sign-in through the ministry's identity provider (api/oidc.py): the three go together.
+    oidc_issuer: str | None = Field(
+        None, description="The OpenID Connect issuer (`iss`) whose tokens the API accepts."
+    )
+    oidc_audience: str | None = Field(
+        None, description="The audience (`aud`) the provider's tokens must be meant for."
+    )
+    oidc_jwks_url: str | None = Field(
+        None,
+        validate_default=True,
+        description="The provider's JWKS (its public signing keys), e.g. "
+        "https://sso.example.org/realms/kurator/protocol/openid-connect/certs.",
+    )
+    oidc_staff_id_claim: str = Field(
+        "preferred_username",
+        pattern=r"^[A-Za-z0-9_.:-]{1,64}$",
+        description="The claim of a provider's token that holds the staff directory's id.",
+    )
+    oidc_jwks_refresh_seconds: float = Field(
+        30,
+        ge=0,
+        le=3600,
+        description="The shortest interval between two fetches of the JWKS when a token names "
+        "an unknown key id (so a flood of made-up key ids cannot hammer the provider).",
     )
     pseudonym_secret: SecretStr | None = Field(
         None,
@@ -139,6 +164,23 @@ class Settings(BaseSettings):
     def _postgres_only(cls, value: str | None) -> str | None:
         if value is not None and not value.startswith(("postgresql://", "postgresql+psycopg://")):
             raise ValueError("must be a postgresql:// URL")
+        return value
+
+    @field_validator("oidc_jwks_url")
+    @classmethod
+    def _oidc_together(cls, value: str | None, info: ValidationInfo) -> str | None:
+        given = {
+            "OIDC_ISSUER": info.data.get("oidc_issuer"),
+            "OIDC_AUDIENCE": info.data.get("oidc_audience"),
+            "OIDC_JWKS_URL": value,
+        }
+        missing = [ENV_PREFIX + name for name, setting in given.items() if setting is None]
+        if missing and len(missing) < len(given):
+            raise ValueError(
+                f"the identity provider's settings go together; missing {', '.join(missing)}"
+            )
+        if value is not None and not value.startswith(("https://", "http://")):
+            raise ValueError("must be an http(s):// URL")
         return value
 
     @field_validator("codec_cors_origins", mode="before")

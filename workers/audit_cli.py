@@ -21,6 +21,7 @@ from infra.audit.anchor_keys import (
     write_new_signing_key,
 )
 from infra.audit.anchor_log import AnchorLogError
+from infra.audit.staff_verify import DirectoryCheck, check_staff_directory
 from infra.audit.verify import VerifyResult, verify_database
 from infra.logs import configure_logging, get_logger
 from models.settings import Settings, SettingsError
@@ -99,7 +100,7 @@ def _verifying_key(settings: Settings, public_key: Path | None) -> VerifyingKey:
     return read_verifying_key(source)
 
 
-def _report(result: VerifyResult) -> None:
+def _report(result: VerifyResult, directory: DirectoryCheck | None) -> None:
     typer.echo(
         f"checked {result.events} events of {result.cases} cases in {result.seconds:.1f} s "
         f"({result.events_per_second:,.0f} events/s)"
@@ -125,12 +126,15 @@ def _report(result: VerifyResult) -> None:
         typer.echo(f"BROKEN case {problem.case_id} {where}: {problem.problem}")
     if len(result.problems) > PROBLEMS_PRINTED:
         typer.echo(f"... and {len(result.problems) - PROBLEMS_PRINTED} more broken cases")
-    if result.clean:
+    _report_directory(directory)
+    directory_broken = directory is not None and directory.problem is not None
+    if result.clean and not directory_broken:
         typer.echo("clean: every chain holds and matches the anchors")
     else:
         typer.echo(
             f"NOT CLEAN: {len(result.problems)} broken cases"
             + (", the anchor log is broken" if result.log_problem else "")
+            + (", the staff directory's chain is broken" if directory_broken else "")
         )
 
 
@@ -191,11 +195,36 @@ def verify(
         raise _fail(str(error)) from None
     except psycopg.Error as error:
         raise _fail(f"cannot read the case history: {type(error).__name__}: {error}") from None
+    # The staff directory's history has one chain of its own; checked with every full run.
+    directory = None if case_id is not None else check_staff_directory(url)
     if as_json:
-        typer.echo(json.dumps(_as_dict(result), ensure_ascii=False))
+        typer.echo(json.dumps(_as_dict(result) | _directory_dict(directory), ensure_ascii=False))
     else:
-        _report(result)
-    raise typer.Exit(0 if result.clean else 1)
+        _report(result, directory)
+    directory_clean = directory is None or directory.problem is None
+    raise typer.Exit(0 if result.clean and directory_clean else 1)
+
+
+def _report_directory(directory: DirectoryCheck | None) -> None:
+    if directory is None:
+        return
+    if directory.problem is None:
+        typer.echo(f"staff directory: {directory.events} events, its chain holds")
+    else:
+        typer.echo(f"BROKEN staff directory event {directory.broken_seq}: {directory.problem}")
+
+
+def _directory_dict(directory: DirectoryCheck | None) -> dict[str, object]:
+    if directory is None:
+        return {}
+    return {
+        "staff_directory": {
+            "events": directory.events,
+            "clean": directory.problem is None,
+            "broken_seq": directory.broken_seq,
+            "problem": directory.problem,
+        }
+    }
 
 
 def _as_dict(result: VerifyResult) -> dict[str, object]:

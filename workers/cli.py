@@ -16,6 +16,7 @@ from models.settings import SettingsError
 from workers.audit_cli import audit_app
 from workers.process_settings import process_settings
 from workers.resources_cli import resources_app
+from workers.staff_cli import staff_app
 
 log = get_logger(__name__)
 
@@ -102,7 +103,9 @@ def token(
     secret `kurator dev` keeps in its data directory).
 
     Use it as `curl -H "Authorization: Bearer $(kurator token --staff staff-101 --role
-    specialist --municipality berdsk)" http://127.0.0.1:8000/api/v1/tasks`.
+    specialist --municipality berdsk)" http://127.0.0.1:8000/api/v1/tasks`. The API accepts
+    it only while the staff directory lists that staff id, active, with that role and those
+    municipalities (`kurator staff add`; `kurator dev` registers staff-101 and a few more).
     """
     from api.auth import TokenError, issue_token
     from workers.devstack.secrets import stored_dev_secret
@@ -338,6 +341,7 @@ def rewrap() -> None:
 
 app.add_typer(audit_app, name="audit")
 app.add_typer(resources_app, name="resources")
+app.add_typer(staff_app, name="staff")
 
 family = typer.Typer(help="A family's data: erasure.", no_args_is_help=True)
 app.add_typer(family, name="family")

@@ -16,10 +16,10 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, Field
 
-from api.auth import TokenError, read_token
 from api.codec_caller import CODEC_PREFIX, REPORTS_PREFIX, SIGN_IN_COOKIE, SIGN_IN_COOKIE_PATHS
-from api.deps import State
-from api.errors import ApiError, error_responses
+from api.deps import State, refusal
+from api.errors import error_responses
+from api.sign_in import SignInRefused, authenticate
 from models.payloads.vocabulary import StaffRole
 
 router = APIRouter(prefix=CODEC_PREFIX, tags=["codec"])
@@ -131,13 +131,13 @@ async def sign_in_page(request: Request) -> HTMLResponse:
     summary="Sign this browser in to the codec server with a staff token",
     description="Sets an HttpOnly, SameSite=Lax session cookie that the codec routes read "
     "when a request has no `Authorization` header.",
-    responses=error_responses(401, 422),
+    responses=error_responses(401, 403, 422),
 )
 async def sign_in(body: SignIn, state: State, request: Request, response: Response) -> SignedIn:
     try:
-        actor = read_token(body.token, secret=state.jwt_secret)
-    except TokenError as error:
-        raise ApiError(401, "invalid_token", str(error)) from None
+        actor = await authenticate(state, body.token)
+    except SignInRefused as refused:
+        raise refusal(refused) from None
     for path in SIGN_IN_COOKIE_PATHS:
         response.set_cookie(
             SIGN_IN_COOKIE,

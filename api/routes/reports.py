@@ -13,11 +13,11 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
-from api.auth import TokenError, read_token
 from api.codec_caller import CODEC_PREFIX, REPORTS_PREFIX, presented_token
 from api.dashboard.page import PAGE_HEADERS, FormState, dashboard_page, error_page
-from api.deps import State, territory
+from api.deps import State, refusal, territory
 from api.errors import ApiError, ErrorBody
+from api.sign_in import SignInRefused, authenticate
 from models.payloads.actions import Actor
 from models.payloads.vocabulary import StaffRole
 from models.reports.catalogue import IndicatorId
@@ -128,7 +128,7 @@ async def _answer(
     asked_to = date_to or today.isoformat()
     form: FormState | None = None
     try:
-        actor = _reader(request, state)
+        actor = await _reader(request, state)
         visible = territory(actor)
         form = FormState(
             date_from=asked_from,
@@ -162,7 +162,7 @@ async def _answer(
     return JSONResponse(report.model_dump(mode="json"), headers={"Cache-Control": "no-store"})
 
 
-def _reader(request: Request, state: State) -> Actor:
+async def _reader(request: Request, state: State) -> Actor:
     """The caller, if it may read indicators; ApiError 401 or 403 otherwise."""
     challenge = {"WWW-Authenticate": "Bearer"}
     token = presented_token(request)
@@ -170,10 +170,10 @@ def _reader(request: Request, state: State) -> Actor:
         message = f"send Authorization: Bearer <token>, or sign in at {SIGN_IN_PAGE}"
         raise ApiError(401, "unauthenticated", message, headers=challenge)
     try:
-        actor = read_token(token, secret=state.jwt_secret)
-    except TokenError as error:
+        actor = await authenticate(state, token)
+    except SignInRefused as refused:
         hint = "" if "Authorization" in request.headers else f" (sign in again at {SIGN_IN_PAGE})"
-        raise ApiError(401, "invalid_token", f"{error}{hint}", headers=challenge) from None
+        raise refusal(refused, hint) from None
     if actor.role is StaffRole.SPECIALIST:
         raise ApiError(403, "forbidden", "indicators are for supervisors, heads and the ministry")
     return actor

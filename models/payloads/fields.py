@@ -1,6 +1,7 @@
 """Field types every payload and body shares, each defined once: codes, staff ids, free text,
 timezone-aware moments. Pure pydantic, workflow-safe."""
 
+import re
 from datetime import UTC, date, datetime
 from typing import Annotated
 
@@ -15,7 +16,8 @@ NO_NUL_PATTERN = r"^[^\x00]*$"
 MunicipalityCode = Annotated[
     str, Field(pattern=MUNICIPALITY_CODE_PATTERN, description="Municipality code.")
 ]
-StaffId = Annotated[str, Field(pattern=r"^[A-Za-z0-9._-]{1,64}$", description="Staff id.")]
+STAFF_ID_PATTERN = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+StaffId = Annotated[str, Field(pattern=STAFF_ID_PATTERN.pattern, description="Staff id.")]
 ItemId = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,32}$")]
 # A comment, a reason, a provider's name: anything a person types, but NUL.
 FreeText = Annotated[str, Field(pattern=NO_NUL_PATTERN)]

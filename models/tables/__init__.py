@@ -18,6 +18,7 @@ from models.tables.report_indexes import REPORT_INDEXES
 from models.tables.resource_change import ResourceChange
 from models.tables.resource_provider import ResourceProvider
 from models.tables.social_contract import SocialContractRow
+from models.tables.staff_directory_event import StaffDirectoryEvent
 from models.tables.staff_member import StaffMember
 
 __all__ = [
@@ -40,5 +41,6 @@ __all__ = [
     "ResourceChange",
     "ResourceProvider",
     "SocialContractRow",
+    "StaffDirectoryEvent",
     "StaffMember",
 ]

@@ -36,6 +36,7 @@ from models.payloads.vocabulary import StaffRole
 from models.settings import Settings
 from tests.support.api import api_settings, bearer, post_headers, synthetic_family
 from tests.support.sealing import test_key_store
+from tests.support.staff_directory import register_token_staff
 from workers.worker import build_worker
 
 # Per operation. The coverage phase (every boundary of every field: ~1,500 requests) is off to
@@ -118,6 +119,7 @@ def fuzz_target(dev_env: WorkflowEnvironment, database_url: str) -> Iterator[Fuz
         )
     )
     auth = bearer("fuzz-supervisor", StaffRole.SUPERVISOR, ("berdsk",))
+    register_token_staff(database_url, auth)
     address = dev_env.client.service_client.config.target_host
     with _WorkerThread(address, database_url, task_queue):
         try:

@@ -89,3 +89,18 @@ def test_cli_stops_with_status_2_naming_the_setting(
     )
     assert result.returncode == 2, result.stderr
     assert named in result.stderr
+
+
+def test_the_identity_provider_settings_go_together(fresh_settings: pytest.MonkeyPatch) -> None:
+    fresh_settings.setenv("KURATOR_OIDC_ISSUER", "https://sso.example.org/realms/kurator")
+    with pytest.raises(SettingsError) as refused:
+        get_settings()
+    message = str(refused.value)
+    assert "KURATOR_OIDC_JWKS_URL" in message
+    assert "KURATOR_OIDC_AUDIENCE" in message
+    get_settings.cache_clear()
+    fresh_settings.setenv("KURATOR_OIDC_AUDIENCE", "kurator-api")
+    fresh_settings.setenv("KURATOR_OIDC_JWKS_URL", "https://sso.example.org/certs")
+    settings = get_settings()
+    assert settings.oidc_staff_id_claim == "preferred_username"
+    assert settings.oidc_jwks_refresh_seconds == 30

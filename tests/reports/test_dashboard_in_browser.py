@@ -19,6 +19,7 @@ from models.reports.catalogue import IndicatorId
 from models.settings import Settings
 from tests.support.api import api_settings, bearer
 from tests.support.browser import Browser, chromium_binary
+from tests.support.staff_directory import register_token_staff
 
 pytestmark = pytest.mark.skipif(chromium_binary() is None, reason="chromium is not installed")
 
@@ -75,6 +76,7 @@ async def test_the_dashboard_renders_its_charts_in_chromium(
     time_skipping_env: WorkflowEnvironment, report_database: str, task_queue: str, tmp_path: Path
 ) -> None:
     token = bearer("min-1", StaffRole.MINISTRY, ())["Authorization"].removeprefix("Bearer ")
+    register_token_staff(report_database, token)
     screenshot = tmp_path / "dashboard.png"
     async with _served(api_settings(time_skipping_env, report_database, task_queue)) as url:
         seen = await asyncio.to_thread(_look, url, token, screenshot)

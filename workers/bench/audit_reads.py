@@ -51,11 +51,15 @@ from workers.bench.oblast_data import OblastSpec, generate_oblast, psycopg_url
 from workers.bench.runner import BenchError, api_server
 from workers.devstack.embedded_postgres import EmbeddedPostgres, ensure_database
 from workers.devstack.processes import free_port
+from workers.staff_directory import ensure_synthetic_members
 
 APP_LOGIN = "kurator_bench_app"
 DATABASE = "kurator_oblast"
 EXPORT_MUNICIPALITY = "berdsk"
 INBOX_MUNICIPALITY = "berdsk"
+# The staff the reads are made as, put into the staff directory first.
+BENCH_MINISTRY = "bench-ministry"
+BENCH_SPECIALIST = f"spec-{INBOX_MUNICIPALITY}-01"
 _MUNICIPALITY_EXPORT = "/api/v1/audit/municipalities/{municipality}/export"
 _EXPORT = "/api/v1/audit/export"
 
@@ -109,6 +113,14 @@ async def _bench(
     await asyncio.to_thread(upgrade_to_head, owner_url)
     app_url = url_as(owner_url, APP_LOGIN)
     await asyncio.to_thread(ensure_app_login, owner_url, app_url)
+    await ensure_synthetic_members(
+        app_url,
+        [
+            (BENCH_MINISTRY, StaffRole.MINISTRY, []),
+            (BENCH_SPECIALIST, StaffRole.SPECIALIST, [INBOX_MUNICIPALITY]),
+        ],
+        by="kurator-bench",
+    )
     key_file = home / "master-keys"
     if not key_file.exists():
         key_file.write_text(key_file_line("bench-oblast") + "\n")
@@ -167,12 +179,12 @@ class _Reads:
         self.http = http
         self.routes = routes
         ministry = issue_token(
-            secret=secret, staff_id="bench-ministry", role=StaffRole.MINISTRY, municipalities=[]
+            secret=secret, staff_id=BENCH_MINISTRY, role=StaffRole.MINISTRY, municipalities=[]
         )
         self.ministry = {"Authorization": f"Bearer {ministry}", "X-Purpose": "audit"}
         specialist = issue_token(
             secret=secret,
-            staff_id=f"spec-{INBOX_MUNICIPALITY}-01",
+            staff_id=BENCH_SPECIALIST,
             role=StaffRole.SPECIALIST,
             municipalities=[INBOX_MUNICIPALITY],
         )

@@ -75,6 +75,7 @@ from workers.bench.measure import (
 from workers.devstack.embedded_postgres import EmbeddedPostgres, ensure_database
 from workers.devstack.processes import free_port
 from workers.devstack.temporal_dev import find_binary
+from workers.staff_directory import ensure_synthetic_members
 from workers.worker import build_worker
 from workflows.search_attributes import ALL_SEARCH_ATTRIBUTES
 
@@ -82,6 +83,8 @@ from workflows.search_attributes import ALL_SEARCH_ATTRIBUTES
 TARGET_THROUGHPUT_RATIO = 1.0
 TARGET_P99_RATIO = 1.2
 MUNICIPALITY = "berdsk"
+# The staff the benchmark acts as: in the staff directory like anyone whose token the API takes.
+BENCH_STAFF_ID = "bench-specialist"
 BARE_QUEUE = "bench-bare"
 KURATOR_QUEUE = "bench-kurator"
 KURATOR_ONLY = {"PostgreSQL", "API process"}  # processes the bare side does not use
@@ -255,6 +258,11 @@ async def run_bench(options: BenchOptions, console: Console) -> tuple[Side, Side
         try:
             database_url = ensure_database(server_url, "kurator_bench")
             await asyncio.to_thread(upgrade_to_head, database_url)
+            await ensure_synthetic_members(
+                database_url,
+                [(BENCH_STAFF_ID, StaffRole.SPECIALIST, [MUNICIPALITY])],
+                by="kurator-bench",
+            )
             env = await WorkflowEnvironment.start_local(
                 dev_server_existing_path=find_binary("temporal"),
                 # On a file, as `kurator dev` runs it: in memory, Temporal's own writes would
@@ -381,7 +389,7 @@ def _auth(settings: Settings) -> dict[str, str]:
     assert settings.jwt_secret is not None
     token = issue_token(
         secret=settings.jwt_secret.get_secret_value().encode(),
-        staff_id="bench-specialist",
+        staff_id=BENCH_STAFF_ID,
         role=StaffRole.SPECIALIST,
         municipalities=[MUNICIPALITY],
     )

@@ -37,6 +37,15 @@ POLICY = "compressed"
 CONCURRENCY = 6  # families seeded at once; each family's steps run in order
 RETRIES = 5  # for 429/503 and lost connections, with the same Idempotency-Key
 TOKEN_TTL = timedelta(hours=4)
+# The ministry member the demo registers its staff as (`kurator dev` puts it in the directory).
+DEMO_MINISTRY = "demo-ministry"
+# The staff the demo registers in each municipality it uses (invented names); heads too, so
+# that escalations to the head of a centre have someone to reach.
+DEMO_ROLES = {
+    StaffRole.SPECIALIST: "Специалист",
+    StaffRole.SUPERVISOR: "Руководитель отделения",
+    StaffRole.HEAD: "Руководитель центра",
+}
 
 
 class DemoError(Exception):
@@ -98,8 +107,40 @@ class DemoApi:
             raise DemoError(f"POST {path} answered {response.status_code}: {_reason(response)}")
         raise AssertionError("unreachable")
 
+    async def register_staff(self, families: list[DemoFamily]) -> None:
+        """Put the demo's staff into the staff directory through the API, as the ministry:
+        every request's token is checked against it. `demo-ministry` itself is in it already
+        (`kurator dev` registers it; elsewhere `kurator staff add`, see the README)."""
+        auth = self.auth(DEMO_MINISTRY, StaffRole.MINISTRY)
+        for municipality in sorted({family.municipality for family in families}):
+            for role, title in DEMO_ROLES.items():
+                staff_id = f"demo-{role.value}-{municipality}"
+                body = {
+                    "full_name": f"Демо {title} ({municipality})",
+                    "role": role.value,
+                    "municipalities": [municipality],
+                    "email": f"{staff_id}@example.org",
+                    "reason": "kurator demo",
+                }
+                try:
+                    response = await self.http.put(
+                        f"/api/v1/staff/{staff_id}", json=body, headers=auth
+                    )
+                except httpx.TransportError as error:
+                    raise DemoError(f"PUT /api/v1/staff: {type(error).__name__}") from None
+                if response.status_code == 401:
+                    raise DemoError(
+                        f"the staff directory does not accept {DEMO_MINISTRY} "
+                        f"({_reason(response)}); add it: kurator staff add --staff "
+                        f"{DEMO_MINISTRY} --name 'Демо Министерство' --role ministry"
+                    )
+                if not response.is_success:
+                    raise DemoError(
+                        f"PUT /api/v1/staff answered {response.status_code}: {_reason(response)}"
+                    )
+
     async def get(self, path: str) -> Any:
-        auth = self.auth("demo-ministry", StaffRole.MINISTRY)
+        auth = self.auth(DEMO_MINISTRY, StaffRole.MINISTRY)
         try:
             response = await self.http.get(path, headers=auth)
         except httpx.TransportError as error:
@@ -201,6 +242,7 @@ async def seed(
     async with httpx.AsyncClient(base_url=api_url, timeout=30) as http:
         api = DemoApi(http, secret)
         await api.check_health()
+        await api.register_staff([seeded.family for seeded in plan])
         columns = (
             TextColumn("{task.description}"),
             BarColumn(),
@@ -279,7 +321,7 @@ def summary(
         f"Temporal UI: {ui}/namespaces/{settings.temporal_namespace}/workflows "
         '(filter e.g. CaseStage = "review" or Overdue = true)\n'
         f'CLI: temporal workflow list --address {address} --query "Overdue = true"\n'
-        'API: curl -H "Authorization: Bearer $(kurator token --staff s1 --role ministry)" '
+        'API: curl -H "Authorization: Bearer $(kurator token --staff staff-701 --role ministry)" '
         f"'{api_url}/api/v1/cases?overdue=true'",
         highlight=False,
         soft_wrap=True,

@@ -25,6 +25,7 @@ from infra.metrics import bind_address
 from infra.migrate import upgrade_to_head
 from infra.temporal_client import connect_temporal
 from models.settings import Settings
+from workers.devstack.dev_staff import seed_dev_staff
 from workers.devstack.embedded_postgres import (
     EmbeddedPostgres,
     EmbeddedPostgresError,
@@ -129,6 +130,10 @@ class DevStack:
         env["KURATOR_DATABASE_OWNER_URL"], env["KURATOR_DATABASE_URL"] = await asyncio.to_thread(
             self._start_database, Path(env["KURATOR_MASTER_KEY_FILE"])
         )
+        try:
+            await seed_dev_staff(env["KURATOR_DATABASE_URL"])
+        except Exception as error:  # the database or the file: report, then stop
+            raise StartupError(f"staff directory: {type(error).__name__}: {error}") from None
         env["KURATOR_TEMPORAL_ADDRESS"] = await self._start_temporal(env)
         command = [sys.executable, "-m", "workers.cli"]
         self.children.append(await spawn("worker", [*command, "worker"], env=env))

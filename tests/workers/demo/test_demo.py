@@ -45,7 +45,7 @@ def _demo(dev: RunningDev, families: int) -> subprocess.CompletedProcess[str]:
 def _cases(dev: RunningDev) -> list[dict[str, Any]]:
     secret = json.loads((dev.data_dir / "dev-secrets.json").read_text())["KURATOR_JWT_SECRET"]
     token = issue_token(
-        secret=secret.encode(), staff_id="ministry-1", role=StaffRole.MINISTRY, municipalities=[]
+        secret=secret.encode(), staff_id="staff-701", role=StaffRole.MINISTRY, municipalities=[]
     )
     response = httpx.get(
         f"{dev.api}/api/v1/cases",
