@@ -5,6 +5,7 @@ from models.tables.case_chain_head import CaseChainHead
 from models.tables.case_event import CaseEvent
 from models.tables.case_inbox_item import CaseInboxItem
 from models.tables.case_projection import CaseProjection
+from models.tables.delivery import Delivery
 from models.tables.family import Family
 from models.tables.family_access import FamilyAccess
 from models.tables.family_data_key import FamilyDataKey
@@ -21,6 +22,7 @@ __all__ = [
     "CaseEvent",
     "CaseInboxItem",
     "CaseProjection",
+    "Delivery",
     "Family",
     "FamilyAccess",
     "FamilyDataKey",

@@ -1,0 +1,105 @@
+"""A local SMTP catcher (aiosmtpd) for `kurator dev` and the tests: a real SMTP server on
+127.0.0.1 that keeps what it accepts instead of delivering it.
+
+Accepted messages are kept in memory (`messages`, for tests) and, given a directory, in a
+Maildir there (one file per message under `new/`, readable with any mail client or `cat`).
+A message whose Message-ID it already holds is accepted but kept once, as a real mail store
+keyed on Message-ID does (`duplicates` counts them).
+
+Tests can make it misbehave like a real server: `hold` delays the reply to DATA (a dispatcher
+can be killed while it waits), and a queue of forced replies (`fail_next`) refuses messages
+with 4xx or 5xx. A message whose sender hung up before the reply is not accepted: the
+sender never saw the 250 (RFC 5321 §4.1.1.4), so it is not kept.
+"""
+
+import asyncio
+import email
+import mailbox
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.message import EmailMessage
+from email.policy import default as default_policy
+from pathlib import Path
+from typing import Any
+
+from aiosmtpd.smtp import SMTP, Envelope, Session
+
+from infra.logs import get_logger
+
+log = get_logger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class CaughtMessage:
+    message_id: str
+    recipients: tuple[str, ...]
+    subject: str
+    body: str
+    received_at: datetime
+    raw: bytes
+
+
+@dataclass
+class MailCatcher:
+    host: str = "127.0.0.1"
+    port: int = 0  # 0: any free port; `port` holds the real one once started
+    maildir: Path | None = None
+    hold: Callable[[EmailMessage], float] | None = None
+    messages: list[CaughtMessage] = field(default_factory=list)
+    duplicates: int = 0
+    fail_next: list[str] = field(default_factory=list)  # e.g. "451 try later"
+    _server: asyncio.Server | None = None
+    _mailbox: mailbox.Maildir | None = None
+
+    async def start(self) -> "MailCatcher":
+        if self.maildir is not None:
+            self._mailbox = mailbox.Maildir(self.maildir, create=True)
+        loop = asyncio.get_running_loop()
+        self._server = await loop.create_server(
+            lambda: SMTP(self, hostname="kurator-mail-catcher"), host=self.host, port=self.port
+        )
+        self.port = self._server.sockets[0].getsockname()[1]
+        return self
+
+    async def stop(self) -> None:
+        if self._server is not None:
+            self._server.close()
+            await self._server.wait_closed()
+            self._server = None
+
+    def by_message_id(self) -> dict[str, list[CaughtMessage]]:
+        found: dict[str, list[CaughtMessage]] = {}
+        for message in self.messages:
+            found.setdefault(message.message_id, []).append(message)
+        return found
+
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        raw = envelope.original_content or b""
+        parsed: Any = email.message_from_bytes(raw, policy=default_policy)
+        if self.hold is not None:
+            delay = self.hold(parsed)
+            if delay > 0:
+                await asyncio.sleep(delay)
+        if server.transport is None or server.transport.is_closing():
+            log.info("sender hung up before the reply; message not accepted")
+            return "451 sender gone"
+        if self.fail_next:
+            return self.fail_next.pop(0)
+        message_id = str(parsed.get("Message-ID", "")).strip()
+        if any(known.message_id == message_id for known in self.messages):
+            self.duplicates += 1
+        elif self._mailbox is not None:
+            self._mailbox.add(raw)
+        body = parsed.get_body(preferencelist=("plain",))
+        caught = CaughtMessage(
+            message_id=message_id,
+            recipients=tuple(envelope.rcpt_tos),
+            subject=str(parsed.get("Subject", "")),
+            body="" if body is None else body.get_content(),
+            received_at=datetime.now(UTC),
+            raw=raw,
+        )
+        self.messages.append(caught)
+        log.info("e-mail caught", to=list(caught.recipients), subject=caught.subject)
+        return "250 OK"
