@@ -6,19 +6,19 @@ Maildir there (one file per message under `new/`, readable with any mail client 
 A message whose Message-ID it already holds is accepted but kept once, as a real mail store
 keyed on Message-ID does (`duplicates` counts them).
 
-Tests can make it misbehave like a real server: `hold` delays the reply to DATA (a dispatcher
-can be killed while it waits), and a queue of forced replies (`fail_next`) refuses messages
-with 4xx or 5xx. A message whose sender hung up before the reply is not accepted: the
-sender never saw the 250 (RFC 5321 §4.1.1.4), so it is not kept.
+Tests can make it misbehave like a real server: `hold` is awaited before it answers a
+recipient (RCPT TO), so a dispatcher can be killed mid-conversation, before the message was
+transmitted; `on_accept` runs once a message is stored and before the 250 goes out (the
+window where the server has taken the message and the sender does not know it yet); and a
+queue of forced replies (`fail_next`) refuses messages with 4xx or 5xx.
 """
 
 import asyncio
 import email
 import mailbox
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from email.message import EmailMessage
 from email.policy import default as default_policy
 from pathlib import Path
 from typing import Any
@@ -45,7 +45,8 @@ class MailCatcher:
     host: str = "127.0.0.1"
     port: int = 0  # 0: any free port; `port` holds the real one once started
     maildir: Path | None = None
-    hold: Callable[[EmailMessage], float] | None = None
+    hold: Callable[[str], Awaitable[None]] | None = None
+    on_accept: Callable[["CaughtMessage"], None] | None = None
     messages: list[CaughtMessage] = field(default_factory=list)
     duplicates: int = 0
     fail_next: list[str] = field(default_factory=list)  # e.g. "451 try later"
@@ -74,16 +75,17 @@ class MailCatcher:
             found.setdefault(message.message_id, []).append(message)
         return found
 
+    async def handle_RCPT(
+        self, server: SMTP, session: Session, envelope: Envelope, address: str, options: Any
+    ) -> str:
+        if self.hold is not None:
+            await self.hold(address)
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         raw = envelope.original_content or b""
         parsed: Any = email.message_from_bytes(raw, policy=default_policy)
-        if self.hold is not None:
-            delay = self.hold(parsed)
-            if delay > 0:
-                await asyncio.sleep(delay)
-        if server.transport is None or server.transport.is_closing():
-            log.info("sender hung up before the reply; message not accepted")
-            return "451 sender gone"
         if self.fail_next:
             return self.fail_next.pop(0)
         message_id = str(parsed.get("Message-ID", "")).strip()
@@ -102,4 +104,6 @@ class MailCatcher:
         )
         self.messages.append(caught)
         log.info("e-mail caught", to=list(caught.recipients), subject=caught.subject)
+        if self.on_accept is not None:
+            self.on_accept(caught)
         return "250 OK"
