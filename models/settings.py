@@ -170,6 +170,9 @@ class Settings(BaseSettings):
     dispatch_poll_seconds: float = Field(
         1, gt=0, le=60, description="How often the dispatcher looks for new work."
     )
+    dev_smtp_port: int = Field(
+        8025, ge=1, le=65535, description="The SMTP catcher's port (`kurator dev` only)."
+    )
     digest_hour: int = Field(
         8, ge=0, le=23, description="Local hour (UTC+7) of the daily digest to supervisors."
     )

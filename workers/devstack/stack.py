@@ -2,7 +2,8 @@
 
 Starts, in order: PostgreSQL (embedded, unless KURATOR_DATABASE_URL is set) with the Kurator
 database migrated to head; the Temporal dev server with its Web UI (unless
-KURATOR_TEMPORAL_ADDRESS is set); the worker; the API. Stops them in reverse order on Ctrl-C
+KURATOR_TEMPORAL_ADDRESS is set); an SMTP catcher (unless KURATOR_SMTP_HOST is set); the
+worker; the API; the dispatcher. Stops them in reverse order on Ctrl-C
 or SIGTERM, and when anything fails to start, saying which component and why.
 """
 
@@ -24,11 +25,13 @@ from infra.metrics import bind_address
 from infra.migrate import upgrade_to_head
 from infra.temporal_client import connect_temporal
 from models.settings import Settings
+from workers.devstack.dev_directory import seed_dev_directory
 from workers.devstack.embedded_postgres import (
     EmbeddedPostgres,
     EmbeddedPostgresError,
     ensure_database,
 )
+from workers.devstack.mail_catcher import MailCatcher
 from workers.devstack.processes import Child, port_problem, spawn
 from workers.devstack.secrets import dev_secrets
 from workers.devstack.temporal_dev import dev_server_command
@@ -46,6 +49,8 @@ DEV_API_METRICS_PORT = 9465
 # The audit anchors' log, beside the data it anchors (in production: outside the database's
 # host and backups).
 DEV_ANCHOR_LOG = "audit-anchors.jsonl"
+# The Maildir beside the data where the local SMTP catcher keeps what it caught.
+DEV_MAILDIR = "mail"
 
 
 class StartupError(Exception):
@@ -56,6 +61,7 @@ class StartupError(Exception):
 class DevStack:
     settings: Settings
     postgres: EmbeddedPostgres | None = None
+    mail_catcher: MailCatcher | None = None
     children: list[Child] = field(default_factory=list)
 
     @property
@@ -129,9 +135,11 @@ class DevStack:
             self._start_database, Path(env["KURATOR_MASTER_KEY_FILE"])
         )
         env["KURATOR_TEMPORAL_ADDRESS"] = await self._start_temporal(env)
+        await self._start_mail_catcher(env)
         command = [sys.executable, "-m", "workers.cli"]
         self.children.append(await spawn("worker", [*command, "worker"], env=env))
         self.children.append(await spawn("api", [*command, "api"], env=env))
+        self.children.append(await spawn("dispatch", [*command, "dispatch"], env=env))
         return env
 
     def _check_ports(self) -> None:
@@ -140,6 +148,14 @@ class DevStack:
             (component, self.settings.metrics_host, port, name)
             for name, (component, port) in self.metrics_ports.items()
         ]
+        if self.settings.smtp_host is None:
+            smtp = (
+                "SMTP catcher",
+                "127.0.0.1",
+                self.settings.dev_smtp_port,
+                "KURATOR_DEV_SMTP_PORT",
+            )
+            wanted.append(smtp)
         if self.settings.temporal_address is None:
             wanted += [
                 ("Temporal", "127.0.0.1", self.settings.temporal_port, "KURATOR_TEMPORAL_PORT"),
@@ -179,9 +195,24 @@ class DevStack:
         try:
             upgrade_to_head(url, master_key_file=master_key_file)
             ensure_app_login(url, app_url)
+            if added := seed_dev_directory(url):
+                log.info("dev staff directory filled with synthetic staff", members=added)
         except Exception as error:  # alembic and driver errors alike: report, then stop
             raise StartupError(f"PostgreSQL migrations: {type(error).__name__}: {error}") from None
         return url, app_url
+
+    async def _start_mail_catcher(self, env: dict[str, str]) -> None:
+        """Catch the dispatcher's e-mails on 127.0.0.1, unless an SMTP server is set."""
+        if self.settings.smtp_host is not None:
+            log.info("e-mail goes to KURATOR_SMTP_HOST", host=self.settings.smtp_host)
+            return
+        port = self.settings.dev_smtp_port
+        catcher = MailCatcher(port=port, maildir=self.data_dir / DEV_MAILDIR)
+        try:
+            self.mail_catcher = await catcher.start()
+        except OSError as error:
+            raise StartupError(f"SMTP catcher: {error}") from None
+        env["KURATOR_SMTP_HOST"], env["KURATOR_SMTP_PORT"] = "127.0.0.1", str(port)
 
     async def _start_temporal(self, env: dict[str, str]) -> str:
         if self.settings.temporal_address is not None:
@@ -259,6 +290,14 @@ class DevStack:
             worker_metrics=worker_metrics,
             api_metrics=api_metrics,
         )
+        if self.mail_catcher is not None:
+            log.info(
+                f"E-mails are caught by the SMTP catcher on 127.0.0.1:{self.mail_catcher.port}: "
+                "each is "
+                f"logged here as `e-mail caught` and kept in {self.data_dir / DEV_MAILDIR}/new/ "
+                "(a Maildir: one file per message); staff inboxes at "
+                f"{api}/api/v1/notifications"
+            )
 
     async def _watch(self, stop: asyncio.Event) -> bool:
         """Wait for a stop signal; True if instead a component died."""
@@ -283,6 +322,9 @@ class DevStack:
         for child in reversed(self.children):
             await child.stop()
         self.children.clear()
+        if self.mail_catcher is not None:
+            await self.mail_catcher.stop()
+            self.mail_catcher = None
         if self.postgres is not None:
             await asyncio.to_thread(self.postgres.stop)
             self.postgres = None
