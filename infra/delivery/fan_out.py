@@ -25,6 +25,9 @@ from models.tables.notification import Notification
 from models.tables.staff_member import StaffMember
 
 _MESSAGE_ID_SAFE = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+# Policy roles that are no directory role: "curator" is a case's curator, addressed as a role
+# before one is named (T1's reminder), which is the territory's specialists (куратор случая).
+_ROLE_OF_POLICY_ROLE = {"curator": StaffRole.SPECIALIST}
 
 
 def delivery_key(source: str, staff_id: str | None, channel: str) -> str:
@@ -51,7 +54,7 @@ class Recipients:
                 return [], f"staff member {note.recipient} is not an active directory member"
             return [member], None
         try:
-            role = StaffRole(note.recipient)
+            role = _ROLE_OF_POLICY_ROLE.get(note.recipient) or StaffRole(note.recipient)
         except ValueError:
             return [], f"role {note.recipient} is not a staff role the directory holds"
         key = (role, note.municipality)
