@@ -170,6 +170,11 @@ class Settings(BaseSettings):
     dispatch_poll_seconds: float = Field(
         1, gt=0, le=60, description="How often the dispatcher looks for new work."
     )
+    dispatch_heartbeat_file: Path | None = Field(
+        None,
+        description="A file the dispatcher touches after each round that reached the "
+        "database, for a health check (compose). Unset: none.",
+    )
     dev_smtp_port: int = Field(
         8025, ge=1, le=65535, description="The SMTP catcher's port (`kurator dev` only)."
     )
@@ -189,6 +194,12 @@ class Settings(BaseSettings):
         if value is not None and not value.startswith(("postgresql://", "postgresql+psycopg://")):
             raise ValueError("must be a postgresql:// URL")
         return value
+
+    @field_validator("smtp_host", "smtp_username", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        # Compose passes `${KURATOR_SMTP_HOST:-}` as an empty string when the host sets none.
+        return None if value == "" else value
 
     @field_validator("codec_cors_origins", mode="before")
     @classmethod

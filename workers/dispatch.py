@@ -78,6 +78,10 @@ async def run_dispatcher(settings: Settings) -> None:
         loop.add_signal_handler(signum, stop.set)
     try:
         dispatcher = build_dispatcher(settings, make_session_factory(engine))
-        await dispatcher.run(stop, poll_seconds=settings.dispatch_poll_seconds)
+        await dispatcher.run(
+            stop,
+            poll_seconds=settings.dispatch_poll_seconds,
+            heartbeat=settings.dispatch_heartbeat_file,
+        )
     finally:
         await engine.dispose()

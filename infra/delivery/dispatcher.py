@@ -21,6 +21,7 @@ import contextlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from sqlalchemy import exc
 
@@ -76,8 +77,12 @@ class Dispatcher:
         self._slots = asyncio.Semaphore(concurrency)
         self._clock = clock
 
-    async def run(self, stop: asyncio.Event, *, poll_seconds: float) -> None:
-        """Rounds until `stop`; a round that found work is followed by the next at once."""
+    async def run(
+        self, stop: asyncio.Event, *, poll_seconds: float, heartbeat: Path | None = None
+    ) -> None:
+        """Rounds until `stop`; a round that found work is followed by the next at once.
+        `heartbeat` is touched after every round that reached the database (a health check
+        reads its age)."""
         log.info("dispatcher running", channels=sorted(self._channels), poll_seconds=poll_seconds)
         while not stop.is_set():
             try:
@@ -85,6 +90,9 @@ class Dispatcher:
             except (exc.OperationalError, exc.InterfaceError, OSError) as error:
                 log.warning("dispatcher: database unavailable", error=type(error).__name__)
                 busy = 0
+            else:
+                if heartbeat is not None:
+                    await asyncio.to_thread(heartbeat.touch)
             if busy:
                 continue
             with contextlib.suppress(TimeoutError):

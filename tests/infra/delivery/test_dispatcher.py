@@ -2,8 +2,10 @@
 the directory, one delivery per person and channel, idempotent fan-out, backoff, the dead
 letter, and a lease that hands a dead dispatcher's claim to another without a double send."""
 
+import asyncio
 import uuid
 from datetime import timedelta
+from pathlib import Path
 
 from infra.delivery.dispatcher import RetryRule
 from models.crud import deliveries
@@ -16,6 +18,7 @@ from tests.support.delivery import (
     deliveries_of,
     dispatcher,
 )
+from tests.support.polling import eventually
 from workers.devstack.mail_catcher import MailCatcher
 
 
@@ -164,3 +167,20 @@ async def test_a_claim_whose_dispatcher_died_is_taken_over_after_its_lease_and_f
         )
     assert {r.state for r in await deliveries_of(delivery_sessions, case_id)} == {"sent"}
     assert uuid.UUID(str(first.id))
+
+
+async def test_run_touches_the_heartbeat_after_each_round_and_stops_when_told(
+    delivery_sessions: SessionFactory, catcher: MailCatcher, tmp_path: Path
+) -> None:
+    heartbeat = tmp_path / "alive"
+    stop = asyncio.Event()
+    sender = dispatcher(delivery_sessions, catcher)
+    running = asyncio.create_task(sender.run(stop, poll_seconds=0.05, heartbeat=heartbeat))
+
+    async def alive() -> bool:
+        return heartbeat.exists()
+
+    await eventually(alive, bool, within=10, what="the heartbeat")
+    stop.set()
+    await asyncio.wait_for(running, timeout=10)
+    assert running.done()
