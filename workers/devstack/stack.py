@@ -123,6 +123,8 @@ class DevStack:
         env.setdefault("KURATOR_AUDIT_ANCHOR_LOG", str(self.data_dir / DEV_ANCHOR_LOG))
         # Lets `kurator demo` run its cases on the compressed-time policy.
         env.setdefault("KURATOR_ALLOW_POLICY_OVERRIDE", "true")
+        # Messages link the cases on this stack's API, whatever its port.
+        env.setdefault("KURATOR_CASE_LINK_BASE_URL", f"{self.api_url}/api/v1/cases")
         env.update({name: str(port) for name, (_, port) in self.metrics_ports.items()})
         if self.settings.temporal_address is None:
             # The dev server's UI calls the codec server from its own origin.

@@ -60,6 +60,7 @@ def test_demo_escalations_arrive_in_the_dev_mail_catcher(tmp_path: Path) -> None
     assert all(m["To"].endswith("@kurator.example") for m in mails)
     texts = [str(m["Subject"]) + m.get_body(("plain",)).get_content() for m in mails]  # type: ignore[union-attr]
     assert all("Здравствуйте!" in text for text in texts)
+    assert all(f"{dev.api}/api/v1/cases/" in text for text in texts)
     family_words = {n for pair in _SURNAMES for n in pair} | set(_MALE) | set(_FEMALE)
     for text in texts:
         assert "DEMO-" not in text
