@@ -133,6 +133,9 @@ class Settings(BaseSettings):
     )
     smtp_port: int = Field(25, ge=1, le=65535, description="SMTP server port.")
     smtp_starttls: bool = Field(False, description="Upgrade the SMTP connection with STARTTLS.")
+    smtp_ca_file: Path | None = Field(
+        None, description="A private CA (PEM) the SMTP server's certificate is checked against."
+    )
     smtp_username: str | None = Field(None, description="SMTP login (AUTH), if one is needed.")
     smtp_password: SecretStr | None = Field(None, description="SMTP password for the login.")
     smtp_from: str = Field(

@@ -37,6 +37,7 @@ def channels_from(settings: Settings) -> list[Channel]:
                 password=password,
                 sender=settings.smtp_from,
                 timeout_seconds=settings.smtp_timeout_seconds,
+                ca_file=settings.smtp_ca_file,
             )
         )
     )

@@ -11,6 +11,7 @@ import ssl
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formatdate
+from pathlib import Path
 from typing import Protocol
 
 from models.payloads.delivery import DeliveryChannel
@@ -56,6 +57,12 @@ class InboxChannel:
         return None
 
 
+# Refusals that say our settings are wrong (TLS or a login required, credentials refused), not
+# the message: retried, so mail flows again once an operator fixes them, instead of every
+# message going to the dead letter.
+_SETTINGS_TO_FIX = frozenset({530, 534, 535, 538})
+
+
 @dataclass(frozen=True, slots=True)
 class SmtpConfig:
     host: str
@@ -65,6 +72,7 @@ class SmtpConfig:
     password: str | None = None
     sender: str = "kurator@localhost"
     timeout_seconds: float = 30
+    ca_file: Path | None = None  # a private CA the server's certificate is checked against
 
 
 class EmailChannel:
@@ -99,7 +107,7 @@ class EmailChannel:
         try:
             with smtplib.SMTP(config.host, config.port, timeout=config.timeout_seconds) as smtp:
                 if config.starttls:
-                    smtp.starttls(context=ssl.create_default_context())
+                    smtp.starttls(context=ssl.create_default_context(cafile=config.ca_file))
                 if config.username is not None:
                     smtp.login(config.username, config.password or "")
                 smtp.send_message(email)
@@ -113,8 +121,10 @@ class EmailChannel:
             raise DeliveryError(f"SMTP login refused: {error.smtp_code}", permanent=False) from None
         except smtplib.SMTPResponseException as error:
             text = _text(error.smtp_error)[:200]
+            code = error.smtp_code
             raise DeliveryError(
-                f"SMTP answered {error.smtp_code}: {text}", permanent=error.smtp_code >= 500
+                f"SMTP answered {code}: {text}",
+                permanent=code >= 500 and code not in _SETTINGS_TO_FIX,
             ) from None
         except (smtplib.SMTPException, OSError) as error:
             raise DeliveryError(

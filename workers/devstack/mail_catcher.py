@@ -16,6 +16,7 @@ queue of forced replies (`fail_next`) refuses messages with 4xx or 5xx.
 import asyncio
 import email
 import mailbox
+import ssl
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -23,7 +24,7 @@ from email.policy import default as default_policy
 from pathlib import Path
 from typing import Any
 
-from aiosmtpd.smtp import SMTP, Envelope, Session
+from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 
 from infra.logs import get_logger
 
@@ -50,6 +51,10 @@ class MailCatcher:
     messages: list[CaughtMessage] = field(default_factory=list)
     duplicates: int = 0
     fail_next: list[str] = field(default_factory=list)  # e.g. "451 try later"
+    # A real server's security, for tests of the client's: STARTTLS required with this
+    # context, and AUTH (over TLS only) with these credentials.
+    tls_context: ssl.SSLContext | None = None
+    credentials: tuple[str, str] | None = None
     _server: asyncio.Server | None = None
     _mailbox: mailbox.Maildir | None = None
 
@@ -57,11 +62,33 @@ class MailCatcher:
         if self.maildir is not None:
             self._mailbox = mailbox.Maildir(self.maildir, create=True)
         loop = asyncio.get_running_loop()
-        self._server = await loop.create_server(
-            lambda: SMTP(self, hostname="kurator-mail-catcher"), host=self.host, port=self.port
-        )
+        self._server = await loop.create_server(self._session, host=self.host, port=self.port)
         self.port = self._server.sockets[0].getsockname()[1]
         return self
+
+    def _session(self) -> SMTP:
+        return SMTP(
+            self,
+            hostname="kurator-mail-catcher",
+            tls_context=self.tls_context,
+            require_starttls=self.tls_context is not None,
+            authenticator=self._authenticate if self.credentials is not None else None,
+            auth_required=self.credentials is not None,
+            auth_require_tls=self.tls_context is not None,
+            # PLAIN only: smtplib falls back from a refused PLAIN to LOGIN, whose exchange
+            # aiosmtpd's LOGIN does not answer as smtplib expects (it hangs).
+            auth_exclude_mechanism=["LOGIN"],
+        )
+
+    def _authenticate(
+        self, server: SMTP, session: Session, envelope: Envelope, mechanism: str, data: Any
+    ) -> AuthResult:
+        given = (
+            (data.login.decode(), data.password.decode())
+            if isinstance(data, LoginPassword)
+            else None
+        )
+        return AuthResult(success=given == self.credentials, handled=False)
 
     async def stop(self) -> None:
         if self._server is not None:
