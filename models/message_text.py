@@ -24,7 +24,7 @@ from models.territory import MUNICIPALITY_CODES, by_code
 
 DIGEST = "digest"
 _NOTICE_FIELDS = frozenset(
-    {"case_number", "code", "deadline_title", "due_at", "municipality", "link"}
+    {"case_number", "code", "deadline_title", "deadline", "due_at", "municipality", "link"}
 )
 _DIGEST_FIELDS = frozenset(
     {
@@ -134,6 +134,8 @@ class MessageTemplates:
             "case_number": case_number,
             "code": code.value if code is not None else "—",
             "deadline_title": self._titles.get(code, "") if code is not None else "",
+            # The code and its title, or a dash when the message has no deadline of its own.
+            "deadline": f"{code.value} — {self._titles.get(code, '')}" if code else "—",
             "due_at": local_time(due_at),
             "municipality": municipality_name(municipality),
             "link": link,

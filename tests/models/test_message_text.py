@@ -47,6 +47,20 @@ def test_every_kind_has_a_russian_message_with_codes_date_number_and_link(
         assert "02.12.2026 00:00 (время НСО)" in message.body
 
 
+def test_an_approval_without_a_deadline_says_so() -> None:
+    message = MessageTemplates.load().notice(
+        kind=NotificationKind.APPROVAL_REQUESTED,
+        case_number="БРД-2026-00042",
+        code=None,
+        due_at=None,
+        municipality="berdsk",
+        link="https://kurator.example/api/v1/cases/x",
+    )
+    assert message.subject == "Требуется ваше решение по случаю БРД-2026-00042"
+    assert "Срок: —\n" in message.body
+    assert "Решение нужно до: не установлен" in message.body
+
+
 def test_the_case_number_is_used_when_the_case_has_one() -> None:
     message = _notice(MessageTemplates.load(), NotificationKind.OVERDUE, "ИСК-2026-00042")
     assert message.subject == "Просрочено: T3 по случаю ИСК-2026-00042"
