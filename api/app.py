@@ -24,6 +24,7 @@ from api.routes import (
     codec_sign_in,
     families,
     health,
+    notifications,
     proposals,
     reports,
     resources,
@@ -123,6 +124,7 @@ def create_app(settings: Settings, *, seal_payloads: bool = True) -> FastAPI:
     app.include_router(actions.router, responses=error_responses(413, 503))
     app.include_router(social_contract.router, responses=error_responses(413, 503))
     app.include_router(tasks.router, responses=error_responses(503))
+    app.include_router(notifications.router, responses=error_responses(503))
     app.include_router(families.router, responses=error_responses(413, 503))
     app.include_router(audit.router, responses=error_responses(503))
     app.include_router(codec.router, responses=error_responses(413, 503))

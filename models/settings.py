@@ -152,6 +152,63 @@ class Settings(BaseSettings):
         description="Port of the API's Prometheus endpoint (requests by route and status). "
         "Unset: none (`kurator dev` turns it on).",
     )
+    # Delivery of the notifications outbox (`kurator dispatch`, workers/dispatch.py).
+    smtp_host: str | None = Field(
+        None, description="SMTP server for e-mail notifications. Unset: the inbox channel only."
+    )
+    smtp_port: int = Field(25, ge=1, le=65535, description="SMTP server port.")
+    smtp_starttls: bool = Field(False, description="Upgrade the SMTP connection with STARTTLS.")
+    smtp_ca_file: Path | None = Field(
+        None, description="A private CA (PEM) the SMTP server's certificate is checked against."
+    )
+    smtp_username: str | None = Field(None, description="SMTP login (AUTH), if one is needed.")
+    smtp_password: SecretStr | None = Field(None, description="SMTP password for the login.")
+    smtp_from: str = Field(
+        "kurator@localhost", max_length=254, description="The From address of notifications."
+    )
+    smtp_timeout_seconds: float = Field(
+        30, gt=0, le=600, description="How long one SMTP conversation may take."
+    )
+    templates_dir: Path | None = Field(
+        None,
+        description="The region's own message templates (`<kind>.txt`, as models/templates); "
+        "a file missing there keeps the shipped one.",
+    )
+    case_link_base_url: str = Field(
+        "http://127.0.0.1:8000/api/v1/cases",
+        pattern=r"^https?://\S+$",
+        description="Messages link a case as <this>/<case id>.",
+    )
+    delivery_max_attempts: int = Field(
+        8, ge=1, le=100, description="Attempts before a delivery is dead-lettered."
+    )
+    delivery_retry_seconds: float = Field(
+        30, gt=0, le=3600, description="The first retry's delay; each next one doubles."
+    )
+    delivery_retry_max_seconds: float = Field(
+        3600, gt=0, le=86400, description="The longest delay between two attempts."
+    )
+    delivery_lease_seconds: float = Field(
+        120,
+        gt=0,
+        le=3600,
+        description="How long a claimed delivery is left to its dispatcher before another "
+        "one takes it over (a dispatcher killed mid-send); keep it above the SMTP timeout.",
+    )
+    dispatch_poll_seconds: float = Field(
+        1, gt=0, le=60, description="How often the dispatcher looks for new work."
+    )
+    dispatch_heartbeat_file: Path | None = Field(
+        None,
+        description="A file the dispatcher touches after each round that reached the "
+        "database, for a health check (compose). Unset: none.",
+    )
+    dev_smtp_port: int = Field(
+        8025, ge=1, le=65535, description="The SMTP catcher's port (`kurator dev` only)."
+    )
+    digest_hour: int = Field(
+        8, ge=0, le=23, description="Local hour (UTC+7) of the daily digest to supervisors."
+    )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         "INFO", description="Least severe level logged."
     )
@@ -182,6 +239,12 @@ class Settings(BaseSettings):
         if value is not None and not value.startswith(("https://", "http://")):
             raise ValueError("must be an http(s):// URL")
         return value
+
+    @field_validator("smtp_host", "smtp_username", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        # Compose passes `${KURATOR_SMTP_HOST:-}` as an empty string when the host sets none.
+        return None if value == "" else value
 
     @field_validator("codec_cors_origins", mode="before")
     @classmethod

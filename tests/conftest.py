@@ -15,9 +15,11 @@ from infra.migrate import upgrade_to_head
 from infra.sealing.converter import sealing_data_converter
 from infra.sealing.family_keys import FamilyKeyStore
 from models.db import SessionFactory, make_async_engine, make_session_factory
+from tests.support.delivery import fresh_database
 from tests.support.sealing import test_key_store
 from tests.support.temporal import start_dev_server, start_time_skipping
 from workers.devstack.embedded_postgres import EmbeddedPostgres, ensure_database
+from workers.devstack.mail_catcher import MailCatcher
 
 TEST_APP_LOGIN = "kurator_test_app"
 
@@ -105,3 +107,25 @@ def task_queue() -> str:
 @pytest.fixture(scope="session")
 def repo_root() -> Path:
     return Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def delivery_database_url(postgres_server: str) -> str:
+    """A migrated database of the test's own, for delivery tests: a dispatcher drains every
+    notification it finds, so it must not see other tests'."""
+    return fresh_database(postgres_server)
+
+
+@pytest_asyncio.fixture
+async def delivery_sessions(delivery_database_url: str) -> AsyncIterator[SessionFactory]:
+    engine = make_async_engine(delivery_database_url)
+    yield make_session_factory(engine)
+    await engine.dispose()
+
+
+@pytest_asyncio.fixture
+async def catcher() -> AsyncIterator[MailCatcher]:
+    """A real SMTP server (aiosmtpd) on a free port of 127.0.0.1."""
+    server = await MailCatcher().start()
+    yield server
+    await server.stop()

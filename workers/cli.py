@@ -68,6 +68,19 @@ def worker() -> None:
 
 
 @app.command()
+def dispatch() -> None:
+    """Deliver the notifications outbox: e-mail over SMTP (KURATOR_SMTP_HOST) and the staff
+    inbox, with retries and a dead letter. Needs KURATOR_DATABASE_URL. Stops on Ctrl-C or
+    SIGTERM."""
+    from workers.dispatch import run_dispatcher
+
+    try:
+        asyncio.run(run_dispatcher(process_settings()))
+    except SettingsError as error:
+        raise _exit_on_missing_setting(error) from None
+
+
+@app.command()
 def api() -> None:
     """Serve the staff API with uvicorn on KURATOR_API_HOST:KURATOR_API_PORT. Needs
     KURATOR_DATABASE_URL and KURATOR_TEMPORAL_ADDRESS."""

@@ -18,11 +18,13 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxR
 from activities.audit_anchor import AuditAnchorActivities
 from activities.case_numbers import CaseNumberActivities
 from activities.case_records import CaseRecordActivities
+from activities.notification_digest import DigestActivities
 from activities.policy_context import PolicyActivities
 from activities.resource_reviews import ResourceReviewActivities
 from activities.social_contract_records import SocialContractActivities
 from infra.audit.anchor_keys import AnchorKeyError, read_signing_key
 from infra.audit.anchor_schedule import ensure_anchor_schedule
+from infra.delivery.digest_schedule import ensure_digest_schedule
 from infra.logs import get_logger
 from infra.metrics import bind_address
 from infra.resource_review_schedule import ensure_review_schedule
@@ -31,10 +33,12 @@ from infra.sealing.setup import sealing_from_settings
 from infra.temporal_client import connect_temporal
 from models.db import SessionFactory, make_async_engine, make_session_factory
 from models.settings import Settings, SettingsError
+from workers.dispatch import channels_from, templates_from
 from workers.worker_metrics import metrics_runtime
 from workflows.audit_anchor import AuditAnchorWorkflow
 from workflows.case import CaseWorkflow
 from workflows.follow_up import CaseFollowUpWorkflow
+from workflows.notification_digest import NotificationDigestWorkflow
 from workflows.resource_reviews import ResourceReviewWorkflow
 from workflows.social_contract import SocialContractWorkflow
 
@@ -64,13 +68,14 @@ def build_worker(
     calendar_file: Path | None = None,
     max_cached_workflows: int = 1000,
     anchors: AuditAnchorActivities | None = None,
+    digests: DigestActivities | None = None,
 ) -> Worker:
     """The worker with every Kurator workflow and activity; tests use it as production does.
     `calendar_file` replaces the shipped production calendar (tests publish a year with it);
     `max_cached_workflows=0` replays every task from its history, as after a restart. `keys`
     seal what the activities store, as they seal the client's payloads (the same store).
     `anchors` writes the audit anchors (without it, a scheduled anchor waits for a worker
-    that has them)."""
+    that has them). `digests` queues the daily digests (likewise)."""
     records = CaseRecordActivities(sessions, keys)
     policies = PolicyActivities(calendar_file)
     numbers = CaseNumberActivities(sessions)
@@ -84,6 +89,8 @@ def build_worker(
     ]
     if anchors is not None:
         activities.append(anchors.write_anchor)
+    if digests is not None:
+        activities.append(digests.queue_digests)
     return Worker(
         client,
         task_queue=task_queue,
@@ -93,6 +100,7 @@ def build_worker(
             AuditAnchorWorkflow,
             ResourceReviewWorkflow,
             SocialContractWorkflow,
+            NotificationDigestWorkflow,
         ],
         max_cached_workflows=max_cached_workflows,
         activities=activities,
@@ -164,8 +172,19 @@ async def run_worker(settings: Settings) -> None:
             data_converter=data_converter,
             runtime=runtime,
         )
+        digests = DigestActivities(
+            sessions,
+            templates=templates_from(settings),
+            channels=channels_from(settings),
+            link_base=settings.case_link_base_url,
+        )
         worker = build_worker(
-            client, task_queue=settings.task_queue, sessions=sessions, keys=keys, anchors=anchors
+            client,
+            task_queue=settings.task_queue,
+            sessions=sessions,
+            keys=keys,
+            anchors=anchors,
+            digests=digests,
         )
         async with worker:
             log.info("worker polling", task_queue=settings.task_queue)
@@ -176,6 +195,10 @@ async def run_worker(settings: Settings) -> None:
                 )
                 log.info("audit anchor schedule set", every_seconds=interval.total_seconds())
             await ensure_review_schedule(client, task_queue=settings.task_queue)
+            await ensure_digest_schedule(
+                client, task_queue=settings.task_queue, local_hour=settings.digest_hour
+            )
+            log.info("daily digest schedule set", local_hour=settings.digest_hour)
             await stop.wait()
             log.info("worker stopping")
     finally:

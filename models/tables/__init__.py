@@ -7,6 +7,7 @@ from models.tables.case_inbox_item import CaseInboxItem
 from models.tables.case_indicators import CaseEventMark, CaseMilestones
 from models.tables.case_number import CaseNumberRow, CaseNumberSequence
 from models.tables.case_projection import CaseProjection
+from models.tables.delivery import Delivery
 from models.tables.family import Family
 from models.tables.family_access import FamilyAccess
 from models.tables.family_data_key import FamilyDataKey
@@ -31,6 +32,7 @@ __all__ = [
     "CaseNumberRow",
     "CaseNumberSequence",
     "CaseProjection",
+    "Delivery",
     "Family",
     "FamilyAccess",
     "FamilyDataKey",

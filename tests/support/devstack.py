@@ -71,7 +71,7 @@ def start_dev(
         env = {k: v for k, v in os.environ.items() if not k.startswith("KURATOR_")}
     env = dict(env)
     ports = {"api": free_port(), "temporal": free_port(), "ui": free_port()}
-    ports |= {"worker_metrics": free_port(), "api_metrics": free_port()}
+    ports |= {"worker_metrics": free_port(), "api_metrics": free_port(), "smtp": free_port()}
     env.update(
         KURATOR_DATA_DIR=str(data_dir),
         KURATOR_API_PORT=str(ports["api"]),
@@ -79,6 +79,7 @@ def start_dev(
         KURATOR_TEMPORAL_UI_PORT=str(ports["ui"]),
         KURATOR_WORKER_METRICS_PORT=str(ports["worker_metrics"]),
         KURATOR_API_METRICS_PORT=str(ports["api_metrics"]),
+        KURATOR_DEV_SMTP_PORT=str(ports["smtp"]),
         KURATOR_LOG_FORMAT="json",
     )
     env.update(settings)

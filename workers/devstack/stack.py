@@ -2,7 +2,8 @@
 
 Starts, in order: PostgreSQL (embedded, unless KURATOR_DATABASE_URL is set) with the Kurator
 database migrated to head; the Temporal dev server with its Web UI (unless
-KURATOR_TEMPORAL_ADDRESS is set); the worker; the API. Stops them in reverse order on Ctrl-C
+KURATOR_TEMPORAL_ADDRESS is set); an SMTP catcher (unless KURATOR_SMTP_HOST is set); the
+worker; the API; the dispatcher. Stops them in reverse order on Ctrl-C
 or SIGTERM, and when anything fails to start, saying which component and why.
 """
 
@@ -31,6 +32,7 @@ from workers.devstack.embedded_postgres import (
     EmbeddedPostgresError,
     ensure_database,
 )
+from workers.devstack.mail_catcher import MailCatcher
 from workers.devstack.processes import Child, port_problem, spawn
 from workers.devstack.secrets import dev_secrets
 from workers.devstack.temporal_dev import dev_server_command, register_missing_search_attributes
@@ -48,6 +50,8 @@ DEV_API_METRICS_PORT = 9465
 # The audit anchors' log, beside the data it anchors (in production: outside the database's
 # host and backups).
 DEV_ANCHOR_LOG = "audit-anchors.jsonl"
+# The Maildir beside the data where the local SMTP catcher keeps what it caught.
+DEV_MAILDIR = "mail"
 
 
 class StartupError(Exception):
@@ -58,6 +62,7 @@ class StartupError(Exception):
 class DevStack:
     settings: Settings
     postgres: EmbeddedPostgres | None = None
+    mail_catcher: MailCatcher | None = None
     children: list[Child] = field(default_factory=list)
 
     @property
@@ -119,6 +124,8 @@ class DevStack:
         env.setdefault("KURATOR_AUDIT_ANCHOR_LOG", str(self.data_dir / DEV_ANCHOR_LOG))
         # Lets `kurator demo` run its cases on the compressed-time policy.
         env.setdefault("KURATOR_ALLOW_POLICY_OVERRIDE", "true")
+        # Messages link the cases on this stack's API, whatever its port.
+        env.setdefault("KURATOR_CASE_LINK_BASE_URL", f"{self.api_url}/api/v1/cases")
         env.update({name: str(port) for name, (_, port) in self.metrics_ports.items()})
         if self.settings.temporal_address is None:
             # The dev server's UI calls the codec server from its own origin.
@@ -135,9 +142,11 @@ class DevStack:
         except Exception as error:  # the database or the file: report, then stop
             raise StartupError(f"staff directory: {type(error).__name__}: {error}") from None
         env["KURATOR_TEMPORAL_ADDRESS"] = await self._start_temporal(env)
+        await self._start_mail_catcher(env)
         command = [sys.executable, "-m", "workers.cli"]
         self.children.append(await spawn("worker", [*command, "worker"], env=env))
         self.children.append(await spawn("api", [*command, "api"], env=env))
+        self.children.append(await spawn("dispatch", [*command, "dispatch"], env=env))
         return env
 
     def _check_ports(self) -> None:
@@ -146,6 +155,14 @@ class DevStack:
             (component, self.settings.metrics_host, port, name)
             for name, (component, port) in self.metrics_ports.items()
         ]
+        if self.settings.smtp_host is None:
+            smtp = (
+                "SMTP catcher",
+                "127.0.0.1",
+                self.settings.dev_smtp_port,
+                "KURATOR_DEV_SMTP_PORT",
+            )
+            wanted.append(smtp)
         if self.settings.temporal_address is None:
             wanted += [
                 ("Temporal", "127.0.0.1", self.settings.temporal_port, "KURATOR_TEMPORAL_PORT"),
@@ -188,6 +205,19 @@ class DevStack:
         except Exception as error:  # alembic and driver errors alike: report, then stop
             raise StartupError(f"PostgreSQL migrations: {type(error).__name__}: {error}") from None
         return url, app_url
+
+    async def _start_mail_catcher(self, env: dict[str, str]) -> None:
+        """Catch the dispatcher's e-mails on 127.0.0.1, unless an SMTP server is set."""
+        if self.settings.smtp_host is not None:
+            log.info("e-mail goes to KURATOR_SMTP_HOST", host=self.settings.smtp_host)
+            return
+        port = self.settings.dev_smtp_port
+        catcher = MailCatcher(port=port, maildir=self.data_dir / DEV_MAILDIR)
+        try:
+            self.mail_catcher = await catcher.start()
+        except OSError as error:
+            raise StartupError(f"SMTP catcher: {error}") from None
+        env["KURATOR_SMTP_HOST"], env["KURATOR_SMTP_PORT"] = "127.0.0.1", str(port)
 
     async def _start_temporal(self, env: dict[str, str]) -> str:
         if self.settings.temporal_address is not None:
@@ -268,6 +298,14 @@ class DevStack:
             worker_metrics=worker_metrics,
             api_metrics=api_metrics,
         )
+        if self.mail_catcher is not None:
+            log.info(
+                f"E-mails are caught by the SMTP catcher on 127.0.0.1:{self.mail_catcher.port}: "
+                "each is "
+                f"logged here as `e-mail caught` and kept in {self.data_dir / DEV_MAILDIR}/new/ "
+                "(a Maildir: one file per message); staff inboxes at "
+                f"{api}/api/v1/notifications"
+            )
 
     async def _watch(self, stop: asyncio.Event) -> bool:
         """Wait for a stop signal; True if instead a component died."""
@@ -292,6 +330,9 @@ class DevStack:
         for child in reversed(self.children):
             await child.stop()
         self.children.clear()
+        if self.mail_catcher is not None:
+            await self.mail_catcher.stop()
+            self.mail_catcher = None
         if self.postgres is not None:
             await asyncio.to_thread(self.postgres.stop)
             self.postgres = None

@@ -1,0 +1,68 @@
+"""The Temporal schedule of the daily digest (`kurator-notification-digest`): created by each
+worker at start, or brought up to date (its hour and task queue), like the audit anchor's.
+Overlap SKIP: a digest still being queued is never joined by another."""
+
+import dataclasses
+
+from temporalio.client import (
+    Client,
+    Schedule,
+    ScheduleActionStartWorkflow,
+    ScheduleAlreadyRunningError,
+    ScheduleCalendarSpec,
+    ScheduleHandle,
+    ScheduleOverlapPolicy,
+    SchedulePolicy,
+    ScheduleRange,
+    ScheduleSpec,
+    ScheduleUpdate,
+    ScheduleUpdateInput,
+)
+
+from workflows.notification_digest import NotificationDigestWorkflow
+
+DIGEST_SCHEDULE_ID = "kurator-notification-digest"
+UTC_OFFSET_HOURS = 7  # the oblast's local time, in which `digest_hour` is given
+
+
+def digest_schedule(*, task_queue: str, local_hour: int, workflow_id: str) -> Schedule:
+    """Every day at `local_hour`:00 local time (UTC+7, no daylight saving), given in UTC so
+    the server needs no time-zone data."""
+    utc_hour = (local_hour - UTC_OFFSET_HOURS) % 24
+    return Schedule(
+        action=ScheduleActionStartWorkflow(
+            NotificationDigestWorkflow.run, id=workflow_id, task_queue=task_queue
+        ),
+        spec=ScheduleSpec(
+            calendars=[
+                ScheduleCalendarSpec(hour=[ScheduleRange(utc_hour)], minute=[ScheduleRange(0)])
+            ]
+        ),
+        policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP),
+    )
+
+
+async def ensure_digest_schedule(
+    client: Client,
+    *,
+    task_queue: str,
+    local_hour: int,
+    schedule_id: str = DIGEST_SCHEDULE_ID,
+) -> ScheduleHandle:
+    wanted = digest_schedule(task_queue=task_queue, local_hour=local_hour, workflow_id=schedule_id)
+    try:
+        return await client.create_schedule(schedule_id, wanted)
+    except ScheduleAlreadyRunningError:
+        handle = client.get_schedule_handle(schedule_id)
+
+        def updated(current: ScheduleUpdateInput) -> ScheduleUpdate:
+            schedule = dataclasses.replace(
+                current.description.schedule,
+                action=wanted.action,
+                spec=wanted.spec,
+                policy=wanted.policy,
+            )
+            return ScheduleUpdate(schedule=schedule)
+
+        await handle.update(updated)
+        return handle
