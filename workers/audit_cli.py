@@ -21,7 +21,7 @@ from infra.audit.anchor_keys import (
     write_new_signing_key,
 )
 from infra.audit.anchor_log import AnchorLogError
-from infra.audit.staff_verify import DirectoryCheck, check_staff_directory
+from infra.audit.registers import STAFF_DIRECTORY, RegisterVerdict
 from infra.audit.verify import VerifyResult, verify_database
 from infra.logs import configure_logging, get_logger
 from models.settings import Settings, SettingsError
@@ -100,7 +100,7 @@ def _verifying_key(settings: Settings, public_key: Path | None) -> VerifyingKey:
     return read_verifying_key(source)
 
 
-def _report(result: VerifyResult, directory: DirectoryCheck | None) -> None:
+def _report(result: VerifyResult) -> None:
     typer.echo(
         f"checked {result.events} events of {result.cases} cases in {result.seconds:.1f} s "
         f"({result.events_per_second:,.0f} events/s)"
@@ -126,15 +126,18 @@ def _report(result: VerifyResult, directory: DirectoryCheck | None) -> None:
         typer.echo(f"BROKEN case {problem.case_id} {where}: {problem.problem}")
     if len(result.problems) > PROBLEMS_PRINTED:
         typer.echo(f"... and {len(result.problems) - PROBLEMS_PRINTED} more broken cases")
-    _report_directory(directory)
+    _report_registers(result.registers)
+    directory = _directory(result.registers)
     directory_broken = directory is not None and directory.problem is not None
-    if result.clean and not directory_broken:
+    resources_broken = [r for r in _resources(result.registers) if r.problem is not None]
+    if result.clean:
         typer.echo("clean: every chain holds and matches the anchors")
     else:
         typer.echo(
             f"NOT CLEAN: {len(result.problems)} broken cases"
             + (", the anchor log is broken" if result.log_problem else "")
             + (", the staff directory's chain is broken" if directory_broken else "")
+            + (f", {len(resources_broken)} broken resource-map entries" if resources_broken else "")
         )
 
 
@@ -195,36 +198,57 @@ def verify(
         raise _fail(str(error)) from None
     except psycopg.Error as error:
         raise _fail(f"cannot read the case history: {type(error).__name__}: {error}") from None
-    # The staff directory's history has one chain of its own; checked with every full run.
-    directory = None if case_id is not None else check_staff_directory(url)
     if as_json:
-        typer.echo(json.dumps(_as_dict(result) | _directory_dict(directory), ensure_ascii=False))
+        typer.echo(json.dumps(_as_dict(result) | _registers_dict(result), ensure_ascii=False))
     else:
-        _report(result, directory)
-    directory_clean = directory is None or directory.problem is None
-    raise typer.Exit(0 if result.clean and directory_clean else 1)
+        _report(result)
+    raise typer.Exit(0 if result.clean else 1)
 
 
-def _report_directory(directory: DirectoryCheck | None) -> None:
-    if directory is None:
-        return
-    if directory.problem is None:
+def _directory(registers: list[RegisterVerdict]) -> RegisterVerdict | None:
+    return next((r for r in registers if r.key == STAFF_DIRECTORY), None)
+
+
+def _resources(registers: list[RegisterVerdict]) -> list[RegisterVerdict]:
+    return [r for r in registers if r.key != STAFF_DIRECTORY]
+
+
+def _report_registers(registers: list[RegisterVerdict]) -> None:
+    """The staff directory's chain and the resource map's (one an entry), when checked."""
+    directory = _directory(registers)
+    if directory is not None and directory.problem is None:
         typer.echo(f"staff directory: {directory.events} events, its chain holds")
-    else:
+    elif directory is not None:
         typer.echo(f"BROKEN staff directory event {directory.broken_seq}: {directory.problem}")
+    resources = _resources(registers)
+    holding = [r for r in resources if r.problem is None]
+    if resources:
+        changes = sum(r.events for r in holding)
+        typer.echo(f"resource map: {len(holding)} entries, {changes} changes, their chains hold")
+    for broken in (r for r in resources if r.problem is not None):
+        entry = broken.key.partition(":")[2]
+        typer.echo(
+            f"BROKEN resource-map entry {entry} change {broken.broken_seq}: {broken.problem}"
+        )
 
 
-def _directory_dict(directory: DirectoryCheck | None) -> dict[str, object]:
-    if directory is None:
-        return {}
-    return {
-        "staff_directory": {
+def _registers_dict(result: VerifyResult) -> dict[str, object]:
+    directory = _directory(result.registers)
+    found: dict[str, object] = {
+        "resource_map": [
+            {"entry": r.key.partition(":")[2], "changes": r.events, "clean": r.problem is None}
+            | ({} if r.problem is None else {"broken_seq": r.broken_seq, "problem": r.problem})
+            for r in _resources(result.registers)
+        ]
+    }
+    if directory is not None:
+        found["staff_directory"] = {
             "events": directory.events,
             "clean": directory.problem is None,
             "broken_seq": directory.broken_seq,
             "problem": directory.problem,
         }
-    }
+    return found
 
 
 def _as_dict(result: VerifyResult) -> dict[str, object]:

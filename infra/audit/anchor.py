@@ -1,4 +1,5 @@
-"""Writing an anchor: the heads of all case chains, signed, appended to the anchor log.
+"""Writing an anchor: the heads of all case chains, signed, appended to the anchor log, with
+the heads of the staff directory's and the resource map's chains (infra/audit/registers.py).
 
 The heads come from `case_chain_heads`, read in one REPEATABLE READ snapshot with the events
 that follow each case's last anchored head. That table is a convenience, not evidence: a head
@@ -20,6 +21,7 @@ from sqlalchemy import text
 from infra.audit.anchor_keys import SigningKey
 from infra.audit.anchor_log import AnchoredHead, AnchorLogError, new_entry_line, open_locked
 from infra.audit.chain import CHAINED_COLUMNS, event_hash, genesis_hash
+from infra.audit.registers import RESOURCE_ROWS, STAFF_ROWS, judge_all, register_chains
 from infra.logs import get_logger
 from models.db import SessionFactory
 from models.payloads.audit_anchor import AnchorWritten
@@ -137,7 +139,18 @@ async def moved_heads(
                 pending_rows += 1
             await settle()
             refused.extend(case_id for case_id in ordered if case_id not in seen)
+        staff = [dict(row) for row in (await connection.execute(text(STAFF_ROWS))).mappings()]
+        resources = [
+            dict(row) for row in (await connection.execute(text(RESOURCE_ROWS))).mappings()
+        ]
         await session.rollback()
+    # The staff directory's and the resource map's chains, anchored beside the cases'.
+    for register in judge_all(register_chains(staff, resources), anchored):
+        before = anchored.get(register.key)
+        if register.problem is not None:
+            refused.append(register.key)
+        elif register.head is not None and (before is None or register.head[0] > before.seq):
+            moved.append((register.key, *register.head))
     return moved, sorted(refused)
 
 

@@ -37,6 +37,10 @@ SIGNED_PREFIX = b"kurator-audit-anchor:v1\n"
 GENESIS_PREV = hashlib.sha256(b"kurator-audit-anchor-log:v1").hexdigest()
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
 _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+# The keys of the registers' chains (infra/audit/registers.py) beside the case ids.
+_REGISTER = re.compile(
+    r"^(staff-directory|resource:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$"
+)
 _FIELDS = {"v", "n", "anchored_at", "cases", "digest", "changed", "prev", "key_id", "signature"}
 
 
@@ -89,7 +93,7 @@ def _changed_heads(value: Any) -> list[tuple[str, int, str]] | None:
         if not (isinstance(item, list) and len(item) == 3):
             return None
         case_id, seq, digest = item
-        if not (isinstance(case_id, str) and _UUID.match(case_id)):
+        if not (isinstance(case_id, str) and (_UUID.match(case_id) or _REGISTER.match(case_id))):
             return None
         if not (type(seq) is int and seq >= 1 and isinstance(digest, str) and _HEX64.match(digest)):
             return None

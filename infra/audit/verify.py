@@ -30,6 +30,7 @@ from psycopg.rows import dict_row
 from infra.audit.anchor_keys import VerifyingKey
 from infra.audit.anchor_log import AnchoredHead, AnchorReplay, replay_file
 from infra.audit.chain import CHAINED_COLUMNS, check_chain
+from infra.audit.registers import RegisterVerdict, is_register_key, judge_all, read_registers
 
 CURSOR_BATCH = 10_000
 # Times and the event id as the canonical text the chain hashes, formatted by PostgreSQL (as
@@ -68,10 +69,17 @@ class VerifyResult:
     events_after_anchor: int = 0  # checked by their chain only
     cases_unanchored: int = 0
     problems: list[CaseProblem] = field(default_factory=list)
+    # The staff directory's and the resource map's chains (infra/audit/registers.py); none
+    # when one case was verified.
+    registers: list[RegisterVerdict] = field(default_factory=list)
 
     @property
     def clean(self) -> bool:
-        return self.log_problem is None and not self.problems
+        return (
+            self.log_problem is None
+            and not self.problems
+            and all(register.problem is None for register in self.registers)
+        )
 
     @property
     def events_per_second(self) -> float:
@@ -261,10 +269,13 @@ def verify_database(
             replay = replay_file(anchor_log, key)
             result.log_problem = replay.problem
         result.anchors, result.last_anchored_at = replay.anchors, replay.last_anchored_at
-    anchored = replay.heads
+    anchored = {k: v for k, v in replay.heads.items() if not is_register_key(k)}
     if case_id is not None:
         anchored = {k: v for k, v in anchored.items() if k == str(case_id)}
     conninfo = database_url.replace("postgresql+psycopg://", "postgresql://", 1)
+    if case_id is None:
+        with psycopg.connect(conninfo, row_factory=dict_row) as connection:
+            result.registers = judge_all(read_registers(connection), replay.heads)
     for checked in _check_all(conninfo, case_id, anchored, jobs):
         result.events += checked.events
         result.cases += checked.cases

@@ -51,7 +51,9 @@ async def test_verify_names_an_altered_directory_event(
     )
     assert status == 1, output
     report = json.loads(output.strip().splitlines()[-1])
-    assert report["clean"] is True  # the cases' chains: there are none
+    # `clean` is the whole verdict: the directory's chain with the cases' (there are none).
+    assert report["clean"] is False
+    assert report["problems"] == []
     status, output = await asyncio.to_thread(kurator, "audit", "verify", "--chains-only", env=env)
     assert status == 1, output
     assert "BROKEN staff directory event 2: the stored hash does not match" in output
