@@ -3,23 +3,20 @@ brought up to date; overlap SKIP. A day's interval is aligned to the epoch, so i
 00:00 UTC (07:00 in Novosibirsk), before the working day; a worker's start does not trigger
 it (`kurator resources flag-reviews` flags at once)."""
 
-import dataclasses
 from datetime import timedelta
 
 from temporalio.client import (
     Client,
     Schedule,
     ScheduleActionStartWorkflow,
-    ScheduleAlreadyRunningError,
     ScheduleHandle,
     ScheduleIntervalSpec,
     ScheduleOverlapPolicy,
     SchedulePolicy,
     ScheduleSpec,
-    ScheduleUpdate,
-    ScheduleUpdateInput,
 )
 
+from infra.schedules import create_or_update_schedule
 from workflows.resource_reviews import ResourceReviewWorkflow
 
 REVIEW_SCHEDULE_ID = "kurator-resource-reviews"
@@ -36,17 +33,4 @@ async def ensure_review_schedule(
         spec=ScheduleSpec(intervals=[ScheduleIntervalSpec(every=REVIEW_EVERY)]),
         policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP),
     )
-    try:
-        return await client.create_schedule(schedule_id, wanted)
-    except ScheduleAlreadyRunningError:
-        handle = client.get_schedule_handle(schedule_id)
-
-        def updated(current: ScheduleUpdateInput) -> ScheduleUpdate:
-            schedule = dataclasses.replace(
-                current.description.schedule, action=wanted.action, spec=wanted.spec,
-                policy=wanted.policy,
-            )  # fmt: skip
-            return ScheduleUpdate(schedule=schedule)
-
-        await handle.update(updated)
-        return handle
+    return await create_or_update_schedule(client, schedule_id, wanted)

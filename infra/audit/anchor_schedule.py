@@ -2,23 +2,20 @@
 brought up to date (its interval, task queue and workflow), keeping its paused state and notes.
 Overlap SKIP: an anchor still being written is never joined by another."""
 
-import dataclasses
 from datetime import timedelta
 
 from temporalio.client import (
     Client,
     Schedule,
     ScheduleActionStartWorkflow,
-    ScheduleAlreadyRunningError,
     ScheduleHandle,
     ScheduleIntervalSpec,
     ScheduleOverlapPolicy,
     SchedulePolicy,
     ScheduleSpec,
-    ScheduleUpdate,
-    ScheduleUpdateInput,
 )
 
+from infra.schedules import create_or_update_schedule
 from workflows.audit_anchor import AuditAnchorWorkflow
 
 ANCHOR_SCHEDULE_ID = "kurator-audit-anchor"
@@ -43,19 +40,4 @@ async def ensure_anchor_schedule(
 ) -> ScheduleHandle:
     """Create the schedule (its first anchor at once) or update the one that exists."""
     wanted = anchor_schedule(task_queue=task_queue, interval=interval, workflow_id=schedule_id)
-    try:
-        return await client.create_schedule(schedule_id, wanted, trigger_immediately=True)
-    except ScheduleAlreadyRunningError:
-        handle = client.get_schedule_handle(schedule_id)
-
-        def updated(current: ScheduleUpdateInput) -> ScheduleUpdate:
-            schedule = dataclasses.replace(
-                current.description.schedule,
-                action=wanted.action,
-                spec=wanted.spec,
-                policy=wanted.policy,
-            )
-            return ScheduleUpdate(schedule=schedule)
-
-        await handle.update(updated)
-        return handle
+    return await create_or_update_schedule(client, schedule_id, wanted, trigger_immediately=True)

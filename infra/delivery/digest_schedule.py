@@ -2,23 +2,19 @@
 worker at start, or brought up to date (its hour and task queue), like the audit anchor's.
 Overlap SKIP: a digest still being queued is never joined by another."""
 
-import dataclasses
-
 from temporalio.client import (
     Client,
     Schedule,
     ScheduleActionStartWorkflow,
-    ScheduleAlreadyRunningError,
     ScheduleCalendarSpec,
     ScheduleHandle,
     ScheduleOverlapPolicy,
     SchedulePolicy,
     ScheduleRange,
     ScheduleSpec,
-    ScheduleUpdate,
-    ScheduleUpdateInput,
 )
 
+from infra.schedules import create_or_update_schedule
 from workflows.notification_digest import NotificationDigestWorkflow
 
 DIGEST_SCHEDULE_ID = "kurator-notification-digest"
@@ -50,19 +46,4 @@ async def ensure_digest_schedule(
     schedule_id: str = DIGEST_SCHEDULE_ID,
 ) -> ScheduleHandle:
     wanted = digest_schedule(task_queue=task_queue, local_hour=local_hour, workflow_id=schedule_id)
-    try:
-        return await client.create_schedule(schedule_id, wanted)
-    except ScheduleAlreadyRunningError:
-        handle = client.get_schedule_handle(schedule_id)
-
-        def updated(current: ScheduleUpdateInput) -> ScheduleUpdate:
-            schedule = dataclasses.replace(
-                current.description.schedule,
-                action=wanted.action,
-                spec=wanted.spec,
-                policy=wanted.policy,
-            )
-            return ScheduleUpdate(schedule=schedule)
-
-        await handle.update(updated)
-        return handle
+    return await create_or_update_schedule(client, schedule_id, wanted)
