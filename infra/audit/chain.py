@@ -56,9 +56,24 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def canonical_row(row: Mapping[str, Any], columns: Iterable[str]) -> bytes:
+    """The bytes of a stored row's content a chain hashes: each chained column by name."""
+    return _CANONICAL_JSON({name: _plain(row[name]) for name in columns}).encode()
+
+
 def canonical_event(row: Mapping[str, Any]) -> bytes:
-    """The bytes of an event's content the chain hashes: each chained column by name."""
-    return _CANONICAL_JSON({name: _plain(row[name]) for name in CHAINED_COLUMNS}).encode()
+    """The bytes of a case event's content the chain hashes."""
+    return canonical_row(row, CHAINED_COLUMNS)
+
+
+def linked_hash(domain: bytes, prev_hash: str, content: bytes) -> str:
+    """A link of a chain: `content` bound to the hash before it, under the chain's own domain
+    tag (so a link of one kind of chain never passes for another's)."""
+    digest = hashlib.sha256(domain)
+    digest.update(prev_hash.encode())
+    digest.update(b"\n")
+    digest.update(content)
+    return digest.hexdigest()
 
 
 def genesis_hash(case_id: UUID) -> str:
@@ -68,11 +83,7 @@ def genesis_hash(case_id: UUID) -> str:
 
 def event_hash(row: Mapping[str, Any], prev_hash: str) -> str:
     """The hash of an event: its content bound to the hash of the event before it."""
-    digest = hashlib.sha256(_EVENT_DOMAIN)
-    digest.update(prev_hash.encode())
-    digest.update(b"\n")
-    digest.update(canonical_event(row))
-    return digest.hexdigest()
+    return linked_hash(_EVENT_DOMAIN, prev_hash, canonical_event(row))
 
 
 @dataclass(frozen=True)

@@ -6,10 +6,10 @@ can never pass for a case event. One chain for the whole directory, from a fixed
 """
 
 import hashlib
-import json
 from collections.abc import Iterable, Mapping
-from datetime import UTC, datetime
 from typing import Any
+
+from infra.audit.chain import canonical_row, linked_hash
 
 CHAINED_COLUMNS = (
     "seq",
@@ -28,22 +28,8 @@ _DOMAIN = b"kurator-staff-directory-event:v1\n"
 GENESIS_HASH = hashlib.sha256(b"kurator-staff-directory-chain:v1").hexdigest()
 
 
-def _plain(value: Any) -> Any:
-    if isinstance(value, datetime):
-        if value.tzinfo is None:
-            raise ValueError("an event time must carry its time zone")
-        return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-    return value
-
-
 def directory_event_hash(row: Mapping[str, Any], prev_hash: str) -> str:
-    content = {name: _plain(row[name]) for name in CHAINED_COLUMNS}
-    canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    digest = hashlib.sha256(_DOMAIN)
-    digest.update(prev_hash.encode())
-    digest.update(b"\n")
-    digest.update(canonical.encode())
-    return digest.hexdigest()
+    return linked_hash(_DOMAIN, prev_hash, canonical_row(row, CHAINED_COLUMNS))
 
 
 def directory_chain_problem(rows: Iterable[Mapping[str, Any]]) -> tuple[int, str] | None:

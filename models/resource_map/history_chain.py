@@ -7,12 +7,12 @@ Canonical form: JSON, keys sorted, no spaces, UUIDs as text, times in UTC with m
 """
 
 import hashlib
-import json
 from collections.abc import Iterable, Mapping
-from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 from uuid import UUID
+
+from infra.audit.chain import canonical_row, linked_hash
 
 CHAINED_COLUMNS = (
     "id",
@@ -35,28 +35,12 @@ class ResourceAction(StrEnum):
     DEACTIVATED = "deactivated"
 
 
-def _plain(value: Any) -> Any:
-    if isinstance(value, datetime):
-        if value.tzinfo is None:
-            raise ValueError("a change's time must carry its time zone")
-        return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-    if isinstance(value, UUID):
-        return str(value)
-    return value
-
-
 def genesis_hash(provider_id: UUID) -> str:
     return hashlib.sha256(f"kurator-resource-chain:v1:{provider_id}".encode()).hexdigest()
 
 
 def change_hash(row: Mapping[str, Any], prev_hash: str) -> str:
-    content = {name: _plain(row[name]) for name in CHAINED_COLUMNS}
-    canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    digest = hashlib.sha256(_DOMAIN)
-    digest.update(prev_hash.encode())
-    digest.update(b"\n")
-    digest.update(canonical.encode())
-    return digest.hexdigest()
+    return linked_hash(_DOMAIN, prev_hash, canonical_row(row, CHAINED_COLUMNS))
 
 
 def first_broken(provider_id: UUID, rows: Iterable[Mapping[str, Any]]) -> int | None:
