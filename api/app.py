@@ -85,6 +85,7 @@ def create_app(settings: Settings, *, seal_payloads: bool = True) -> FastAPI:
             pseudonym_secret=settings.require_secret("pseudonym_secret"),
             reports=report_setup,
             oidc=oidc_from_settings(settings, idp_http),
+            local_tokens=settings.accepts_local_tokens,
         )
         stop_metrics = (
             metrics.serve(settings.metrics_host, settings.api_metrics_port)

@@ -1,7 +1,8 @@
 """Who a request's token speaks for, checked against the staff directory on every request.
 
 A token only says who signs in: a Kurator staff token (HS256, `kurator token`, for `kurator
-dev` and tests) or a token of the ministry's identity provider (RS256/ES256, api/oidc.py). The
+dev` and tests; refused once an identity provider is configured, unless KURATOR_LOCAL_TOKENS
+says otherwise) or a token of the ministry's identity provider (RS256/ES256, api/oidc.py). The
 staff directory (models/tables/staff_member.py) is the authority for the role and the
 municipalities the actor gets. One primary-key read per request and no cache, so a change to
 the directory takes effect with the next request:
@@ -90,6 +91,13 @@ async def _verified(state: AppState, token: str) -> Presented:
             401, "invalid_token", "the token is malformed (no JWT header)"
         ) from None
     algorithm = header.get("alg")
+    if algorithm == DEV_ALGORITHM and not state.local_tokens:
+        raise SignInRefused(
+            401,
+            "local_tokens_refused",
+            "Kurator's own staff tokens (HS256, `kurator token`) are not accepted here: sign "
+            "in through the identity provider",
+        )
     try:
         if algorithm == DEV_ALGORITHM:
             actor = read_token(token, secret=state.jwt_secret)
@@ -100,7 +108,8 @@ async def _verified(state: AppState, token: str) -> Presented:
         raise SignInRefused(401, "invalid_token", str(error)) from None
     except IdentityProviderUnavailable as error:
         raise SignInRefused(503, "identity_provider_unavailable", str(error)) from None
-    accepted = [DEV_ALGORITHM, *(PROVIDER_ALGORITHMS if state.oidc is not None else ())]
+    accepted = [DEV_ALGORITHM] if state.local_tokens else []
+    accepted += PROVIDER_ALGORITHMS if state.oidc is not None else ()
     shown = (
         algorithm
         if isinstance(algorithm, str) and algorithm.isalnum() and len(algorithm) < 16

@@ -31,3 +31,5 @@ class AppState:
     reports: ReportSetup
     # Tokens of the ministry's identity provider, when KURATOR_OIDC_* configure one.
     oidc: OidcVerifier | None = None
+    # Kurator's own HS256 tokens (Settings.accepts_local_tokens).
+    local_tokens: bool = True

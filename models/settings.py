@@ -75,6 +75,12 @@ class Settings(BaseSettings):
         description="The shortest interval between two fetches of the JWKS when a token names "
         "an unknown key id (so a flood of made-up key ids cannot hammer the provider).",
     )
+    local_tokens: bool | None = Field(
+        None,
+        description="Accept Kurator's own staff tokens (HS256, `kurator token`). Unset: only "
+        "while no identity provider is configured; once KURATOR_OIDC_* name one, its tokens "
+        "alone, unless this is true (a test or staging stack that mixes both).",
+    )
     pseudonym_secret: SecretStr | None = Field(
         None,
         description="Keys the hash that turns a family's registry id into its pseudonym; "
@@ -239,6 +245,25 @@ class Settings(BaseSettings):
         if value is not None and not value.startswith(("https://", "http://")):
             raise ValueError("must be an http(s):// URL")
         return value
+
+    @field_validator("local_tokens")
+    @classmethod
+    def _someone_can_sign_in(cls, value: bool | None, info: ValidationInfo) -> bool | None:
+        if value is False and info.data.get("oidc_issuer") is None:
+            raise ValueError(
+                "false refuses Kurator's own tokens, and no identity provider is configured "
+                f"({ENV_PREFIX}OIDC_*): nobody could sign in"
+            )
+        return value
+
+    @property
+    def accepts_local_tokens(self) -> bool:
+        """Whether HS256 staff tokens signed with the JWT secret are accepted: with an
+        identity provider configured they would be a second way in, around it, so only when
+        asked for."""
+        if self.local_tokens is not None:
+            return self.local_tokens
+        return self.oidc_issuer is None
 
     @field_validator("smtp_host", "smtp_username", mode="before")
     @classmethod

@@ -17,6 +17,7 @@ import jwt
 from cryptography.hazmat.primitives import serialization
 from temporalio.testing import WorkflowEnvironment
 
+from models.payloads.vocabulary import StaffRole
 from tests.support.jwks import AUDIENCE, Provider, SigningKey, jwks_provider
 from tests.support.staff_api import STAFF, Directory, directory, member
 
@@ -34,6 +35,9 @@ async def _signed_in_world(
         oidc_audience=AUDIENCE,
         oidc_jwks_url=provider.jwks_url,
         oidc_jwks_refresh_seconds=refresh,
+        # The set-up signs in as the ministry with Kurator's own token (test_hs256_... below
+        # checks that these are refused by default once a provider is configured).
+        local_tokens=True,
     ) as d:
         made = await d.api.put(
             f"{STAFF}/{d.staff_id('idp')}",
@@ -66,6 +70,32 @@ async def _refused(d: Directory, token: str, expected: str, status: int = 401) -
     assert expected in answer.json()["message"], answer.json()
     assert token not in answer.text
     assert token.split(".")[1] not in answer.text
+
+
+async def test_hs256_staff_tokens_are_refused_once_a_provider_is_configured(
+    dev_env: WorkflowEnvironment, database_url: str
+) -> None:
+    key = SigningKey.new("RS256")
+    with jwks_provider(key) as provider:
+        async with directory(
+            dev_env,
+            database_url,
+            oidc_issuer=provider.issuer,
+            oidc_audience=AUDIENCE,
+            oidc_jwks_url=provider.jwks_url,
+        ) as d:
+            local = d.register("both", StaffRole.SUPERVISOR, ["berdsk"])
+            refused = await d.api.get(CASES, headers=local)
+            through_provider = await d.api.get(
+                CASES, headers=_bearer(provider.token(d.staff_id("both"), key=key))
+            )
+            unknown = await d.api.get(CASES, headers=_bearer(_hs256({}, secret=b"x", kid="k")))
+    assert refused.status_code == 401, refused.text
+    assert refused.json()["code"] == "local_tokens_refused"
+    assert "identity provider" in refused.json()["message"]
+    assert through_provider.status_code == 200, through_provider.text
+    # Refused before its signature is even looked at: the same answer for a forged one.
+    assert unknown.json()["code"] == "local_tokens_refused"
 
 
 async def test_rs256_and_es256_tokens_of_the_provider_are_accepted_and_the_directory_decides(

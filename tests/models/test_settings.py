@@ -104,3 +104,20 @@ def test_the_identity_provider_settings_go_together(fresh_settings: pytest.Monke
     settings = get_settings()
     assert settings.oidc_staff_id_claim == "preferred_username"
     assert settings.oidc_jwks_refresh_seconds == 30
+    # With a provider, its tokens alone, unless Kurator's own are asked for.
+    assert settings.accepts_local_tokens is False
+    get_settings.cache_clear()
+    fresh_settings.setenv("KURATOR_LOCAL_TOKENS", "true")
+    assert get_settings().accepts_local_tokens is True
+
+
+def test_refusing_local_tokens_without_a_provider_is_refused(
+    fresh_settings: pytest.MonkeyPatch,
+) -> None:
+    assert get_settings().accepts_local_tokens is True
+    get_settings.cache_clear()
+    fresh_settings.setenv("KURATOR_LOCAL_TOKENS", "false")
+    with pytest.raises(SettingsError) as refused:
+        get_settings()
+    assert "KURATOR_LOCAL_TOKENS" in str(refused.value)
+    assert "nobody could sign in" in str(refused.value)
