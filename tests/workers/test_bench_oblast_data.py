@@ -72,6 +72,20 @@ async def test_generated_oblast_is_stored_as_the_application_stores_cases(oblast
         assert head is not None
         assert (head.seq, head.hash) == (heads[case_id]["seq"], heads[case_id]["hash"])
 
+    # Every case is numbered, once, as intake numbers it; the counters continue after them.
+    numbers = {row["case_id"]: row for row in _stored(oblast_url, "SELECT * FROM case_numbers")}
+    assert set(numbers) == {row["case_id"] for row in projections}
+    assert len({row["number"] for row in numbers.values()}) == CASES
+    counters = _stored(oblast_url, "SELECT * FROM case_number_sequences")
+    assert len(counters) == len({(r["municipality"], r["year"]) for r in numbers.values()})
+    for counter in counters:
+        taken = [
+            row["seq"]
+            for row in numbers.values()
+            if (row["municipality"], row["year"]) == (counter["municipality"], counter["year"])
+        ]
+        assert counter["last_seq"] == max(taken)
+
     inbox: dict[UUID, list[tuple[Any, ...]]] = defaultdict(list)
     for item in _stored(oblast_url, "SELECT * FROM case_inbox_items ORDER BY case_id, key"):
         inbox[item["case_id"]].append(
@@ -97,6 +111,7 @@ async def test_generated_oblast_is_stored_as_the_application_stores_cases(oblast
                 view = await get_view(session, case_id=case_id, keys=keys)
                 assert view is not None
                 assert folded == view.model_dump(mode="json")
+                assert view.case_number == numbers[case_id]["number"]
                 assert CaseView.model_validate(folded).model_dump(mode="json") == folded
                 assert view.version == rows[-1]["seq"] == projection["version"]
                 assert (view.stage.value, view.overdue) == (

@@ -103,7 +103,8 @@ def test_the_committed_histories_are_found() -> None:
         found = {_workflow_type(path) for path in earlier}
         assert found == {"CaseWorkflow", "CaseFollowUpWorkflow"}
         assert [p.name for p in earlier] == [p.name for p in LEGACY]  # the same scenarios
-    later = {p.name: _workflow_type(p) for p in sets[0] if p.name in LATER_SCENARIOS}
+    local_persist = sets[SEALED_SETS.index("local_persist")]
+    later = {p.name: _workflow_type(p) for p in local_persist if p.name in LATER_SCENARIOS}
     assert later == {
         "case_agreement_social_contract.json": "CaseWorkflow",
         "social_contract_monitored.json": "SocialContractWorkflow",

@@ -40,8 +40,11 @@ async def test_a_new_case_is_numbered_at_intake_and_shows_its_number_everywhere(
         _, next_outcome = await open_case(client, task_queue)
         description = await handle.describe()
         metadata = await handle.query("__temporal_workflow_metadata", result_type=WorkflowMetadata)
+        # The dev server outlives each test's database, so an earlier test's case may carry
+        # the same number: this test's task queue tells them apart.
         found = await eventually(
-            lambda: _listed(dev_env, f'CaseNumber = "{number}"'), lambda ids: bool(ids)
+            lambda: _listed(dev_env, f'CaseNumber = "{number}" AND TaskQueue = "{task_queue}"'),
+            lambda ids: bool(ids),
         )
     async with build_worker(
         client, task_queue=task_queue, sessions=sessions, keys=keys, max_cached_workflows=0

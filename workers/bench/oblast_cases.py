@@ -21,6 +21,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
+from models.case_numbers import format_case_number, intake_year
 from models.payloads.events import SYSTEM_ACTOR
 from models.payloads.vocabulary import (
     AccompanimentChannel,
@@ -207,6 +208,8 @@ class SyntheticCase:
     family_key: str
     workflow_id: str
     municipality: str
+    # (year, sequence) of its readable number (models/case_numbers.py).
+    numbered: tuple[int, int]
     steps: list[SyntheticStep] = field(default_factory=list)
 
     @property
@@ -221,7 +224,7 @@ class _Finished(Exception):
 class _Simulation:
     """One case's state and the steps it has recorded so far."""
 
-    def __init__(self, rng: random.Random, municipality: str, now: datetime) -> None:
+    def __init__(self, rng: random.Random, municipality: str, now: datetime, number: int) -> None:
         self.rng = rng
         self.now = now
         self.municipality = municipality
@@ -229,7 +232,6 @@ class _Simulation:
         self.family_key = f"{rng.getrandbits(128):032x}"
         self.workflow_id = case_workflow_id(self.family_key)
         self.run_id = str(UUID(int=rng.getrandbits(128), version=4))
-        self.case = SyntheticCase(self.case_id, self.family_key, self.workflow_id, municipality)
         staff = rng.randint(1, 12 if municipality == "novosibirsk" else 4)
         self.specialist = f"spec-{municipality[:20]}-{staff:02d}"
         self.supervisor = f"sup-{municipality[:20]}-1"
@@ -252,6 +254,14 @@ class _Simulation:
         self.opened_at = now - timedelta(seconds=age)
         self.opened_at = self.working_hours(self.opened_at)
         self.opened_text = json_time(self.opened_at)
+        # The oblast's case index is the sequence: unique in every territory and year, with
+        # gaps where other territories' cases fell, as a number allocated by PostgreSQL would
+        # be after deletions.
+        numbered = (intake_year(self.opened_at, _LOCAL), number + 1)
+        self.case_number = format_case_number(municipality, *numbered)
+        self.case = SyntheticCase(
+            self.case_id, self.family_key, self.workflow_id, municipality, numbered
+        )
         self.case_text = str(self.case_id)
         self._events: list[SyntheticEvent] = []
         self._staff_clock = self.opened_at
@@ -435,6 +445,7 @@ class _Simulation:
             "first_run_id": self.run_id,
             "version": max(self.seq, 1),
             "municipality": self.municipality,
+            "case_number": self.case_number,
             "stage": self.stage.value,
             "level": self.level,
             "curator": self.curator,
@@ -476,7 +487,7 @@ def synthetic_case(seed: int, number: int, now: datetime, events_per_case: int) 
     """Case `number` of the oblast generated with `seed`, its history up to `now`."""
     rng = random.Random(f"kurator-oblast:{seed}:{number}")
     municipality = rng.choices(MUNICIPALITY_CODES, MUNICIPALITY_WEIGHTS)[0]
-    simulation = _Simulation(rng, municipality, now)
+    simulation = _Simulation(rng, municipality, now, number)
     # The history's length: staff steps beyond the path's backbone, spread around the mean.
     budget = max(4, round(events_per_case * rng.uniform(0.65, 1.6)))
     with contextlib.suppress(_Finished):  # the history reached `now`: the case stays open
@@ -634,6 +645,7 @@ def _live(s: _Simulation, budget: int) -> None:
                 "service_type": rng.choice(list(ServiceType)).value if service else None,
                 "channel": None if service else rng.choice(list(AccompanimentChannel)).value,
                 "provider": s.provider(),
+                "provider_id": None,  # outside the resource map, as free text
                 "responsible": s.curator,
                 "deadline": json_time(deadline),
             }

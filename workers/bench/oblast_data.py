@@ -39,6 +39,7 @@ from infra.sealing.aead import new_key
 from infra.sealing.columns import seal_free_text
 from infra.sealing.family_keys import DataKey, wrapping_context
 from infra.sealing.master_keys import read_key_file
+from models.case_numbers import format_case_number
 from models.crud.case_events import sealed_event_row
 from models.crud.case_projections import view_field
 from models.inbox import StoredInboxItem, inbox_items
@@ -150,15 +151,32 @@ async def generate_oblast(
             pending = [loop.run_in_executor(pool, write_chunk, *argument) for argument in arguments]
             for finished in asyncio.as_completed(pending):
                 add(await finished)
+    await asyncio.to_thread(_continue_number_sequences, database_url)
     await asyncio.to_thread(_analyze, database_url)
     total.seconds = time.monotonic() - started
     return total
 
 
+def _continue_number_sequences(database_url: str) -> None:
+    """Each territory's counter after its highest generated number: a case opened after the
+    generation is numbered after them (models/crud/case_numbers.py)."""
+    with psycopg.connect(psycopg_url(database_url), autocommit=True) as connection:
+        connection.execute(
+            "INSERT INTO case_number_sequences (municipality, year, last_seq) "
+            "SELECT municipality, year, max(seq) FROM case_numbers GROUP BY municipality, year"
+        )
+
+
 def _analyze(database_url: str) -> None:
     """Fresh statistics for the planner, when the login may (the owner); else autovacuum's."""
     with psycopg.connect(psycopg_url(database_url), autocommit=True) as connection:
-        for table in ("case_events", "case_projections", "case_chain_heads", "family_data_keys"):
+        for table in (
+            "case_events",
+            "case_projections",
+            "case_chain_heads",
+            "case_numbers",
+            "family_data_keys",
+        ):
             try:
                 connection.execute(f"ANALYZE {table}")
             except psycopg.errors.InsufficientPrivilege:
@@ -201,6 +219,15 @@ def write_chunk(
                     row = projection_row(case, keys[case.case_id][0])
                     copy.write_row(_copy_values(row, _PROJECTION_COLUMNS))
                     done.by_municipality[case.municipality] += 1
+            with cursor.copy(
+                "COPY case_numbers (case_id, number, municipality, year, seq, allocated_at) "
+                "FROM STDIN"
+            ) as copy:
+                for case in cases:
+                    year, seq = case.numbered
+                    number = format_case_number(case.municipality, year, seq)
+                    opened = _moment(case.steps[0].view["opened_at"])
+                    copy.write_row((case.case_id, number, case.municipality, year, seq, opened))
             with cursor.copy(
                 f"COPY case_inbox_items ({', '.join(_INBOX_COLUMNS)}) FROM STDIN"
             ) as copy:

@@ -4,6 +4,7 @@ import asyncio
 import socket
 import subprocess
 import time
+import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -178,11 +179,17 @@ def test_failing_component_is_named_and_the_rest_is_stopped(tmp_path: Path) -> N
 
 
 def test_uses_given_servers_instead_of_embedded_ones(
-    tmp_path: Path, database_url: str, dev_env: WorkflowEnvironment
+    tmp_path: Path, empty_database_url: str, dev_env: WorkflowEnvironment
 ) -> None:
     address = dev_env.client.service_client.config.target_host
+    # A database of its own (the stack migrates it), and a task queue of its own on the
+    # shared dev server: its worker must neither take other tests' tasks nor leave data keys
+    # wrapped by a master key the other tests do not hold.
     dev = start_dev(
-        tmp_path / "data", KURATOR_DATABASE_URL=database_url, KURATOR_TEMPORAL_ADDRESS=address
+        tmp_path / "data",
+        KURATOR_DATABASE_URL=empty_database_url,
+        KURATOR_TEMPORAL_ADDRESS=address,
+        KURATOR_TASK_QUEUE=f"dev-given-servers-{uuid.uuid4().hex[:8]}",
     )
     try:
         dev.wait_healthy()
