@@ -99,7 +99,9 @@ async def _delete_histories(client: Client, workflow_ids: list[str]) -> None:
                     raise
         return True
 
-    await eventually(gone, bool, within=30, what="the workflow histories deleted")
+    # The server deletes in the background, behind its other work: on a loaded machine (the
+    # suite runs on several processes) that takes longer than the request.
+    await eventually(gone, bool, within=90, what="the workflow histories deleted")
 
 
 async def _everything(
