@@ -9,7 +9,9 @@ import asyncio
 import smtplib
 import ssl
 from dataclasses import dataclass
-from email.message import EmailMessage
+from email.header import Header
+from email.message import Message
+from email.mime.text import MIMEText
 from email.utils import formatdate
 from pathlib import Path
 from typing import Protocol
@@ -91,18 +93,20 @@ class EmailChannel:
     async def send(self, message: OutgoingMessage) -> None:
         await asyncio.to_thread(self._send, self.compose(message))
 
-    def compose(self, message: OutgoingMessage) -> EmailMessage:
-        email = EmailMessage()
+    def compose(self, message: OutgoingMessage) -> Message:
+        # The older email API on purpose: the modern one (EmailMessage) drops the space at
+        # the point where it folds a long Cyrillic subject into two encoded words, so mail
+        # clients showed "решениепо случаю". `Header` keeps each space inside an encoded word.
+        email = MIMEText(message.body, "plain", "utf-8")
         email["From"] = self.config.sender
         email["To"] = message.address
-        email["Subject"] = message.subject
+        email["Subject"] = Header(message.subject, "utf-8")  # type: ignore[assignment]  # typeshed: str only; the compat32 API takes a Header
         email["Message-ID"] = f"<{message.message_id}@kurator>"
         email["Date"] = formatdate(localtime=False, usegmt=True)
         email["Auto-Submitted"] = "auto-generated"  # RFC 3834: no vacation replies
-        email.set_content(message.body, charset="utf-8")
         return email
 
-    def _send(self, email: EmailMessage) -> None:
+    def _send(self, email: Message) -> None:
         config = self.config
         try:
             with smtplib.SMTP(config.host, config.port, timeout=config.timeout_seconds) as smtp:
