@@ -17,23 +17,17 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 @contextmanager
-def worker_process(
-    dev_env: WorkflowEnvironment, database_url: str, task_queue: str, log: Path, **settings: str
+def kurator_process(
+    command: str, log: Path, settings: dict[str, str], *, stop_within: float = 30
 ) -> Iterator[subprocess.Popen[bytes]]:
-    """The worker on `task_queue`, its output appended to `log`; `settings` are more KURATOR_*
-    variables. Stopped (SIGTERM, then SIGKILL) at the end unless the test ended it."""
+    """`kurator <command>` with only the given KURATOR_* variables (this process's others
+    left out), its output appended to `log`. Stopped (SIGTERM, then SIGKILL after
+    `stop_within` seconds) at the end unless the test ended it."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("KURATOR_")}
-    env.update(
-        KURATOR_DATABASE_URL=database_url,
-        KURATOR_TEMPORAL_ADDRESS=dev_env.client.service_client.config.target_host,
-        KURATOR_TASK_QUEUE=task_queue,
-        KURATOR_LOG_FORMAT="json",
-        KURATOR_MASTER_KEY_FILE=str(TEST_MASTER_KEY_FILE),
-        **settings,
-    )
+    env.update(KURATOR_LOG_FORMAT="json", **settings)
     with log.open("ab") as output:
         process = subprocess.Popen(
-            [sys.executable, "-m", "workers.cli", "worker"],
+            [sys.executable, "-m", "workers.cli", command],
             env=env,
             cwd=ROOT,
             stdin=subprocess.DEVNULL,
@@ -46,7 +40,23 @@ def worker_process(
         if process.poll() is None:
             process.send_signal(signal.SIGTERM)
             try:
-                process.wait(timeout=30)
+                process.wait(timeout=stop_within)
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
+
+
+@contextmanager
+def worker_process(
+    dev_env: WorkflowEnvironment, database_url: str, task_queue: str, log: Path, **settings: str
+) -> Iterator[subprocess.Popen[bytes]]:
+    """The worker on `task_queue`; `settings` are more KURATOR_* variables."""
+    wanted = {
+        "KURATOR_DATABASE_URL": database_url,
+        "KURATOR_TEMPORAL_ADDRESS": dev_env.client.service_client.config.target_host,
+        "KURATOR_TASK_QUEUE": task_queue,
+        "KURATOR_MASTER_KEY_FILE": str(TEST_MASTER_KEY_FILE),
+        **settings,
+    }
+    with kurator_process("worker", log, wanted) as process:
+        yield process

@@ -3,10 +3,8 @@ reply to DATA while the process dies, a second dispatcher takes the interrupted 
 over once their lease runs out, and every message arrives exactly once, none lost."""
 
 import asyncio
-import os
 import signal
 import subprocess
-import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -19,9 +17,9 @@ from models.payloads.vocabulary import StaffRole
 from models.tables.delivery import Delivery
 from tests.support.delivery import add_notification, add_staff
 from tests.support.polling import eventually
+from tests.support.worker_process import kurator_process
 from workers.devstack.mail_catcher import MailCatcher
 
-ROOT = Path(__file__).resolve().parents[3]
 SUPERVISORS = 3
 NOTIFICATIONS = 4
 LET_THROUGH = 3  # messages accepted before the server starts holding its replies
@@ -31,35 +29,16 @@ LET_THROUGH = 3  # messages accepted before the server starts holding its replie
 def dispatch_process(
     database_url: str, catcher: MailCatcher, log: Path
 ) -> Iterator[subprocess.Popen[bytes]]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("KURATOR_")}
-    env.update(
-        KURATOR_DATABASE_URL=database_url,
-        KURATOR_SMTP_HOST=catcher.host,
-        KURATOR_SMTP_PORT=str(catcher.port),
-        KURATOR_SMTP_TIMEOUT_SECONDS="5",
-        KURATOR_DELIVERY_LEASE_SECONDS="2",
-        KURATOR_DISPATCH_POLL_SECONDS="0.2",
-        KURATOR_LOG_FORMAT="json",
-    )
-    with log.open("ab") as output:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "workers.cli", "dispatch"],
-            env=env,
-            cwd=ROOT,
-            stdin=subprocess.DEVNULL,
-            stdout=output,
-            stderr=output,
-        )
-    try:
+    settings = {
+        "KURATOR_DATABASE_URL": database_url,
+        "KURATOR_SMTP_HOST": catcher.host,
+        "KURATOR_SMTP_PORT": str(catcher.port),
+        "KURATOR_SMTP_TIMEOUT_SECONDS": "5",
+        "KURATOR_DELIVERY_LEASE_SECONDS": "2",
+        "KURATOR_DISPATCH_POLL_SECONDS": "0.2",
+    }
+    with kurator_process("dispatch", log, settings, stop_within=20) as process:
         yield process
-    finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
 
 
 async def _emails(sessions: SessionFactory) -> list[Delivery]:
