@@ -46,8 +46,13 @@ class CaseCreated(BaseModel):
 class CasePage(BaseModel):
     items: list[CaseView]
     total: int | None = Field(
-        description="How many cases match the filters; counted for the first page only "
-        "(null on a page after a cursor)."
+        description="How many cases match the filters, exactly up to 10,000 (see "
+        "`total_capped`); counted for the first page only (null on a page after a cursor)."
+    )
+    total_capped: bool = Field(
+        False,
+        description="True: more than `total` (10,000) cases match; counting stops there so "
+        "that the first page stays fast at the oblast's scale. Narrow the filters for a count.",
     )
     limit: int
     offset: int

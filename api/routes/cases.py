@@ -218,6 +218,7 @@ async def list_cases(
     return CasePage(
         items=items,
         total=page.total,
+        total_capped=page.total_capped,
         limit=limit,
         offset=offset,
         next_cursor=page.next_cursor,

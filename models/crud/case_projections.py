@@ -172,6 +172,13 @@ class ViewPage:
     views: list[CaseView]
     total: int | None  # None: not counted (a later page)
     next_cursor: str | None  # None: this was the last page
+    total_capped: bool = False  # True: more than `total` (COUNT_CAP) cases match
+
+
+# Counting stops here: a count walks every matching row, so an exact total of the city of
+# Novosibirsk (a third of the oblast's 350,000 cases) would cost the page 100 ms and more,
+# while nobody reads past a few pages. Beyond it the page says "more than 10,000".
+COUNT_CAP = 10_000
 
 
 async def list_views(
@@ -188,6 +195,7 @@ async def list_views(
     offset: int = 0,
     after: str | None = None,
     count: bool = True,
+    count_cap: int = COUNT_CAP,
     keys: KeyLookup | None,
 ) -> ViewPage:
     """One page of cases, overdue first, then by next deadline, with the total that match
@@ -197,6 +205,7 @@ async def list_views(
     `municipalities` is the caller's territory: None means every municipality (the ministry),
     an empty collection means none. The other arguments narrow the list; None ignores one
     (`number`: a readable case number, models/case_numbers.py).
+    `total` is exact up to `count_cap`; beyond it, `count_cap` with `total_capped`.
     `after` is the previous page's `next_cursor` (a range scan of the list's index, however
     deep); `offset` skips rows, for shallow pages only. Ties are broken by case id, so pages
     never overlap or skip a case. Raises CursorError for a cursor this listing did not make.
@@ -227,14 +236,18 @@ async def list_views(
         views = [CaseView.model_validate(withhold_free_text(view)) for view in stored]
     else:
         views = await _opened(stored, keys)
-    total = None
+    total, capped = None, False
     if count:
-        counting = select(func.count()).select_from(CaseProjection).where(*filtered)
-        total = (await session.exec(counting)).one()
+        matching = select(literal(1)).select_from(CaseProjection).where(*filtered)
+        bounded = matching.limit(count_cap + 1).subquery()
+        total = (await session.exec(select(func.count()).select_from(bounded))).one()
+        capped = total > count_cap
+        total = min(total, count_cap)
     return ViewPage(
         views=views,
         total=total,
         next_cursor=_encode_cursor(views[-1]) if more and views else None,
+        total_capped=capped,
     )
 
 

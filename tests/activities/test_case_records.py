@@ -263,6 +263,16 @@ async def test_list_pages_are_stable_and_complete(listed: SessionFactory) -> Non
     assert pages == [([D, A], 6), ([B, C], 6), ([E, F], 6), ([], 6)]
 
 
+@pytest.mark.parametrize(("cap", "total", "capped"), [(4, 4, True), (5, 5, True), (6, 6, False)])
+async def test_the_count_stops_at_its_cap_and_says_so(
+    listed: SessionFactory, cap: int, total: int, capped: bool
+) -> None:
+    async with listed() as session:
+        page = await list_views(session, municipalities=None, limit=2, count_cap=cap, keys=None)
+    assert (page.total, page.total_capped) == (total, capped)
+    assert len(page.views) == 2  # the page itself is whole
+
+
 @pytest.mark.parametrize("limit", [1, 2, 4, 5, 6])
 async def test_cursor_pages_walk_the_whole_list_in_order(
     listed: SessionFactory, limit: int
