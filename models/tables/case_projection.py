@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Column, DateTime, Index, func, text
+from sqlalchemy import Column, DateTime, Index, func, literal_column, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
@@ -54,6 +54,16 @@ class CaseProjection(CaseProjectionBase, table=True):
         Index("ix_case_projections_municipality_list_order", "municipality", *_LIST_ORDER),
         Index("ix_case_projections_municipality_stage", "municipality", "stage"),
         Index("ix_case_projections_curator", "curator"),
+        # The routing proposals' free capacity: which open cases have a plan item naming a
+        # map entry, found by containment (models/crud/resource_load.py) rather than by
+        # unnesting every open case's plan.
+        Index(
+            "ix_case_projections_open_plan_items",
+            literal_column("(view -> 'plan_items')").label("plan_items"),
+            postgresql_using="gin",
+            postgresql_ops={"plan_items": "jsonb_path_ops"},
+            postgresql_where=text("closed_at IS NULL"),
+        ),
     )
 
     case_id: UUID = Field(primary_key=True)
