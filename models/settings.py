@@ -7,7 +7,7 @@ dev stack can set the environment first.
 import re
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Literal, TypeVar
 
 from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -300,11 +300,9 @@ class Settings(BaseSettings):
 
     def require_database_url(self) -> str:
         """The database URL, for processes that cannot start an embedded server."""
-        if self.database_url is None:
-            raise SettingsError(
-                f"{ENV_PREFIX}DATABASE_URL is not set (or use `kurator dev`, which starts one)"
-            )
-        return self.database_url
+        return _required(
+            self.database_url, "DATABASE_URL", "or use `kurator dev`, which starts one"
+        )
 
     def require_owner_database_url(self) -> str:
         """The URL migrations run with: the owner's, else the application's."""
@@ -322,39 +320,42 @@ class Settings(BaseSettings):
 
     def require_master_key_file(self) -> Path:
         """The master key file, for processes that cannot generate one."""
-        if self.master_key_file is None:
-            raise SettingsError(
-                f"{ENV_PREFIX}MASTER_KEY_FILE is not set "
-                "(or use `kurator dev`, which generates one)"
-            )
-        return self.master_key_file
+        return _required(
+            self.master_key_file, "MASTER_KEY_FILE", "or use `kurator dev`, which generates one"
+        )
 
     def require_audit_signing_key_file(self) -> Path:
         """The anchors' signing key file, for processes that sign or verify anchors."""
-        if self.audit_signing_key_file is None:
-            raise SettingsError(
-                f"{ENV_PREFIX}AUDIT_SIGNING_KEY_FILE is not set "
-                "(`kurator audit new-signing-key --out FILE` writes one)"
-            )
-        return self.audit_signing_key_file
+        return _required(
+            self.audit_signing_key_file,
+            "AUDIT_SIGNING_KEY_FILE",
+            "`kurator audit new-signing-key --out FILE` writes one",
+        )
 
     def require_audit_anchor_log(self) -> Path:
         """The anchor log, for processes that write or verify anchors."""
-        if self.audit_anchor_log is None:
-            raise SettingsError(f"{ENV_PREFIX}AUDIT_ANCHOR_LOG is not set")
-        return self.audit_anchor_log
+        return _required(self.audit_anchor_log, "AUDIT_ANCHOR_LOG")
 
     def require_temporal_address(self) -> str:
         """The Temporal address, for processes that cannot start an embedded server."""
-        if self.temporal_address is None:
-            raise SettingsError(
-                f"{ENV_PREFIX}TEMPORAL_ADDRESS is not set (or use `kurator dev`, which starts one)"
-            )
-        return self.temporal_address
+        return _required(
+            self.temporal_address, "TEMPORAL_ADDRESS", "or use `kurator dev`, which starts one"
+        )
+
+
+_T = TypeVar("_T")
 
 
 class SettingsError(Exception):
     """A setting is missing or invalid; the message names it."""
+
+
+def _required(value: _T | None, setting: str, hint: str | None = None) -> _T:
+    """`value`, or the SettingsError naming the unset `setting` (and what to do, `hint`)."""
+    if value is None:
+        advice = f" ({hint})" if hint else ""
+        raise SettingsError(f"{ENV_PREFIX}{setting} is not set{advice}")
+    return value
 
 
 def describe_validation_error(error: ValidationError) -> str:
