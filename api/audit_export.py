@@ -15,8 +15,9 @@ from typing import Any
 from uuid import UUID
 
 from api.state import AppState
+from infra.sealing.columns import SEALED_TEXT_PREFIX, is_sealed_text
 from models.access import AccessedData, Purpose
-from models.crud.access_log import Access, log_access
+from models.crud.access_log import Access, log_case_accesses
 from models.crud.audit_events import (
     ExportScope,
     chain_heads,
@@ -27,18 +28,22 @@ from models.crud.audit_events import (
 from models.crud.audit_export_batches import RenderedEvent, next_cases, rendered_events
 from models.payloads.actions import Actor
 from models.payloads.audit_export import (
-    CLEAR_COLUMNS,
     CSV_COLUMNS,
     EVENT,
-    STORED,
     CasesDigest,
     case_record,
     manifest_record,
     record_line,
 )
 
-# Cases a batch reads: about 30 events each, so some fifteen thousand events.
-BATCH_CASES = 500
+# Cases a batch reads: about 30 events each, so some three thousand events and a few MB of
+# text; two batches are held at a time (one written, the next read).
+BATCH_CASES = 100
+
+# An event's readable reason, data and view_changes (JSON text), as written between the two
+# pieces PostgreSQL rendered.
+Readable = tuple[str | None, str | None, str | None]
+PARTS = "parts"  # where `_readable` keeps an event's rendered pieces beside its row
 
 
 @dataclass
@@ -62,9 +67,20 @@ class _Writer:
     def header(self) -> str:
         return self._rows([list(CSV_COLUMNS)]) if self.csv else ""
 
-    def event(self, rendered: str) -> str:
-        """An event record PostgreSQL rendered (models/crud/audit_export_batches.py)."""
-        return f"{EVENT},{rendered}\r\n" if self.csv else rendered + "\n"
+    def event(self, event: RenderedEvent, readable: Readable | None) -> str:
+        """An event record PostgreSQL rendered (models/crud/audit_export_batches.py), with
+        the readable columns of one with sealed text written between its two pieces."""
+        if event.sealed is None or readable is None:
+            return f"{EVENT},{event.text}\r\n" if self.csv else event.text + "\n"
+        reason, data, view_changes = readable
+        if self.csv:
+            cells = ",".join((_csv_cell(reason), _csv_cell(data), _csv_cell(view_changes)))
+            return f"{EVENT},{event.text},{cells},{event.sealed.tail}\r\n"
+        fields = (
+            f'"reason":{_json(reason)},"data":{_json_text(data)},'
+            f'"view_changes":{_json_text(view_changes)}'
+        )
+        return f"{event.text},{fields},{event.sealed.tail}\n"
 
     def records(self, records: list[dict[str, Any]]) -> str:
         if not self.csv:
@@ -81,22 +97,19 @@ def _json(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
+def _json_text(text: str | None) -> str:
+    return "null" if text is None else text
+
+
+def _csv_cell(text: str | None) -> str:
+    """As PostgreSQL writes a cell (models/crud/audit_export_batches.py): NULL empty, any
+    other value quoted, its quotes doubled."""
+    return "" if text is None else '"' + text.replace('"', '""') + '"'
+
+
 def _csv_row(record: Mapping[str, Any]) -> list[Any]:
+    """A `case` or `manifest` record's CSV row: the record as JSON in `data`."""
     kind = record["record"]
-    if kind == "event":
-        stored = record[STORED]
-        return [
-            kind,
-            *(_cell(record[name]) for name in CLEAR_COLUMNS),
-            record["reason"],
-            _json(record["data"]),
-            _json(record["view_changes"]),
-            stored["reason"],
-            _json(stored["data"]),
-            _json(stored["view_changes"]),
-            record["prev_hash"],
-            record["hash"],
-        ]
     row: list[Any] = [""] * len(CSV_COLUMNS)
     row[0] = kind
     if kind == "case":
@@ -105,10 +118,6 @@ def _csv_row(record: Mapping[str, Any]) -> list[Any]:
         row[CSV_COLUMNS.index("hash")] = record["last_hash"]
     row[CSV_COLUMNS.index("data")] = _json(record)
     return row
-
-
-def _cell(value: Any) -> Any:
-    return "" if value is None else value
 
 
 @dataclass(frozen=True)
@@ -128,8 +137,7 @@ async def _read_batch(
         events = await rendered_events(session, scope=scope, case_ids=cases, csv=csv)
         exported = list(dict.fromkeys(event.case_id for event in events))
         families = await families_of_cases(session, case_ids=exported)
-        for case_id in exported:
-            await log_access(session, access, family_ids=[families[case_id]], case_id=case_id)
+        await log_case_accesses(session, access, families)
         heads = await chain_heads(session, case_ids=exported)
     return _Batch(events, heads, cases[-1] if len(cases) == BATCH_CASES else None)
 
@@ -161,7 +169,7 @@ async def stream_export(
             )
         )
         try:
-            opened = await _opened_records(state, batch.events)
+            readable = await _readable(state, batch.events)
             parts: list[str] = []
             current: _Case | None = None
             for event in batch.events:
@@ -171,10 +179,7 @@ async def stream_export(
                 if current is None:
                     current = _Case(event.case_id, event.seq, event.prev_hash)
                     cases += 1
-                record = opened.get((event.case_id, event.seq))
-                parts.append(
-                    writer.event(event.text) if record is None else writer.records([record])
-                )
+                parts.append(writer.event(event, readable.get((event.case_id, event.seq))))
                 current.last_seq, current.last_hash = event.seq, event.hash
                 current.events += 1
             if current is not None:
@@ -203,18 +208,43 @@ async def stream_export(
                 following.cancel()  # the client went away mid-export
 
 
-async def _opened_records(
+async def _readable(
     state: AppState, events: list[RenderedEvent]
-) -> dict[tuple[UUID, int], dict[str, Any]]:
-    """The records of the events whose stored text is sealed, opened (one key lookup)."""
-    records = [json.loads(event.sealed_record) for event in events if event.sealed_record]
-    stored = [
-        {"case_id": record["case_id"], "seq": record["seq"], **record[STORED]} for record in records
-    ]
-    keys = await opening_keys(state.keys, stored)
-    for record, row in zip(records, stored, strict=True):
-        record.update(opened_text(row, keys))
-    return {(UUID(record["case_id"]), record["seq"]): record for record in records}
+) -> dict[tuple[UUID, int], Readable]:
+    """The readable columns of the events whose stored text is sealed, by (case, seq): each
+    column holding sealed text parsed and opened (one key lookup for the batch), any other
+    passed on as PostgreSQL wrote it."""
+    rows: list[dict[str, Any]] = []
+    for event in events:
+        if event.sealed is None:
+            continue
+        parts = event.sealed
+        rows.append(
+            {
+                "case_id": event.case_id,
+                "seq": event.seq,
+                "reason": parts.reason if is_sealed_text(parts.reason) else None,
+                "data": _sealed_json(parts.data),
+                "view_changes": _sealed_json(parts.view_changes),
+                PARTS: parts,
+            }
+        )
+    keys = await opening_keys(state.keys, rows)
+    readable: dict[tuple[UUID, int], Readable] = {}
+    for row in rows:
+        parts, opened = row[PARTS], opened_text(row, keys)
+        readable[row["case_id"], row["seq"]] = (
+            opened["reason"] if row["reason"] is not None else parts.reason,
+            parts.data if row["data"] is None else _json(opened["data"]),
+            parts.view_changes if row["view_changes"] is None else _json(opened["view_changes"]),
+        )
+    return readable
+
+
+def _sealed_json(text: str | None) -> Any:
+    """A JSON column's value when it holds sealed text (to be opened); None when it does not
+    (it reads as stored)."""
+    return json.loads(text) if text is not None and SEALED_TEXT_PREFIX in text else None
 
 
 def _closed(
