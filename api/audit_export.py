@@ -15,21 +15,21 @@ from typing import Any
 from uuid import UUID
 
 from api.state import AppState
-from infra.sealing.columns import SEALED_TEXT_PREFIX, is_sealed_text
+from infra.sealing.columns import SEALED_TEXT_PREFIX, OpeningKeys, key_ids_in_text
 from models.access import AccessedData, Purpose
 from models.crud.access_log import Access, log_case_accesses
 from models.crud.audit_events import (
     ExportScope,
     chain_heads,
     families_of_cases,
-    opened_text,
-    opening_keys,
+    keys_named,
+    opened_json,
+    opened_reason,
 )
-from models.crud.audit_export_batches import RenderedEvent, next_cases, rendered_events
+from models.crud.audit_export_batches import RenderedRun, next_cases, rendered_runs
 from models.payloads.actions import Actor
 from models.payloads.audit_export import (
     CSV_COLUMNS,
-    EVENT,
     CasesDigest,
     case_record,
     manifest_record,
@@ -43,7 +43,6 @@ BATCH_CASES = 100
 # An event's readable reason, data and view_changes (JSON text), as written between the two
 # pieces PostgreSQL rendered.
 Readable = tuple[str | None, str | None, str | None]
-PARTS = "parts"  # where `_readable` keeps an event's rendered pieces beside its row
 
 
 @dataclass
@@ -67,20 +66,21 @@ class _Writer:
     def header(self) -> str:
         return self._rows([list(CSV_COLUMNS)]) if self.csv else ""
 
-    def event(self, event: RenderedEvent, readable: Readable | None) -> str:
-        """An event record PostgreSQL rendered (models/crud/audit_export_batches.py), with
-        the readable columns of one with sealed text written between its two pieces."""
-        if event.sealed is None or readable is None:
-            return f"{EVENT},{event.text}\r\n" if self.csv else event.text + "\n"
+    def events(self, run: RenderedRun, readable: Readable | None) -> str:
+        """The event records PostgreSQL rendered (models/crud/audit_export_batches.py), with
+        the readable columns of an event with sealed text written between its two pieces."""
+        end = "\r\n" if self.csv else "\n"
+        if run.sealed is None or readable is None:
+            return run.text + end
         reason, data, view_changes = readable
         if self.csv:
             cells = ",".join((_csv_cell(reason), _csv_cell(data), _csv_cell(view_changes)))
-            return f"{EVENT},{event.text},{cells},{event.sealed.tail}\r\n"
+            return f"{run.text},{cells},{run.sealed.tail}{end}"
         fields = (
             f'"reason":{_json(reason)},"data":{_json_text(data)},'
             f'"view_changes":{_json_text(view_changes)}'
         )
-        return f"{event.text},{fields},{event.sealed.tail}\n"
+        return f"{run.text},{fields},{run.sealed.tail}{end}"
 
     def records(self, records: list[dict[str, Any]]) -> str:
         if not self.csv:
@@ -122,7 +122,7 @@ def _csv_row(record: Mapping[str, Any]) -> list[Any]:
 
 @dataclass(frozen=True)
 class _Batch:
-    events: list[RenderedEvent]
+    runs: list[RenderedRun]
     heads: dict[UUID, tuple[int, str]]  # the chain head of each of its cases
     last_case: UUID | None  # where the next batch starts; None: this was the last
 
@@ -134,12 +134,12 @@ async def _read_batch(
     family, logged in the read's own transaction."""
     async with state.sessions() as session, session.begin():
         cases = await next_cases(session, scope=scope, after=after, limit=BATCH_CASES)
-        events = await rendered_events(session, scope=scope, case_ids=cases, csv=csv)
-        exported = list(dict.fromkeys(event.case_id for event in events))
+        runs = await rendered_runs(session, scope=scope, case_ids=cases, csv=csv)
+        exported = list(dict.fromkeys(run.case_id for run in runs))
         families = await families_of_cases(session, case_ids=exported)
         await log_case_accesses(session, access, families)
         heads = await chain_heads(session, case_ids=exported)
-    return _Batch(events, heads, cases[-1] if len(cases) == BATCH_CASES else None)
+    return _Batch(runs, heads, cases[-1] if len(cases) == BATCH_CASES else None)
 
 
 async def stream_export(
@@ -169,22 +169,22 @@ async def stream_export(
             )
         )
         try:
-            readable = await _readable(state, batch.events)
+            readable = await _readable(state, batch.runs)
             parts: list[str] = []
             current: _Case | None = None
-            for event in batch.events:
-                if current is not None and current.case_id != event.case_id:
+            for run in batch.runs:
+                if current is not None and current.case_id != run.case_id:
                     parts.append(writer.records([_closed(current, batch.heads, digest)]))
                     current = None
                 if current is None:
-                    current = _Case(event.case_id, event.seq, event.prev_hash)
+                    current = _Case(run.case_id, run.first_seq, run.prev_hash)
                     cases += 1
-                parts.append(writer.event(event, readable.get((event.case_id, event.seq))))
-                current.last_seq, current.last_hash = event.seq, event.hash
-                current.events += 1
+                parts.append(writer.events(run, readable.get((run.case_id, run.first_seq))))
+                current.last_seq, current.last_hash = run.last_seq, run.hash
+                current.events += run.events
+                events += run.events
             if current is not None:
                 parts.append(writer.records([_closed(current, batch.heads, digest)]))
-            events += len(batch.events)
             if following is None:
                 manifest = manifest_record(
                     scope=scope_record,
@@ -208,43 +208,35 @@ async def stream_export(
                 following.cancel()  # the client went away mid-export
 
 
-async def _readable(
-    state: AppState, events: list[RenderedEvent]
-) -> dict[tuple[UUID, int], Readable]:
+async def _readable(state: AppState, runs: list[RenderedRun]) -> dict[tuple[UUID, int], Readable]:
     """The readable columns of the events whose stored text is sealed, by (case, seq): each
-    column holding sealed text parsed and opened (one key lookup for the batch), any other
-    passed on as PostgreSQL wrote it."""
-    rows: list[dict[str, Any]] = []
-    for event in events:
-        if event.sealed is None:
-            continue
-        parts = event.sealed
-        rows.append(
-            {
-                "case_id": event.case_id,
-                "seq": event.seq,
-                "reason": parts.reason if is_sealed_text(parts.reason) else None,
-                "data": _sealed_json(parts.data),
-                "view_changes": _sealed_json(parts.view_changes),
-                PARTS: parts,
-            }
-        )
-    keys = await opening_keys(state.keys, rows)
+    column holding sealed text opened (one key lookup for the batch, by the key ids in the
+    text), any other passed on as PostgreSQL wrote it."""
+    sealed = [(run, run.sealed) for run in runs if run.sealed is not None]
+    wanted: set[UUID] = set()
+    for _, parts in sealed:
+        for text in (parts.reason, parts.data, parts.view_changes):
+            if text is not None:
+                wanted |= key_ids_in_text(text)
+    keys = await keys_named(state.keys, wanted)
     readable: dict[tuple[UUID, int], Readable] = {}
-    for row in rows:
-        parts, opened = row[PARTS], opened_text(row, keys)
-        readable[row["case_id"], row["seq"]] = (
-            opened["reason"] if row["reason"] is not None else parts.reason,
-            parts.data if row["data"] is None else _json(opened["data"]),
-            parts.view_changes if row["view_changes"] is None else _json(opened["view_changes"]),
+    for run, parts in sealed:
+        case_id, seq = run.case_id, run.first_seq
+        readable[case_id, seq] = (
+            opened_reason(parts.reason, keys, case_id=case_id, seq=seq),
+            _json_column(parts.data, keys, "data", case_id, seq),
+            _json_column(parts.view_changes, keys, "view_changes", case_id, seq),
         )
     return readable
 
 
-def _sealed_json(text: str | None) -> Any:
-    """A JSON column's value when it holds sealed text (to be opened); None when it does not
-    (it reads as stored)."""
-    return json.loads(text) if text is not None and SEALED_TEXT_PREFIX in text else None
+def _json_column(
+    text: str | None, keys: OpeningKeys, column: str, case_id: UUID, seq: int
+) -> str | None:
+    """A JSON column's readable text: opened when it holds sealed text, else as stored."""
+    if text is None or SEALED_TEXT_PREFIX not in text:
+        return text
+    return _json(opened_json(text, keys, column=column, case_id=case_id, seq=seq))
 
 
 def _closed(

@@ -41,7 +41,9 @@ from sqlalchemy import (
     null,
     or_,
     select,
+    true,
 )
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.sql.elements import KeyedColumnElement
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -71,15 +73,20 @@ class SealedParts:
 
 
 @dataclass(frozen=True, slots=True)
-class RenderedEvent:
-    """One exported event: its place in its case's chain, and its record as text."""
+class RenderedRun:
+    """Consecutive exported events of one case as text: a run of events with no sealed text
+    (their records joined by the line break, which PostgreSQL writes as one string), or one
+    event with sealed text (in pieces). Python's work is then per run and per sealed event,
+    not per event."""
 
     case_id: UUID
-    seq: int
-    prev_hash: str
-    hash: str
-    # The JSON line (no newline), or the CSV row's cells after `record` (joined); for an
-    # event with sealed text, only the part before its readable columns.
+    first_seq: int
+    last_seq: int
+    events: int
+    prev_hash: str  # the link before the run's first event
+    hash: str  # the run's last event's
+    # The records (without the last line break); for an event with sealed text, the part of
+    # its record before the readable columns.
     text: str
     sealed: SealedParts | None  # None: `text` goes out as it is
 
@@ -131,7 +138,7 @@ def _cells(cells: Sequence[ColumnElement[str]]) -> ColumnElement[str]:
 
 
 def _csv_pieces(c: _Columns) -> tuple[ColumnElement[str], ColumnElement[str], ColumnElement[str]]:
-    """As `_json_pieces`, the cells of an event's CSV row after `record`, in
+    """As `_json_pieces`, the cells of an event's CSV row, in
     models/payloads/audit_export's CSV_COLUMNS order: the clear columns, the readable ones,
     the stored ones (empty when they read as stored), the links."""
     clear = [_quoted(_clear(c, name)) for name in CLEAR_COLUMNS]
@@ -140,7 +147,12 @@ def _csv_pieces(c: _Columns) -> tuple[ColumnElement[str], ColumnElement[str], Co
     stored = [_quoted(c[name]) for name in ("reason", "data", "view_changes")]
     links = [_quoted(c["prev_hash"]), _quoted(c["hash"])]
     empty = [literal("")] * len(stored)
-    return _cells([*clear, *stored, *empty, *links]), _cells(clear), _cells([*stored, *links])
+    kind = literal(EVENT)
+    return (
+        _cells([kind, *clear, *stored, *empty, *links]),
+        _cells([kind, *clear]),
+        _cells([*stored, *links]),
+    )
 
 
 def _has_sealed_text() -> ColumnElement[bool]:
@@ -168,10 +180,10 @@ async def next_cases(
     return list(result.scalars().all())
 
 
-async def rendered_events(
+async def rendered_runs(
     session: AsyncSession, *, scope: ExportScope, case_ids: Sequence[UUID], csv: bool
-) -> list[RenderedEvent]:
-    """The events of `case_ids` in the scope's period, by case and seq, each rendered."""
+) -> list[RenderedRun]:
+    """The events of `case_ids` in the scope's period, by case and seq, rendered in runs."""
     if not case_ids:
         return []
     conditions: list[ColumnElement[bool]] = [_EVENTS.c.case_id.in_(list(case_ids))]
@@ -179,36 +191,80 @@ async def rendered_events(
         conditions.append(_EVENTS.c.occurred_at >= scope.since)
     if scope.until is not None:
         conditions.append(_EVENTS.c.occurred_at < scope.until)
-    events = select(_EVENTS, _has_sealed_text().label("sealed")).where(and_(*conditions)).subquery()
-    c: _Columns = {column.key: column for column in events.c}
+    # Sorted and flagged first, rendered last: the sort then moves the stored columns, not
+    # their rendering beside them, and each event's test for sealed text runs once (OFFSET 0
+    # keeps PostgreSQL from folding the subquery, and its flag, into every use).
+    events = (
+        select(_EVENTS, _has_sealed_text().label("sealed"))
+        .where(and_(*conditions))
+        .order_by(_EVENTS.c.case_id, _EVENTS.c.seq)
+        .offset(0)
+        .subquery()
+    )
+    # A run starts at a case's first event, at each event with sealed text and after one.
+    previous = func.lag(events.c.sealed).over(partition_by=events.c.case_id, order_by=events.c.seq)
+    starting = select(
+        events, or_(events.c.sealed, func.coalesce(previous, true())).label("starts")
+    ).subquery()
+    run = (
+        func.count()
+        .filter(starting.c.starts)
+        .over(partition_by=starting.c.case_id, order_by=starting.c.seq)
+    )
+    numbered = select(starting, run.label("run")).subquery()
+    c: _Columns = {column.key: column for column in numbered.c}
     whole, head, tail = _csv_pieces(c) if csv else _json_pieces(c)
-    sealed = c["sealed"]
+    sealed, seq = c["sealed"], c["seq"]
 
     def if_sealed(value: ColumnElement[Any]) -> ColumnElement[Any]:
-        return case((sealed, value), else_=None)
+        # One event in a run with sealed text: `max` is that event's value.
+        return func.max(case((sealed, value), else_=None))
 
-    statement = select(
-        c["case_id"],
-        c["seq"],
-        c["prev_hash"],
-        c["hash"],
-        case((sealed, head), else_=whole),
-        if_sealed(tail),
-        if_sealed(c["reason"]),
-        if_sealed(cast(c["data"], Text)),
-        if_sealed(cast(c["view_changes"], Text)),
-    ).order_by(c["case_id"], c["seq"])
+    statement = (
+        select(
+            c["case_id"],
+            func.min(seq),
+            func.max(seq),
+            func.count(),
+            func.array_agg(aggregate_order_by(c["prev_hash"], seq.asc()))[1],
+            func.array_agg(aggregate_order_by(c["hash"], seq.desc()))[1],
+            func.string_agg(
+                case((sealed, head), else_=whole),
+                aggregate_order_by(literal("\r\n" if csv else "\n"), seq.asc()),
+            ),
+            if_sealed(tail),
+            if_sealed(c["reason"]),
+            if_sealed(cast(c["data"], Text)),
+            if_sealed(cast(c["view_changes"], Text)),
+        )
+        .group_by(c["case_id"], c["run"])
+        .order_by(c["case_id"], func.min(seq))
+    )
     connection = await session.connection()
     # Core, past the ORM: its per-row work was a fifth of the export's time.
-    result = await connection.execute(statement)
+    rows = (await connection.execute(statement)).fetchall()
     return [
-        RenderedEvent(
+        RenderedRun(
             case_id,
-            seq,
+            first_seq,
+            last_seq,
+            count,
             prev_hash,
             hash_,
             text,
             None if tail_ is None else SealedParts(reason, data, view_changes, tail_),
         )
-        for case_id, seq, prev_hash, hash_, text, tail_, reason, data, view_changes in result
+        for (
+            case_id,
+            first_seq,
+            last_seq,
+            count,
+            prev_hash,
+            hash_,
+            text,
+            tail_,
+            reason,
+            data,
+            view_changes,
+        ) in rows
     ]
