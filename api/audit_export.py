@@ -23,7 +23,7 @@ from models.crud.audit_events import (
     chain_heads,
     families_of_cases,
     keys_named,
-    opened_json,
+    opened_json_text,
     opened_reason,
 )
 from models.crud.audit_export_batches import RenderedRun, next_cases, rendered_runs
@@ -236,7 +236,7 @@ def _json_column(
     """A JSON column's readable text: opened when it holds sealed text, else as stored."""
     if text is None or SEALED_TEXT_PREFIX not in text:
         return text
-    return _json(opened_json(text, keys, column=column, case_id=case_id, seq=seq))
+    return opened_json_text(text, keys, column=column, case_id=case_id, seq=seq)
 
 
 def _closed(

@@ -136,6 +136,43 @@ def open_free_json(text: str, keys: OpeningKeys, *, field: str) -> Any:
     return json.loads(text, object_pairs_hook=opened)
 
 
+# A sealed text standing as the string value of a free-text key, or a list of them, in JSON
+# as PostgreSQL writes jsonb (`"key": "value"`, `"key": ["a", "b"]`). Inside a JSON string
+# every quote is escaped, so this matches nothing there; a sealed text has no character JSON
+# would escape.
+_SEALED = re.escape(SEALED_TEXT_PREFIX) + r'[^"\\]*'
+_SEALED_FREE_VALUE = re.compile(
+    r'"('
+    + "|".join(sorted(map(re.escape, FREE_TEXT_KEYS)))
+    + rf')": (?:"({_SEALED})"|\[((?:"{_SEALED}", )*"{_SEALED}")\])'
+)
+_SEALED_ITEM = re.compile(rf'"({_SEALED})"')
+
+
+def open_free_json_text(text: str, keys: OpeningKeys, *, field: str) -> str | None:
+    """JSON text (as PostgreSQL writes jsonb) with each sealed text that is a free-text
+    key's value (or in its list of strings) replaced by its opened text, without parsing the
+    rest: the text of `open_free_text` over the parsed value, in the same spelling. None when
+    some sealed text stands elsewhere: the caller parses then. Raises SealedValueError."""
+
+    def opened(match: re.Match[str]) -> str:
+        name, value, items = match.groups()
+        bound = f"{field}.{name}"
+        if value is not None:
+            return f'"{name}": {_json_string(open_text(value, keys, field=bound))}'
+        clear = [
+            _json_string(open_text(item, keys, field=bound)) for item in _SEALED_ITEM.findall(items)
+        ]
+        return f'"{name}": [{", ".join(clear)}]'
+
+    result = _SEALED_FREE_VALUE.sub(opened, text)
+    return None if SEALED_TEXT_PREFIX in result else result
+
+
+def _json_string(text: str) -> str:
+    return json.dumps(text, ensure_ascii=False)
+
+
 # The key id of a sealed text, where it stands in JSON or in a column.
 _SEALED_KEY_ID = re.compile(
     re.escape(SEALED_TEXT_PREFIX)

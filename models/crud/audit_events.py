@@ -24,6 +24,7 @@ from infra.sealing.columns import (
     key_id_of_text,
     keys_for,
     open_free_json,
+    open_free_json_text,
     open_free_text,
     open_text,
     sealed_key_ids,
@@ -212,6 +213,17 @@ def opened_json(text: str, keys: OpeningKeys, *, column: str, case_id: UUID, seq
         return open_free_json(text, keys, field=field)
     except SealedValueError:
         return _unreadable(json.loads(text), keys, field)
+
+
+def opened_json_text(text: str, keys: OpeningKeys, *, column: str, case_id: UUID, seq: int) -> str:
+    """`opened_json` as JSON text: the stored text with its sealed values replaced where
+    they stand as a free-text key's string (no parse), else parsed, opened and written."""
+    with suppress(SealedValueError):  # opened value by value below
+        opened = open_free_json_text(text, keys, field=event_field(column, case_id, seq))
+        if opened is not None:
+            return opened
+    value = opened_json(text, keys, column=column, case_id=case_id, seq=seq)
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
 def _open_free(data: Any, keys: OpeningKeys, field: str) -> Any:

@@ -19,6 +19,7 @@ from infra.sealing.columns import (
     key_ids_in_text,
     open_bytes,
     open_free_json,
+    open_free_json_text,
     open_free_text,
     open_text,
     seal_bytes,
@@ -174,3 +175,27 @@ def test_json_text_opens_in_its_parse_as_the_parsed_value_opens() -> None:
     sealed["items"][0]["provider"] = sealed["providers"][0]
     with pytest.raises(SealedValueError, match="provider"):
         open_free_json(json.dumps(sealed), keys, field=field)
+
+
+def test_json_text_as_postgresql_writes_it_opens_without_a_parse() -> None:
+    """The export's fast path: jsonb's text with each sealed free-text value (a string, or a
+    list of them) replaced, the same values as the parsed walk; text it cannot place (a
+    sealed value under another key) is left to the parse (None); a moved value is refused."""
+    key = _key()
+    field = "case_events.view_changes:c:5"
+    data = {**_plan_event_data(), "comment": 'Кавычки " и \\ обратная черта'}
+    sealed = seal_free_text(key, data, field=field)
+    keys = {key.key_id: key}
+    # jsonb's spelling: ", " and ": " between items, keys as they come.
+    text = json.dumps(sealed, ensure_ascii=False)
+    opened = open_free_json_text(text, keys, field=field)
+    assert opened is not None
+    assert "sealed:v1:" not in opened
+    assert json.loads(opened) == open_free_text(sealed, keys, field=field) == data
+    assert open_free_json_text(json.dumps(data, ensure_ascii=False), keys, field=field) == (
+        json.dumps(data, ensure_ascii=False)
+    )
+    elsewhere = {**sealed, "routes": [seal_text(key, "x", field=f"{field}.routes")]}
+    assert open_free_json_text(json.dumps(elsewhere), keys, field=field) is None
+    with pytest.raises(SealedValueError):
+        open_free_json_text(text, keys, field="case_events.view_changes:c:6")
