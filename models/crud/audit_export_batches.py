@@ -44,7 +44,6 @@ from sqlalchemy import (
     false,
     func,
     literal,
-    null,
     or_,
     select,
     true,
@@ -115,19 +114,34 @@ def _object(*pairs: tuple[str, Any]) -> ColumnElement[str]:
     return cast(func.json_build_object(*arguments), Text)
 
 
+def _json_value(value: ColumnElement[Any]) -> ColumnElement[str]:
+    return func.coalesce(cast(func.to_json(value), Text), literal("null"))
+
+
+def _concat(*parts: ColumnElement[str] | str) -> ColumnElement[str]:
+    return func.concat(*(literal(part) if isinstance(part, str) else part for part in parts))
+
+
 def _json_pieces(c: _Columns) -> tuple[ColumnElement[str], ColumnElement[str], ColumnElement[str]]:
     """An event's whole JSON line when it holds no sealed text, and, when it does, the line
-    before its readable columns (without the closing brace) and after them (without the
-    opening one)."""
+    before its readable columns (without the closing brace) and after them (from `stored`).
+    The JSON columns come as text already (the test for sealed text needed it): spliced in,
+    not rendered a second time."""
     clear = [("record", literal(EVENT)), *((name, _clear(c, name)) for name in CLEAR_COLUMNS)]
-    links = [("prev_hash", c["prev_hash"]), ("hash", c["hash"])]
-    readable = [(name, c[name]) for name in ("reason", "data", "view_changes")]
-    whole = _object(*clear, *readable, (STORED, null()), *links)
-    stored = func.json_build_object(
-        *(part for name, value in readable for part in (literal(name), value))
-    )
     head = func.left(_object(*clear), -1)
-    tail = func.substr(_object((STORED, stored), *links), 2)
+    columns = _concat(
+        '"reason" : ',
+        _json_value(c["reason"]),
+        ', "data" : ',
+        func.coalesce(c["data"], literal("null")),
+        ', "view_changes" : ',
+        func.coalesce(c["view_changes"], literal("null")),
+    )
+    links = _concat(
+        '"prev_hash" : ', _json_value(c["prev_hash"]), ', "hash" : ', _json_value(c["hash"]), "}"
+    )
+    whole = _concat(head, ", ", columns, f', "{STORED}" : null, ', links)
+    tail = _concat(f'"{STORED}" : {{', columns, "}, ", links)
     return whole, head, tail
 
 
@@ -161,13 +175,11 @@ def _csv_pieces(c: _Columns) -> tuple[ColumnElement[str], ColumnElement[str], Co
     )
 
 
-def _has_sealed_text() -> ColumnElement[bool]:
+def _has_sealed_text(c: _Columns) -> ColumnElement[bool]:
     return or_(
-        func.coalesce(func.starts_with(_EVENTS.c.reason, SEALED_TEXT_PREFIX), false()),
-        func.strpos(cast(_EVENTS.c.data, Text), SEALED_TEXT_PREFIX) > 0,
-        func.coalesce(
-            func.strpos(cast(_EVENTS.c.view_changes, Text), SEALED_TEXT_PREFIX) > 0, false()
-        ),
+        func.coalesce(func.starts_with(c["reason"], SEALED_TEXT_PREFIX), false()),
+        func.strpos(c["data"], SEALED_TEXT_PREFIX) > 0,
+        func.coalesce(func.strpos(c["view_changes"], SEALED_TEXT_PREFIX) > 0, false()),
     )
 
 
@@ -239,16 +251,24 @@ def _runs_statement(csv: bool, since: bool, until: bool) -> Select[Any]:
         conditions.append(_EVENTS.c.occurred_at >= bindparam("since"))
     if until:
         conditions.append(_EVENTS.c.occurred_at < bindparam("until"))
-    # Sorted and flagged first, rendered last: the sort then moves the stored columns, not
-    # their rendering beside them, and each event's test for sealed text runs once (OFFSET 0
-    # keeps PostgreSQL from folding the subquery, and its flag, into every use).
-    events = (
-        select(_EVENTS, _has_sealed_text().label("sealed"))
+    # Sorted first, rendered last: the sort then moves the stored columns, not their
+    # rendering beside them. The JSON columns as text, once: the test for sealed text reads
+    # them and the records splice them in. OFFSET 0 keeps PostgreSQL from folding this
+    # subquery into the next, which would cast them again at every use.
+    stored = [
+        *(_EVENTS.c[name] for name in (*CLEAR_COLUMNS, "reason", "prev_hash", "hash")),
+        cast(_EVENTS.c.data, Text).label("data"),
+        cast(_EVENTS.c.view_changes, Text).label("view_changes"),
+    ]
+    sorted_events = (
+        select(*stored)
         .where(and_(*conditions))
         .order_by(_EVENTS.c.case_id, _EVENTS.c.seq)
         .offset(0)
         .subquery()
     )
+    columns: _Columns = {column.key: column for column in sorted_events.c}
+    events = select(sorted_events, _has_sealed_text(columns).label("sealed")).subquery()
     # A run starts at a case's first event, at each event with sealed text and after one.
     previous = func.lag(events.c.sealed).over(partition_by=events.c.case_id, order_by=events.c.seq)
     starting = select(
@@ -275,15 +295,15 @@ def _runs_statement(csv: bool, since: bool, until: bool) -> Select[Any]:
             func.max(seq),
             func.count(),
             func.array_agg(aggregate_order_by(c["prev_hash"], seq.asc()))[1],
-            func.array_agg(aggregate_order_by(c["hash"], seq.desc()))[1],
+            func.array_agg(aggregate_order_by(c["hash"], seq.asc()))[func.count()],
             func.string_agg(
                 case((sealed, head), else_=whole),
                 aggregate_order_by(literal("\r\n" if csv else "\n"), seq.asc()),
             ),
             if_sealed(tail),
             if_sealed(c["reason"]),
-            if_sealed(cast(c["data"], Text)),
-            if_sealed(cast(c["view_changes"], Text)),
+            if_sealed(c["data"]),
+            if_sealed(c["view_changes"]),
         )
         .group_by(c["case_id"], c["run"])
         .order_by(c["case_id"], func.min(seq))
