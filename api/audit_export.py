@@ -43,7 +43,7 @@ BATCH_CASES = 100
 # Opening is CPU work without an await: every so many events it hands the loop over, so the
 # next batch's read (several statements, each sent when the loop runs it) keeps PostgreSQL
 # busy meanwhile. Without it the read progressed one statement per batch written.
-_YIELD_EVERY = 250
+_YIELD_EVERY = 50
 
 # An event's readable reason, data and view_changes (JSON text), as written between the two
 # pieces PostgreSQL rendered.
