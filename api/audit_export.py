@@ -15,30 +15,39 @@ from typing import Any
 from uuid import UUID
 
 from api.state import AppState
+from infra.sealing.columns import SEALED_TEXT_PREFIX, OpeningKeys, key_ids_in_text
 from models.access import AccessedData, Purpose
-from models.crud.access_log import Access, log_access
+from models.crud.access_log import Access, log_case_accesses
 from models.crud.audit_events import (
     ExportScope,
     chain_heads,
     families_of_cases,
-    opened_text,
-    opening_keys,
+    keys_named,
+    opened_json_text,
+    opened_reason,
 )
-from models.crud.audit_export_batches import RenderedEvent, next_cases, rendered_events
+from models.crud.audit_export_batches import RenderedRun, next_cases, rendered_runs
 from models.payloads.actions import Actor
 from models.payloads.audit_export import (
-    CLEAR_COLUMNS,
     CSV_COLUMNS,
-    EVENT,
-    STORED,
     CasesDigest,
     case_record,
     manifest_record,
     record_line,
 )
 
-# Cases a batch reads: about 30 events each, so some fifteen thousand events.
-BATCH_CASES = 500
+# Cases a batch reads: about 30 events each, so some three thousand events and a few MB of
+# text; two batches are held at a time (one written, the next read).
+BATCH_CASES = 100
+
+# Opening is CPU work without an await: every so many events it hands the loop over, so the
+# next batch's read (several statements, each sent when the loop runs it) keeps PostgreSQL
+# busy meanwhile. Without it the read progressed one statement per batch written.
+_YIELD_EVERY = 50
+
+# An event's readable reason, data and view_changes (JSON text), as written between the two
+# pieces PostgreSQL rendered.
+Readable = tuple[str | None, str | None, str | None]
 
 
 @dataclass
@@ -62,9 +71,21 @@ class _Writer:
     def header(self) -> str:
         return self._rows([list(CSV_COLUMNS)]) if self.csv else ""
 
-    def event(self, rendered: str) -> str:
-        """An event record PostgreSQL rendered (models/crud/audit_export_batches.py)."""
-        return f"{EVENT},{rendered}\r\n" if self.csv else rendered + "\n"
+    def events(self, run: RenderedRun, readable: Readable | None) -> str:
+        """The event records PostgreSQL rendered (models/crud/audit_export_batches.py), with
+        the readable columns of an event with sealed text written between its two pieces."""
+        end = "\r\n" if self.csv else "\n"
+        if run.sealed is None or readable is None:
+            return run.text + end
+        reason, data, view_changes = readable
+        if self.csv:
+            cells = ",".join((_csv_cell(reason), _csv_cell(data), _csv_cell(view_changes)))
+            return f"{run.text},{cells},{run.sealed.tail}{end}"
+        fields = (
+            f'"reason":{_json(reason)},"data":{_json_text(data)},'
+            f'"view_changes":{_json_text(view_changes)}'
+        )
+        return f"{run.text},{fields},{run.sealed.tail}{end}"
 
     def records(self, records: list[dict[str, Any]]) -> str:
         if not self.csv:
@@ -81,22 +102,19 @@ def _json(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
+def _json_text(text: str | None) -> str:
+    return "null" if text is None else text
+
+
+def _csv_cell(text: str | None) -> str:
+    """As PostgreSQL writes a cell (models/crud/audit_export_batches.py): NULL empty, any
+    other value quoted, its quotes doubled."""
+    return "" if text is None else '"' + text.replace('"', '""') + '"'
+
+
 def _csv_row(record: Mapping[str, Any]) -> list[Any]:
+    """A `case` or `manifest` record's CSV row: the record as JSON in `data`."""
     kind = record["record"]
-    if kind == "event":
-        stored = record[STORED]
-        return [
-            kind,
-            *(_cell(record[name]) for name in CLEAR_COLUMNS),
-            record["reason"],
-            _json(record["data"]),
-            _json(record["view_changes"]),
-            stored["reason"],
-            _json(stored["data"]),
-            _json(stored["view_changes"]),
-            record["prev_hash"],
-            record["hash"],
-        ]
     row: list[Any] = [""] * len(CSV_COLUMNS)
     row[0] = kind
     if kind == "case":
@@ -107,13 +125,9 @@ def _csv_row(record: Mapping[str, Any]) -> list[Any]:
     return row
 
 
-def _cell(value: Any) -> Any:
-    return "" if value is None else value
-
-
 @dataclass(frozen=True)
 class _Batch:
-    events: list[RenderedEvent]
+    runs: list[RenderedRun]
     heads: dict[UUID, tuple[int, str]]  # the chain head of each of its cases
     last_case: UUID | None  # where the next batch starts; None: this was the last
 
@@ -125,13 +139,12 @@ async def _read_batch(
     family, logged in the read's own transaction."""
     async with state.sessions() as session, session.begin():
         cases = await next_cases(session, scope=scope, after=after, limit=BATCH_CASES)
-        events = await rendered_events(session, scope=scope, case_ids=cases, csv=csv)
-        exported = list(dict.fromkeys(event.case_id for event in events))
+        runs = await rendered_runs(session, scope=scope, case_ids=cases, csv=csv)
+        exported = list(dict.fromkeys(run.case_id for run in runs))
         families = await families_of_cases(session, case_ids=exported)
-        for case_id in exported:
-            await log_access(session, access, family_ids=[families[case_id]], case_id=case_id)
+        await log_case_accesses(session, access, families)
         heads = await chain_heads(session, case_ids=exported)
-    return _Batch(events, heads, cases[-1] if len(cases) == BATCH_CASES else None)
+    return _Batch(runs, heads, cases[-1] if len(cases) == BATCH_CASES else None)
 
 
 async def stream_export(
@@ -161,25 +174,22 @@ async def stream_export(
             )
         )
         try:
-            opened = await _opened_records(state, batch.events)
+            readable = await _readable(state, batch.runs)
             parts: list[str] = []
             current: _Case | None = None
-            for event in batch.events:
-                if current is not None and current.case_id != event.case_id:
+            for run in batch.runs:
+                if current is not None and current.case_id != run.case_id:
                     parts.append(writer.records([_closed(current, batch.heads, digest)]))
                     current = None
                 if current is None:
-                    current = _Case(event.case_id, event.seq, event.prev_hash)
+                    current = _Case(run.case_id, run.first_seq, run.prev_hash)
                     cases += 1
-                record = opened.get((event.case_id, event.seq))
-                parts.append(
-                    writer.event(event.text) if record is None else writer.records([record])
-                )
-                current.last_seq, current.last_hash = event.seq, event.hash
-                current.events += 1
+                parts.append(writer.events(run, readable.get((run.case_id, run.first_seq))))
+                current.last_seq, current.last_hash = run.last_seq, run.hash
+                current.events += run.events
+                events += run.events
             if current is not None:
                 parts.append(writer.records([_closed(current, batch.heads, digest)]))
-            events += len(batch.events)
             if following is None:
                 manifest = manifest_record(
                     scope=scope_record,
@@ -203,18 +213,37 @@ async def stream_export(
                 following.cancel()  # the client went away mid-export
 
 
-async def _opened_records(
-    state: AppState, events: list[RenderedEvent]
-) -> dict[tuple[UUID, int], dict[str, Any]]:
-    """The records of the events whose stored text is sealed, opened (one key lookup)."""
-    records = [json.loads(event.sealed_record) for event in events if event.sealed_record]
-    stored = [
-        {"case_id": record["case_id"], "seq": record["seq"], **record[STORED]} for record in records
-    ]
-    keys = await opening_keys(state.keys, stored)
-    for record, row in zip(records, stored, strict=True):
-        record.update(opened_text(row, keys))
-    return {(UUID(record["case_id"]), record["seq"]): record for record in records}
+async def _readable(state: AppState, runs: list[RenderedRun]) -> dict[tuple[UUID, int], Readable]:
+    """The readable columns of the events whose stored text is sealed, by (case, seq): each
+    column holding sealed text opened (one key lookup for the batch, by the key ids in the
+    text), any other passed on as PostgreSQL wrote it."""
+    sealed = [(run, run.sealed) for run in runs if run.sealed is not None]
+    wanted: set[UUID] = set()
+    for _, parts in sealed:
+        for text in (parts.reason, parts.data, parts.view_changes):
+            if text is not None:
+                wanted |= key_ids_in_text(text)
+    keys = await keys_named(state.keys, wanted)
+    readable: dict[tuple[UUID, int], Readable] = {}
+    for number, (run, parts) in enumerate(sealed, start=1):
+        if number % _YIELD_EVERY == 0:
+            await asyncio.sleep(0)  # let the next batch's read send its next statement
+        case_id, seq = run.case_id, run.first_seq
+        readable[case_id, seq] = (
+            opened_reason(parts.reason, keys, case_id=case_id, seq=seq),
+            _json_column(parts.data, keys, "data", case_id, seq),
+            _json_column(parts.view_changes, keys, "view_changes", case_id, seq),
+        )
+    return readable
+
+
+def _json_column(
+    text: str | None, keys: OpeningKeys, column: str, case_id: UUID, seq: int
+) -> str | None:
+    """A JSON column's readable text: opened when it holds sealed text, else as stored."""
+    if text is None or SEALED_TEXT_PREFIX not in text:
+        return text
+    return opened_json_text(text, keys, column=column, case_id=case_id, seq=seq)
 
 
 def _closed(

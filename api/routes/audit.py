@@ -229,8 +229,10 @@ def _streamed(
 
 
 _EXPORT_NOTE = (
-    "Streamed, per case: its events (columns in clear, the opened text, and the sealed values "
-    "as stored, which the chain hashes), then a `case` record (first and last seq, the hash "
+    "Streamed, per case: its events (columns in clear, the opened text, and under `stored` the "
+    "sealed values as stored, which the chain hashes; `stored` is null for an event with no "
+    "sealed text, whose readable columns are the stored ones, and in CSV its stored cells are "
+    "empty), then a `case` record (first and last seq, the hash "
     "before the first, the last hash, the chain head); the last record is the `manifest` "
     "(scope, generated_at, who, counts, a digest of the case records). In CSV, `case` and "
     "`manifest` rows carry their record as JSON in `data`. Check a JSON-lines export offline "

@@ -3,8 +3,9 @@ event's hash recomputed from its stored columns, every link to the event before 
 case's record and the manifest (models/payloads/audit_export.py for the format).
 
 Needs no database and no key: the chain covers the stored (sealed) values, which the export
-carries beside the opened text. The opened text itself is not covered: it is what the stored
-value opened to when exported.
+carries beside the opened text under `stored`, or, for an event with no sealed text (`stored`
+null), in its readable columns themselves (models/payloads/audit_export.stored_row). The
+opened text of a sealed value is not covered: it is what the value opened to when exported.
 """
 
 import json

@@ -5,6 +5,7 @@ any size, and the changes of state up to a moment.
 Opening is tolerant: a value that no longer opens with its key (a superuser altered it) reads
 as `UNREADABLE_TEXT`, so the history still answers and its chain says which event broke."""
 
+import json
 from collections.abc import Collection, Mapping, Sequence
 from contextlib import suppress
 from dataclasses import dataclass
@@ -22,6 +23,8 @@ from infra.sealing.columns import (
     is_sealed_text,
     key_id_of_text,
     keys_for,
+    open_free_json,
+    open_free_json_text,
     open_free_text,
     open_text,
     sealed_key_ids,
@@ -173,22 +176,54 @@ async def _keys_known(keys: KeyLookup, wanted: set[UUID]) -> OpeningKeys:
             wanted = wanted - {unknown.key_id}
 
 
+def opened_reason(reason: str | None, keys: OpeningKeys, *, case_id: UUID, seq: int) -> str | None:
+    """A stored event's reason opened, as `opened_text` opens it."""
+    if reason is None:
+        return None
+    try:
+        return open_text(reason, keys, field=event_field("reason", case_id, seq))
+    except SealedValueError:
+        return UNREADABLE_TEXT
+
+
 def opened_text(row: StoredRow, keys: OpeningKeys) -> dict[str, Any]:
     """The sealed columns of a stored event opened (an erased family's as `[erased]`, an
     altered value as `UNREADABLE_TEXT`)."""
-    case_id, seq, reason = row["case_id"], row["seq"], row["reason"]
-    if reason is not None:
-        try:
-            reason = open_text(reason, keys, field=event_field("reason", case_id, seq))
-        except SealedValueError:
-            reason = UNREADABLE_TEXT
+    case_id, seq = row["case_id"], row["seq"]
     return {
-        "reason": reason,
+        "reason": opened_reason(row["reason"], keys, case_id=case_id, seq=seq),
         "data": _open_free(row["data"], keys, event_field("data", case_id, seq)),
         "view_changes": _open_free(
             row["view_changes"], keys, event_field("view_changes", case_id, seq)
         ),
     }
+
+
+async def keys_named(keys: KeyLookup, wanted: set[UUID]) -> OpeningKeys:
+    """The keys of `wanted` (key ids found in sealed text), in one lookup; ids that name no
+    key are left out (their values read as unreadable)."""
+    return await _keys_known(keys, wanted)
+
+
+def opened_json(text: str, keys: OpeningKeys, *, column: str, case_id: UUID, seq: int) -> Any:
+    """A stored event's JSON column, given as JSON text, parsed with its sealed text opened
+    as `opened_text` opens it."""
+    field = event_field(column, case_id, seq)
+    try:
+        return open_free_json(text, keys, field=field)
+    except SealedValueError:
+        return _unreadable(json.loads(text), keys, field)
+
+
+def opened_json_text(text: str, keys: OpeningKeys, *, column: str, case_id: UUID, seq: int) -> str:
+    """`opened_json` as JSON text: the stored text with its sealed values replaced where
+    they stand as a free-text key's string (no parse), else parsed, opened and written."""
+    with suppress(SealedValueError):  # opened value by value below
+        opened = open_free_json_text(text, keys, field=event_field(column, case_id, seq))
+        if opened is not None:
+            return opened
+    value = opened_json(text, keys, column=column, case_id=case_id, seq=seq)
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
 def _open_free(data: Any, keys: OpeningKeys, field: str) -> Any:

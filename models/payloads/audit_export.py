@@ -5,7 +5,9 @@ A JSON-lines export is, in order, per case (cases by id, each case's events by s
 
 - one `event` record per event: its columns in clear, the opened text (`reason`, `data`,
   `view_changes`) for a person to read, and under `stored` those three exactly as stored
-  (sealed), which is what the chain hashes (infra/audit/chain.py);
+  (sealed), which is what the chain hashes (infra/audit/chain.py). An event with no sealed
+  text reads as it is stored: its `stored` is null, and its readable columns are the stored
+  ones (in CSV, its stored cells are empty);
 - one `case` record after the case's last exported event: the first and last seq exported,
   how many, the `prev_hash` before the first, the hash of the last, and the case's chain head
   when the export was made;
@@ -68,43 +70,16 @@ def canonical_time(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="microseconds")[:-6] + "Z"
 
 
-def event_record(stored: Mapping[str, Any], opened: Mapping[str, Any]) -> dict[str, Any]:
-    """The export record of a stored event row (its columns by name, sealed text as stored),
-    with `opened` holding the opened text of its sealed columns. Spelled out column by column:
-    an export writes tens of thousands a second."""
-    return {
-        "record": EVENT,
-        "case_id": str(stored["case_id"]),
-        "seq": stored["seq"],
-        "id": str(stored["id"]),
-        "action": stored["action"],
-        "actor_id": stored["actor_id"],
-        "actor_role": stored["actor_role"],
-        "stage_before": stored["stage_before"],
-        "stage_after": stored["stage_after"],
-        "occurred_at": canonical_time(stored["occurred_at"]),
-        "recorded_at": canonical_time(stored["recorded_at"]),
-        "idempotency_key": stored["idempotency_key"],
-        "workflow_id": stored["workflow_id"],
-        "run_id": stored["run_id"],
-        "reason": opened["reason"],
-        "data": opened["data"],
-        "view_changes": opened["view_changes"],
-        STORED: {
-            "reason": stored["reason"],
-            "data": stored["data"],
-            "view_changes": stored["view_changes"],
-        },
-        "prev_hash": stored["prev_hash"],
-        "hash": stored["hash"],
-    }
-
-
 def stored_row(record: Mapping[str, Any]) -> dict[str, Any]:
-    """The stored row an event record was made from, as the chain hashes it. Raises KeyError
-    or TypeError for a record that is not an event record."""
+    """The stored row an event record was made from, as the chain hashes it: its `stored`
+    columns, or its readable ones when `stored` is null (an event with no sealed text).
+    Raises KeyError or TypeError for a record that is not an event record."""
     row = {name: record[name] for name in CLEAR_COLUMNS}
     stored = record[STORED]
+    if stored is None:
+        stored = record
+    elif not isinstance(stored, Mapping):
+        raise TypeError("`stored` is neither null nor the stored columns")
     row.update({name: stored[name] for name in SEALED_COLUMNS})
     return row
 

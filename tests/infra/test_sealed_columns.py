@@ -2,6 +2,7 @@
 moved to another field or row, or put under another family's key; a destroyed key reads as
 erased. Pure: keys made here, no database."""
 
+import json
 import uuid
 from typing import Any
 
@@ -15,7 +16,10 @@ from infra.sealing.columns import (
     SealedValueError,
     has_free_text,
     key_id_of_text,
+    key_ids_in_text,
     open_bytes,
+    open_free_json,
+    open_free_json_text,
     open_free_text,
     open_text,
     seal_bytes,
@@ -150,3 +154,48 @@ def test_one_providers_value_cannot_stand_in_for_a_plan_items_provider() -> None
     sealed["items"][0]["provider"] = sealed["providers"][0]  # same row, another JSON key
     with pytest.raises(SealedValueError, match="provider"):
         open_free_text(sealed, {key.key_id: key}, field="case_events.data:c:5")
+
+
+def test_json_text_opens_in_its_parse_as_the_parsed_value_opens() -> None:
+    """What the export uses (models/crud/audit_events.opened_json): the same values as
+    `open_free_text` over the parsed JSON, the key ids read off the text, and a value moved
+    to another JSON key refused alike."""
+    key, other = _key(), _key("b" * 32)
+    field = "case_events.data:c:5"
+    sealed = seal_free_text(key, _plan_event_data(), field=field)
+    sealed["note"] = seal_free_text(other, {"comment": COMMENT}, field=field)
+    text = json.dumps(sealed, ensure_ascii=False)
+    keys = {key.key_id: key, other.key_id: other}
+    assert open_free_json(text, keys, field=field) == open_free_text(sealed, keys, field=field)
+    assert open_free_json(text, keys, field=field)["items"][1]["provider"] == "Юрист Выдуманный"
+    assert key_ids_in_text(text) == {key.key_id, other.key_id} == sealed_key_ids(sealed)
+    assert key_ids_in_text(json.dumps(_plan_event_data())) == set()
+    with pytest.raises(SealedValueError):
+        open_free_json(text, keys, field="case_events.data:c:6")
+    sealed["items"][0]["provider"] = sealed["providers"][0]
+    with pytest.raises(SealedValueError, match="provider"):
+        open_free_json(json.dumps(sealed), keys, field=field)
+
+
+def test_json_text_as_postgresql_writes_it_opens_without_a_parse() -> None:
+    """The export's fast path: jsonb's text with each sealed free-text value (a string, or a
+    list of them) replaced, the same values as the parsed walk; text it cannot place (a
+    sealed value under another key) is left to the parse (None); a moved value is refused."""
+    key = _key()
+    field = "case_events.view_changes:c:5"
+    data = {**_plan_event_data(), "comment": 'Кавычки " и \\ обратная черта'}
+    sealed = seal_free_text(key, data, field=field)
+    keys = {key.key_id: key}
+    # jsonb's spelling: ", " and ": " between items, keys as they come.
+    text = json.dumps(sealed, ensure_ascii=False)
+    opened = open_free_json_text(text, keys, field=field)
+    assert opened is not None
+    assert "sealed:v1:" not in opened
+    assert json.loads(opened) == open_free_text(sealed, keys, field=field) == data
+    assert open_free_json_text(json.dumps(data, ensure_ascii=False), keys, field=field) == (
+        json.dumps(data, ensure_ascii=False)
+    )
+    elsewhere = {**sealed, "routes": [seal_text(key, "x", field=f"{field}.routes")]}
+    assert open_free_json_text(json.dumps(elsewhere), keys, field=field) is None
+    with pytest.raises(SealedValueError):
+        open_free_json_text(text, keys, field="case_events.view_changes:c:6")
