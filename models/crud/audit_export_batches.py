@@ -12,8 +12,10 @@ its separators, CSV with every cell quoted; a JSON or CSV reader sees no differe
 `kurator audit verify-export` hashes the parsed values (infra/audit/export_check.py).
 
 Batches are whole cases (the municipality's next cases by id, then all their events in the
-scope), so a case's events never span two batches, and each batch is two short index scans
-whatever the size of the municipality or the oblast.
+scope, then those of their social contracts: chains of their own, keyed by ids derived from
+the cases'), so a case's events and its contract's never span two batches, and each batch is
+three short index scans whatever the size of the municipality or the oblast. Every event
+record names its chain (`chain`: `case` or `social_contract`).
 """
 
 from collections.abc import Sequence
@@ -26,7 +28,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from infra.sealing.columns import SEALED_TEXT_PREFIX
 from models.crud.audit_events import ExportScope
 from models.crud.inserts import table_of
-from models.payloads.audit_export import CLEAR_COLUMNS, EVENT, STORED
+from models.payloads.audit_export import CLEAR_COLUMNS, EVENT, STORED, AuditChain
 from models.tables.case_event import CaseEvent
 from models.tables.case_projection import CaseProjection
 
@@ -58,7 +60,7 @@ def _clear(name: str) -> ColumnElement[object]:
     return column
 
 
-def _json_record() -> ColumnElement[str]:
+def _json_record(chain: AuditChain) -> ColumnElement[str]:
     stored = func.json_build_object(
         literal("reason"),
         _EVENTS.c.reason,
@@ -85,6 +87,8 @@ def _json_record() -> ColumnElement[str]:
         _EVENTS.c.prev_hash,
         literal("hash"),
         _EVENTS.c.hash,
+        literal("chain"),
+        literal(chain.value),
     ]
     return cast(func.json_build_object(*pairs), Text)
 
@@ -97,9 +101,10 @@ def _quoted(value: ColumnElement[object]) -> ColumnElement[str]:
     )
 
 
-def _csv_cells() -> ColumnElement[str]:
+def _csv_cells(chain: AuditChain) -> ColumnElement[str]:
     """The cells of an event's CSV row after `record`, in models/payloads/audit_export's
-    CSV_COLUMNS order: the clear columns, the readable ones, the stored ones, the links."""
+    CSV_COLUMNS order: the clear columns, the readable ones, the stored ones, the links, the
+    chain."""
     readable = [_EVENTS.c.reason, _EVENTS.c.data, _EVENTS.c.view_changes]
     cells = [
         *(_quoted(_clear(name)) for name in CLEAR_COLUMNS),
@@ -107,6 +112,7 @@ def _csv_cells() -> ColumnElement[str]:
         *(_quoted(column) for column in readable),
         _quoted(_EVENTS.c.prev_hash),
         _quoted(_EVENTS.c.hash),
+        _quoted(literal(chain.value)),
     ]
     return func.concat_ws(literal(","), *cells)
 
@@ -135,12 +141,18 @@ async def next_cases(
 
 
 async def rendered_events(
-    session: AsyncSession, *, scope: ExportScope, case_ids: Sequence[UUID], csv: bool
+    session: AsyncSession,
+    *,
+    scope: ExportScope,
+    case_ids: Sequence[UUID],
+    csv: bool,
+    chain: AuditChain = AuditChain.CASE,
 ) -> list[RenderedEvent]:
-    """The events of `case_ids` in the scope's period, by case and seq, each rendered."""
+    """The events of the chains `case_ids` (cases', or with `chain` social contracts') in the
+    scope's period, by chain and seq, each rendered and labelled with `chain`."""
     if not case_ids:
         return []
-    record = _json_record()
+    record = _json_record(chain)
     sealed_record = case((_has_sealed_text(), record), else_=None)
     statement = (
         select(
@@ -148,7 +160,7 @@ async def rendered_events(
             _EVENTS.c.seq,
             _EVENTS.c.prev_hash,
             _EVENTS.c.hash,
-            _csv_cells() if csv else record,
+            _csv_cells(chain) if csv else record,
             sealed_record,
         )
         .where(_EVENTS.c.case_id.in_(list(case_ids)))
