@@ -1,6 +1,7 @@
 """The staff side of a social contract for the API tests (tests/api/test_api_social_contract.py,
-test_api_family_category.py, test_contract_inbox_audit.py): a family in Iskitim district routed to a job-search contract on
-the compressed policy (a month lasts 60 s), and reading the contract's state."""
+test_api_family_category.py, test_contract_inbox_audit.py): a family in Iskitim district
+routed to a job-search contract on the compressed policy (a month lasts 60 s), and reading the
+contract's state."""
 
 import uuid
 from collections.abc import Callable
