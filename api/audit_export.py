@@ -1,8 +1,9 @@
 """Streaming an audit export (models/payloads/audit_export.py for its records): batches of
-whole cases whose events PostgreSQL renders (models/crud/audit_export_batches.py), the sealed
-ones opened with one key lookup a batch, written as JSON lines or CSV, and the access of each
-family whose events a batch carries logged in that batch's transaction. Memory stays constant
-at any size: one batch (a few hundred cases) at a time."""
+whole cases whose events PostgreSQL renders (models/crud/audit_export_batches.py), each case's
+social contract's chain right after the case's own, the sealed ones opened with one key lookup
+a batch, written as JSON lines or CSV, and the access of each family whose events a batch
+carries logged in that batch's transaction. Memory stays constant at any size: one batch (a
+few hundred cases and their contracts) at a time."""
 
 import asyncio
 import csv
@@ -27,11 +28,16 @@ from models.crud.audit_events import (
     opened_reason,
 )
 from models.crud.audit_export_batches import RenderedRun, next_cases, rendered_runs
+from models.lifecycle.social_contract_link import contract_id_of
 from models.payloads.actions import Actor
 from models.payloads.audit_export import (
+    CHAIN,
     CSV_COLUMNS,
+    SOCIAL_CONTRACT,
+    AuditChain,
     CasesDigest,
     case_record,
+    contract_record,
     manifest_record,
     record_line,
 )
@@ -52,11 +58,13 @@ Readable = tuple[str | None, str | None, str | None]
 
 @dataclass
 class _Case:
-    """The case whose events are being written."""
+    """The chain whose events are being written: a case's, or (with `of_case`) its social
+    contract's, `case_id` then being the contract's id."""
 
     case_id: UUID
     first_seq: int
     prev_hash: str
+    of_case: UUID | None = None
     last_seq: int = 0
     last_hash: str = ""
     events: int = 0
@@ -117,34 +125,63 @@ def _csv_row(record: Mapping[str, Any]) -> list[Any]:
     kind = record["record"]
     row: list[Any] = [""] * len(CSV_COLUMNS)
     row[0] = kind
-    if kind == "case":
-        row[1], row[2] = record["case_id"], record["last_seq"]
+    if kind in ("case", SOCIAL_CONTRACT):
+        chain = AuditChain.CASE if kind == "case" else AuditChain.SOCIAL_CONTRACT
+        row[1] = record["case_id"] if kind == "case" else record["contract_id"]
+        row[2] = record["last_seq"]
         row[CSV_COLUMNS.index("prev_hash")] = record["prev_hash"]
         row[CSV_COLUMNS.index("hash")] = record["last_hash"]
+        row[CSV_COLUMNS.index(CHAIN)] = chain.value
     row[CSV_COLUMNS.index("data")] = _json(record)
     return row
 
 
 @dataclass(frozen=True)
 class _Batch:
-    runs: list[RenderedRun]
-    heads: dict[UUID, tuple[int, str]]  # the chain head of each of its cases
+    runs: list[RenderedRun]  # by case, each case's own chain then its contract's
+    contracts: dict[UUID, UUID]  # the case of each contract chain among them
+    heads: dict[UUID, tuple[int, str]]  # the chain head of each of its chains
     last_case: UUID | None  # where the next batch starts; None: this was the last
+
+
+def _by_chain(runs: list[RenderedRun]) -> dict[UUID, list[RenderedRun]]:
+    chains: dict[UUID, list[RenderedRun]] = {}
+    for run in runs:
+        chains.setdefault(run.case_id, []).append(run)
+    return chains
 
 
 async def _read_batch(
     state: AppState, scope: ExportScope, after: UUID | None, access: Access, csv: bool
 ) -> _Batch:
-    """The next batch of whole cases, their chain heads, and the access of each case's
-    family, logged in the read's own transaction."""
+    """The next batch of whole cases with their social contracts' chains, their chain heads,
+    and the access of each case's family, logged in the read's own transaction."""
     async with state.sessions() as session, session.begin():
         cases = await next_cases(session, scope=scope, after=after, limit=BATCH_CASES)
-        runs = await rendered_runs(session, scope=scope, case_ids=cases, csv=csv)
-        exported = list(dict.fromkeys(run.case_id for run in runs))
+        contract_of = {case_id: contract_id_of(case_id) for case_id in cases}
+        own = _by_chain(await rendered_runs(session, scope=scope, case_ids=cases, csv=csv))
+        contracts = _by_chain(
+            await rendered_runs(
+                session,
+                scope=scope,
+                case_ids=list(contract_of.values()),
+                csv=csv,
+                chain=AuditChain.SOCIAL_CONTRACT,
+            )
+        )
+        runs: list[RenderedRun] = []
+        exported: list[UUID] = []
+        for case_id in cases:
+            chains = [own.get(case_id, []), contracts.get(contract_of[case_id], [])]
+            if any(chains):
+                exported.append(case_id)
+                runs += chains[0] + chains[1]
         families = await families_of_cases(session, case_ids=exported)
         await log_case_accesses(session, access, families)
-        heads = await chain_heads(session, case_ids=exported)
-    return _Batch(runs, heads, cases[-1] if len(cases) == BATCH_CASES else None)
+        exported_contracts = {contract_of[c]: c for c in exported if contract_of[c] in contracts}
+        heads = await chain_heads(session, case_ids=[*exported, *exported_contracts])
+    last = cases[-1] if len(cases) == BATCH_CASES else None
+    return _Batch(runs, exported_contracts, heads, last)
 
 
 async def stream_export(
@@ -162,7 +199,7 @@ async def stream_export(
     digest = CasesDigest()
     access = Access.by(actor, AccessedData.AUDIT_EXPORT, purpose)
     generated_at = datetime.now(UTC)
-    cases = events = 0
+    cases = contracts = events = 0
     yield writer.header()
     batch = await _read_batch(state, scope, None, access, writer.csv)
     while True:
@@ -182,8 +219,12 @@ async def stream_export(
                     parts.append(writer.records([_closed(current, batch.heads, digest)]))
                     current = None
                 if current is None:
-                    current = _Case(run.case_id, run.first_seq, run.prev_hash)
-                    cases += 1
+                    of_case = batch.contracts.get(run.case_id)
+                    current = _Case(run.case_id, run.first_seq, run.prev_hash, of_case)
+                    if of_case is None:
+                        cases += 1
+                    else:
+                        contracts += 1
                 parts.append(writer.events(run, readable.get((run.case_id, run.first_seq))))
                 current.last_seq, current.last_hash = run.last_seq, run.hash
                 current.events += run.events
@@ -200,6 +241,7 @@ async def stream_export(
                         "purpose": str(purpose),
                     },
                     cases=cases,
+                    social_contracts=contracts,
                     events=events,
                     cases_digest=digest.hexdigest(),
                 )
@@ -250,14 +292,27 @@ def _closed(
     case: _Case, heads: Mapping[UUID, tuple[int, str]], digest: CasesDigest
 ) -> dict[str, Any]:
     head = heads.get(case.case_id)
-    record = case_record(
-        case_id=str(case.case_id),
-        first_seq=case.first_seq,
-        last_seq=case.last_seq,
-        events=case.events,
-        prev_hash=case.prev_hash,
-        last_hash=case.last_hash,
-        chain_head=None if head is None else {"seq": head[0], "hash": head[1]},
-    )
+    chain_head = None if head is None else {"seq": head[0], "hash": head[1]}
+    if case.of_case is None:
+        record = case_record(
+            case_id=str(case.case_id),
+            first_seq=case.first_seq,
+            last_seq=case.last_seq,
+            events=case.events,
+            prev_hash=case.prev_hash,
+            last_hash=case.last_hash,
+            chain_head=chain_head,
+        )
+    else:
+        record = contract_record(
+            contract_id=str(case.case_id),
+            case_id=str(case.of_case),
+            first_seq=case.first_seq,
+            last_seq=case.last_seq,
+            events=case.events,
+            prev_hash=case.prev_hash,
+            last_hash=case.last_hash,
+            chain_head=chain_head,
+        )
     digest.add(record)
     return record

@@ -1,14 +1,17 @@
 """A staff member's inbox: the open steps and deadlines awaiting them or their role. Each case's
-items are derived from its view when the view is stored (`inbox_items`), kept in
-`case_inbox_items`, and read by an indexed query (models/crud/inbox.py). Pure: no I/O here."""
+items are derived from its view when the view is stored (`inbox_items`), and its social
+contract's monitoring contacts from the contract's view when that is stored (`contract_items`):
+both kept in `case_inbox_items` under the case's id, and read by one indexed query
+(models/crud/inbox.py). Pure: no I/O here."""
 
 from datetime import datetime
 from uuid import UUID
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from models.payloads.actions import Actor
 from models.payloads.case_view import CaseView
+from models.payloads.social_contract import SocialContractView
 from models.payloads.vocabulary import StaffRole, Stage
 from models.policy import DeadlineCode, Role
 
@@ -22,11 +25,27 @@ _ANSWERS_FOR = {
 }
 
 
+# The kind of a social contract's monitoring contact (T13): the contract's, not the case's. Its
+# rows are written with the contract's view, so the case's own rewrite leaves them alone.
+CONTRACT_CONTACT = "contract_contact"
+# Before a contract item's key: the contract's deadline keys (T13:2) never meet the case's.
+CONTRACT_KEY_PREFIX = "social_contract:"
+
+
 class InboxItem(BaseModel):
-    case_id: UUID
+    case_id: UUID = Field(description="The case (for a contract's item, the contract's case).")
+    case_number: str | None = Field(None, description="Номер случая, e.g. ИСК-2026-00017.")
     municipality: str
-    stage: Stage
-    kind: str
+    stage: Stage | None = Field(
+        None,
+        description="The case's stage; null for a contract's item (the contract's monitoring "
+        "outlives the case's stages).",
+    )
+    kind: str = Field(
+        description="`deadline` (the case's), `approval` (a closure or a prolongation), or "
+        f"`{CONTRACT_CONTACT}` (a social contract's monitoring contact, see "
+        "GET /api/v1/cases/{id}/social-contract)."
+    )
     key: str
     code: DeadlineCode | None = None
     due_at: datetime | None = None
@@ -52,6 +71,7 @@ def inbox_items(view: CaseView) -> list[StoredInboxItem]:
     items = [
         StoredInboxItem(
             case_id=view.case_id,
+            case_number=view.case_number,
             municipality=view.municipality,
             stage=view.stage,
             kind="deadline",
@@ -72,6 +92,27 @@ def inbox_items(view: CaseView) -> list[StoredInboxItem]:
     return items
 
 
+def contract_items(view: SocialContractView, case_number: str | None) -> list[StoredInboxItem]:
+    """A social contract's open monitoring contacts (due, overdue, escalated), under its case:
+    none once the contact is made or the monitoring is over (its view then holds no deadline)."""
+    return [
+        StoredInboxItem(
+            case_id=view.case_id,
+            case_number=case_number,
+            municipality=view.municipality,
+            kind=CONTRACT_CONTACT,
+            key=f"{CONTRACT_KEY_PREFIX}{deadline.key}",
+            code=deadline.code,
+            due_at=deadline.due_at,
+            overdue=deadline.overdue,
+            escalation_level=deadline.escalation_level,
+            responsible=deadline.responsible,
+            escalated_to=deadline.escalated_to,
+        )
+        for deadline in view.deadlines
+    ]
+
+
 def approval_awaited(stage: Stage, closure_requested: object | None) -> str | None:
     """What a supervisor's or head's approval is awaited for, as the Web UI's `AwaitingApproval`
     shows it: `closure` (a requested closure, first: it ends the case), `prolongation`, or None.
@@ -86,6 +127,7 @@ def approval_awaited(stage: Stage, closure_requested: object | None) -> str | No
 def _approval(view: CaseView, key: str) -> StoredInboxItem:
     return StoredInboxItem(
         case_id=view.case_id,
+        case_number=view.case_number,
         municipality=view.municipality,
         stage=view.stage,
         kind="approval",

@@ -21,6 +21,7 @@ def verify_export(path: Path) -> int:
     summary = {
         "verified": check.verified,
         "cases": check.cases,
+        "social_contracts": check.social_contracts,
         "events": check.events,
         "problems": check.problem_count,
         "scope": None if check.manifest is None else check.manifest.get("scope"),

@@ -9,6 +9,7 @@ log (what: audit_history, audit_state, audit_export). The audit reads PostgreSQL
 Temporal: it outlives Temporal's retention of closed workflow histories.
 """
 
+import heapq
 from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any
@@ -26,10 +27,12 @@ from api.model_response import model_response
 from api.purpose import RequestPurpose
 from api.routes.cases import for_caller
 from infra.audit.chain import check_chain
+from infra.sealing.columns import OpeningKeys
 from models.access import AccessedData, Purpose
 from models.crud.access_log import Access, log_access
 from models.crud.audit_events import (
     ExportScope,
+    StoredRow,
     changes_until,
     opened_text,
     opening_keys,
@@ -37,9 +40,10 @@ from models.crud.audit_events import (
 )
 from models.crud.case_projections import CaseAddress
 from models.crud.families import locate_family
+from models.lifecycle.social_contract_link import contract_id_of
 from models.payloads.actions import Actor
 from models.payloads.audit import AuditEvent, AuditHistory, ChainVerdict, fold_view
-from models.payloads.audit_export import canonical_time
+from models.payloads.audit_export import AuditChain, canonical_time
 from models.payloads.case_view import CaseView
 from models.payloads.fields import MUNICIPALITY_CODE_PATTERN
 from models.payloads.vocabulary import StaffRole
@@ -99,26 +103,53 @@ async def _family_id(session: AsyncSession, case: CaseAddress) -> UUID | None:
     "/cases/{case_id}/history",
     response_model=AuditHistory,
     summary="A case's whole lifecycle with its hash chain verified (аудит истории случая)",
-    description="Oldest first. Each event: who (actor id, role), what (action, stages, data), "
-    "when, why (reason), the request's Idempotency-Key (none for timer-driven events), the "
-    "workflow and run that recorded it, the state it changed, its hashes, and whether the "
-    "chain verifies up to it (over the rows exactly as stored). " + _PURPOSE_NOTE,
+    description="Oldest first, with the events of the case's social contract (социальный "
+    "контракт: a chain of its own, `chain: social_contract`, under `contract_id`, with its "
+    "own verdict in `contract_chain`). Each event: who (actor id, role), what (action, "
+    "stages, data), when, why (reason), the request's Idempotency-Key (none for timer-driven "
+    "events), the workflow and run that recorded it, the state it changed, its hashes, and "
+    "whether its chain verifies up to it (over the rows exactly as stored). " + _PURPOSE_NOTE,
     responses=error_responses(401, 403, 404, 422),
 )
 async def case_history(
     actor: Auditor, case: AddressedCase, state: State, purpose: RequestPurpose
 ) -> Response:
+    contract_id = contract_id_of(case.case_id)
     async with state.sessions() as session, session.begin():
         family_id = await _family_id(session, case)
         rows = await stored_history(session, case_id=case.case_id)
+        contract_rows = await stored_history(session, case_id=contract_id)
         await log_access(
             session,
             Access.by(actor, AccessedData.AUDIT_HISTORY, purpose),
             family_ids=[family_id],
             case_id=case.case_id,
         )
-    head, broken = check_chain(case.case_id, rows)
-    keys = await opening_keys(state.keys, rows)
+    keys = await opening_keys(state.keys, [*rows, *contract_rows])
+    verdict, events = _checked(case.case_id, rows, keys, AuditChain.CASE)
+    contract_verdict, contract_events = _checked(
+        contract_id, contract_rows, keys, AuditChain.SOCIAL_CONTRACT
+    )
+    history = AuditHistory(
+        case_id=case.case_id,
+        municipality=case.municipality,
+        chain=verdict,
+        contract_id=contract_id if contract_rows else None,
+        contract_chain=contract_verdict if contract_rows else None,
+        # Each chain stays in its own order (a merge, not a sort): a timeline of both.
+        events=list(heapq.merge(events, contract_events, key=lambda event: event.occurred_at)),
+    )
+    return model_response(history)
+
+
+def _checked(
+    chain_id: UUID, rows: list[StoredRow], keys: OpeningKeys, chain: AuditChain
+) -> tuple[ChainVerdict, list[AuditEvent]]:
+    """One chain's verdict, and its events each with its place in it."""
+    head, broken = check_chain(chain_id, rows)
+    labels: dict[str, Any] = {"chain": chain}
+    if chain is AuditChain.SOCIAL_CONTRACT:
+        labels["contract_id"] = chain_id
     events = []
     for row in rows:
         verified = broken is None or row["seq"] < broken.seq
@@ -132,25 +163,21 @@ async def case_history(
                 {
                     **row,
                     **opened_text(row, keys),
+                    **labels,
                     "chain_verified": verified,
                     "chain_problem": problem,
                 }
             )
         )
-    history = AuditHistory(
-        case_id=case.case_id,
-        municipality=case.municipality,
-        chain=ChainVerdict(
-            verified=broken is None,
-            events=len(rows),
-            head_seq=None if head is None else head.seq,
-            head_hash=None if head is None else head.hash,
-            broken_seq=None if broken is None else broken.seq,
-            problem=None if broken is None else broken.problem,
-        ),
-        events=events,
+    verdict = ChainVerdict(
+        verified=broken is None,
+        events=len(rows),
+        head_seq=None if head is None else head.seq,
+        head_hash=None if head is None else head.hash,
+        broken_seq=None if broken is None else broken.seq,
+        problem=None if broken is None else broken.problem,
     )
-    return model_response(history)
+    return verdict, events
 
 
 @router.get(

@@ -1,6 +1,7 @@
 """Checking a JSON-lines audit export offline (`kurator audit verify-export FILE`): every
 event's hash recomputed from its stored columns, every link to the event before it, each
-case's record and the manifest (models/payloads/audit_export.py for the format).
+case's record, each social contract's record (its chain's id must be the one derived from its
+case's) and the manifest (models/payloads/audit_export.py for the format).
 
 Needs no database and no key: the chain covers the stored (sealed) values, which the export
 carries beside the opened text under `stored`, or, for an event with no sealed text (`stored`
@@ -15,13 +16,18 @@ from typing import Any
 from uuid import UUID
 
 from infra.audit.chain import event_hash, genesis_hash
+from models.lifecycle.social_contract_link import contract_id_of
 from models.payloads.audit_export import (
     CASE,
+    CHAIN,
     EVENT,
     EXPORT_FORMAT,
     MANIFEST,
+    SOCIAL_CONTRACT,
+    AuditChain,
     CasesDigest,
     case_record,
+    contract_record,
     stored_row,
 )
 
@@ -33,6 +39,7 @@ class ExportCheck:
     """What the check found: counts, and the problems by line number."""
 
     cases: int = 0
+    social_contracts: int = 0
     events: int = 0
     problems: list[str] = field(default_factory=list)
     problem_count: int = 0
@@ -56,6 +63,7 @@ class _OpenCase:
     last_seq: int
     last_hash: str
     events: int
+    chain: str  # the `chain` its first event names
 
 
 def check_export(lines: Iterable[str]) -> ExportCheck:
@@ -76,13 +84,19 @@ def check_export(lines: Iterable[str]) -> ExportCheck:
             continue
         if kind == EVENT:
             current = _event(check, number, record, current)
-        elif kind == CASE:
+        elif kind in (CASE, SOCIAL_CONTRACT):
             if current is None:
-                check.problem(number, "a case record without events before it")
+                check.problem(number, f"a {kind} record without events before it")
                 continue
-            _case(check, number, record, current)
+            if kind == CASE:
+                _case(check, number, record, current)
+                check.cases += 1
+            else:
+                _contract(check, number, record, current)
+                check.social_contracts += 1
+            if current.chain != kind:
+                check.problem(number, f"a {kind} record closes events of the {current.chain} chain")
             digest.add(record)
-            check.cases += 1
             current = None
         elif kind == MANIFEST:
             if current is not None:
@@ -113,7 +127,10 @@ def _event(
     if current is None:
         if seq == 1 and prev_hash != _genesis(case_id):
             check.problem(number, f"event 1 of case {case_id} does not link to the case's start")
-        current = _OpenCase(case_id, seq, prev_hash, seq - 1, prev_hash, 0)
+        chain = record.get(CHAIN, AuditChain.CASE.value)  # an export before chains were named
+        current = _OpenCase(case_id, seq, prev_hash, seq - 1, prev_hash, 0, str(chain))
+    elif record.get(CHAIN, AuditChain.CASE.value) != current.chain:
+        check.problem(number, f"case {case_id} event {seq}: not of the {current.chain} chain")
     elif seq != current.last_seq + 1:
         check.problem(number, f"case {case_id}: event {seq} follows event {current.last_seq}")
     elif prev_hash != current.last_hash:
@@ -151,14 +168,46 @@ def _case(check: ExportCheck, number: int, record: dict[str, Any], current: _Ope
         check.problem(number, f"case {current.case_id}: the chain head's hash differs")
 
 
+def _contract(check: ExportCheck, number: int, record: dict[str, Any], current: _OpenCase) -> None:
+    expected = contract_record(
+        contract_id=current.case_id,
+        case_id=str(record.get("case_id")),
+        first_seq=current.first_seq,
+        last_seq=current.last_seq,
+        events=current.events,
+        prev_hash=current.prev_hash,
+        last_hash=current.last_hash,
+        chain_head=record.get("chain_head"),
+    )
+    name = f"social contract {current.case_id}"
+    if record != expected:
+        wrong = sorted(name for name in expected if record.get(name) != expected[name])
+        check.problem(number, f"{name}: the social_contract record differs in {wrong}")
+    if _contract_of(record.get("case_id")) != current.case_id:
+        check.problem(number, f"{name}: not the contract of case {record.get('case_id')}")
+    head = record.get("chain_head")
+    at_head = isinstance(head, dict) and head.get("seq") == current.last_seq
+    if at_head and isinstance(head, dict) and head.get("hash") != current.last_hash:
+        check.problem(number, f"{name}: the chain head's hash differs")
+
+
+def _contract_of(case_id: Any) -> str | None:
+    try:
+        return str(contract_id_of(UUID(str(case_id))))
+    except ValueError:
+        return None
+
+
 def _manifest(check: ExportCheck, number: int, record: dict[str, Any], digest: str) -> None:
     if record.get("format") != EXPORT_FORMAT:
         check.problem(number, f"not an export of format {EXPORT_FORMAT}")
-    if record.get("cases") != check.cases or record.get("events") != check.events:
+    counted = (record.get("cases"), record.get("social_contracts", 0), record.get("events"))
+    if counted != (check.cases, check.social_contracts, check.events):
         check.problem(
             number,
-            f"the manifest counts {record.get('cases')} cases and {record.get('events')} "
-            f"events; the file holds {check.cases} and {check.events}",
+            f"the manifest counts {counted[0]} cases, {counted[1]} social contracts and "
+            f"{counted[2]} events; the file holds {check.cases}, {check.social_contracts} and "
+            f"{check.events}",
         )
     if record.get("cases_digest") != digest:
         check.problem(number, "the manifest's digest of the case records differs")

@@ -20,8 +20,10 @@ its separators, CSV with every cell quoted; a JSON or CSV reader sees no differe
 `kurator audit verify-export` hashes the parsed values (infra/audit/export_check.py).
 
 Batches are whole cases (the municipality's next cases by id, then all their events in the
-scope), so a case's events never span two batches, and each batch is two short index scans
-whatever the size of the municipality or the oblast.
+scope, then those of their social contracts: chains of their own, keyed by ids derived from
+the cases'), so a case's events and its contract's never span two batches, and each batch is
+three short index scans whatever the size of the municipality or the oblast. Every event
+record names its chain (`chain`: `case` or `social_contract`).
 """
 
 from collections.abc import Sequence
@@ -55,7 +57,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from infra.sealing.columns import SEALED_TEXT_PREFIX
 from models.crud.audit_events import ExportScope
 from models.crud.inserts import table_of
-from models.payloads.audit_export import CLEAR_COLUMNS, EVENT, STORED
+from models.payloads.audit_export import CHAIN, CLEAR_COLUMNS, EVENT, STORED, AuditChain
 from models.tables.case_event import CaseEvent
 from models.tables.case_projection import CaseProjection
 
@@ -122,9 +124,12 @@ def _concat(*parts: ColumnElement[str] | str) -> ColumnElement[str]:
     return func.concat(*(literal(part) if isinstance(part, str) else part for part in parts))
 
 
-def _json_pieces(c: _Columns) -> tuple[ColumnElement[str], ColumnElement[str], ColumnElement[str]]:
+def _json_pieces(
+    c: _Columns, chain: AuditChain
+) -> tuple[ColumnElement[str], ColumnElement[str], ColumnElement[str]]:
     """An event's whole JSON line when it holds no sealed text, and, when it does, the line
-    before its readable columns (without the closing brace) and after them (from `stored`).
+    before its readable columns (without the closing brace) and after them (from `stored`),
+    labelled with its `chain`.
     The JSON columns come as text already (the test for sealed text needed it): spliced in,
     not rendered a second time."""
     clear = [("record", literal(EVENT)), *((name, _clear(c, name)) for name in CLEAR_COLUMNS)]
@@ -138,7 +143,11 @@ def _json_pieces(c: _Columns) -> tuple[ColumnElement[str], ColumnElement[str], C
         func.coalesce(c["view_changes"], literal("null")),
     )
     links = _concat(
-        '"prev_hash" : ', _json_value(c["prev_hash"]), ', "hash" : ', _json_value(c["hash"]), "}"
+        '"prev_hash" : ',
+        _json_value(c["prev_hash"]),
+        ', "hash" : ',
+        _json_value(c["hash"]),
+        f', "{CHAIN}" : "{chain.value}"}}',
     )
     whole = _concat(head, ", ", columns, f', "{STORED}" : null, ', links)
     tail = _concat(f'"{STORED}" : {{', columns, "}, ", links)
@@ -157,15 +166,17 @@ def _cells(cells: Sequence[ColumnElement[str]]) -> ColumnElement[str]:
     return func.concat_ws(literal(","), *cells)
 
 
-def _csv_pieces(c: _Columns) -> tuple[ColumnElement[str], ColumnElement[str], ColumnElement[str]]:
+def _csv_pieces(
+    c: _Columns, chain: AuditChain
+) -> tuple[ColumnElement[str], ColumnElement[str], ColumnElement[str]]:
     """As `_json_pieces`, the cells of an event's CSV row, in
     models/payloads/audit_export's CSV_COLUMNS order: the clear columns, the readable ones,
-    the stored ones (empty when they read as stored), the links."""
+    the stored ones (empty when they read as stored), the links, the chain."""
     clear = [_quoted(_clear(c, name)) for name in CLEAR_COLUMNS]
     # The stored columns: the readable cells of an event with no sealed text (its stored
     # cells empty), the stored cells of one with.
     stored = [_quoted(c[name]) for name in ("reason", "data", "view_changes")]
-    links = [_quoted(c["prev_hash"]), _quoted(c["hash"])]
+    links = [_quoted(c["prev_hash"]), _quoted(c["hash"]), _quoted(literal(chain.value))]
     empty = [literal("")] * len(stored)
     kind = literal(EVENT)
     return (
@@ -199,12 +210,18 @@ async def next_cases(
 
 
 async def rendered_runs(
-    session: AsyncSession, *, scope: ExportScope, case_ids: Sequence[UUID], csv: bool
+    session: AsyncSession,
+    *,
+    scope: ExportScope,
+    case_ids: Sequence[UUID],
+    csv: bool,
+    chain: AuditChain = AuditChain.CASE,
 ) -> list[RenderedRun]:
-    """The events of `case_ids` in the scope's period, by case and seq, rendered in runs."""
+    """The events of the chains `case_ids` (cases', or with `chain` social contracts') in the
+    scope's period, by chain and seq, rendered in runs and labelled with `chain`."""
     if not case_ids:
         return []
-    statement = _runs_statement(csv, scope.since is not None, scope.until is not None)
+    statement = _runs_statement(csv, scope.since is not None, scope.until is not None, chain)
     parameters: dict[str, Any] = {"case_ids": list(case_ids)}
     if scope.since is not None:
         parameters["since"] = scope.since
@@ -241,7 +258,7 @@ async def rendered_runs(
 
 
 @lru_cache(maxsize=8)
-def _runs_statement(csv: bool, since: bool, until: bool) -> Select[Any]:
+def _runs_statement(csv: bool, since: bool, until: bool, chain: AuditChain) -> Select[Any]:
     """The statement of `rendered_runs`, built once: its construction and cache key cost a
     few milliseconds a batch. Parameters: `case_ids`, and `since`/`until` when asked for."""
     conditions: list[ColumnElement[bool]] = [
@@ -281,7 +298,7 @@ def _runs_statement(csv: bool, since: bool, until: bool) -> Select[Any]:
     )
     numbered = select(starting, run.label("run")).subquery()
     c: _Columns = {column.key: column for column in numbered.c}
-    whole, head, tail = _csv_pieces(c) if csv else _json_pieces(c)
+    whole, head, tail = _csv_pieces(c, chain) if csv else _json_pieces(c, chain)
     sealed, seq = c["sealed"], c["seq"]
 
     def if_sealed(value: ColumnElement[Any]) -> ColumnElement[Any]:

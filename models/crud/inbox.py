@@ -1,4 +1,6 @@
-"""The inbox table: rewritten with each stored view, read as one indexed query.
+"""The inbox table: a case's rows rewritten with each stored case view, its social contract's
+rows with each stored contract view (each writer clears only its own kind), read as one
+indexed query.
 
 The read is a UNION of narrow branches (items addressed to the staff member, to their
 role, escalated to their role, approvals for approvers), each per municipality of the caller's
@@ -16,25 +18,49 @@ from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models.crud.inserts import table_of
-from models.inbox import APPROVERS, InboxItem, inbox_items, roles_answered_by
+from models.inbox import (
+    APPROVERS,
+    CONTRACT_CONTACT,
+    InboxItem,
+    contract_items,
+    inbox_items,
+    roles_answered_by,
+)
 from models.payloads.actions import Actor
 from models.payloads.case_view import CaseView
+from models.payloads.social_contract import SocialContractView
 from models.tables.case_inbox_item import CaseInboxItem
 
 _ITEMS = table_of(CaseInboxItem)
-_CLEAR = delete(_ITEMS).where(col(CaseInboxItem.case_id) == bindparam("case_id"))
+_OF_CASE = col(CaseInboxItem.case_id) == bindparam("case_id")
+_IS_CONTRACTS = col(CaseInboxItem.kind) == CONTRACT_CONTACT
+# The case's rows, not its contract's: the contract's workflow writes those (and outlives the
+# case, whose last view, closed, holds no deadline).
+_CLEAR_CASE = delete(_ITEMS).where(_OF_CASE, ~_IS_CONTRACTS)
+_CLEAR_CONTRACT = delete(_ITEMS).where(_OF_CASE, _IS_CONTRACTS)
 _ADD = insert(_ITEMS)
 _COLUMNS = (
-    "case_id, key, kind, municipality, stage, code, due_at, overdue, escalation_level, "
-    "responsible, escalated_to"
+    "case_id, case_number, key, kind, municipality, stage, code, due_at, overdue, "
+    "escalation_level, responsible, escalated_to"
 )
 _ORDER = "overdue DESC, due_at ASC NULLS LAST, case_id, key"
 
 
 async def replace_inbox_items(session: AsyncSession, *, view: CaseView) -> None:
     """Make the case's inbox rows those of `view` (call it when `view` was stored)."""
-    await session.exec(_CLEAR, params={"case_id": view.case_id})
+    await session.exec(_CLEAR_CASE, params={"case_id": view.case_id})
     rows = [item.model_dump(mode="python") for item in inbox_items(view)]
+    if rows:
+        await session.exec(_ADD, params=rows)
+
+
+async def replace_contract_inbox_items(
+    session: AsyncSession, *, view: SocialContractView, case_number: str | None
+) -> None:
+    """Make the rows of the case's social contract those of the contract's `view` (call it
+    when `view` was stored): a retry writes the same rows again, a met contact's row goes."""
+    await session.exec(_CLEAR_CONTRACT, params={"case_id": view.case_id})
+    rows = [item.model_dump(mode="python") for item in contract_items(view, case_number)]
     if rows:
         await session.exec(_ADD, params=rows)
 

@@ -1,5 +1,6 @@
 """Storing and reading a social contract's latest view (models/tables/social_contract.py), its
-`income_after` sealed with the family's key like other free text."""
+`income_after` sealed with the family's key like other free text; storing it also rewrites
+the contract's rows of the staff inbox (models/crud/inbox.py)."""
 
 from typing import Any
 from uuid import UUID
@@ -18,6 +19,8 @@ from infra.sealing.columns import (
     sealed_key_ids,
 )
 from infra.sealing.family_keys import DataKey
+from models.crud.case_numbers import given_number
+from models.crud.inbox import replace_contract_inbox_items
 from models.crud.inserts import table_of
 from models.payloads.social_contract import SocialContractView
 from models.tables.social_contract import SocialContractRow
@@ -51,7 +54,9 @@ def contract_view_field(contract_id: UUID) -> str:
 async def save_contract_view(
     session: AsyncSession, *, view: SocialContractView, key: DataKey
 ) -> bool:
-    """Store `view` unless the stored one is as new or newer. True if a row changed."""
+    """Store `view` unless the stored one is as new or newer, and with it the contract's inbox
+    rows (its open monitoring contacts, under its case's id and number). True if a row changed;
+    a retry, or an older view landing after a newer one, changes nothing."""
     row: dict[str, Any] = {
         "contract_id": view.contract_id,
         "case_id": view.case_id,
@@ -63,8 +68,11 @@ async def save_contract_view(
             key, view.model_dump(mode="json"), field=contract_view_field(view.contract_id)
         ),
     }
-    written = await session.exec(_SAVE, params=row)
-    return written.first() is not None
+    written = (await session.exec(_SAVE, params=row)).first() is not None
+    if written:
+        number = await given_number(session, case_id=view.case_id)
+        await replace_contract_inbox_items(session, view=view, case_number=number)
+    return written
 
 
 async def get_contract_view(

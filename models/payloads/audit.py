@@ -8,6 +8,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, Field
 
+from models.payloads.audit_export import AuditChain
 from models.tables.case_event import CaseEventBase
 
 
@@ -16,6 +17,13 @@ class AuditEvent(CaseEventBase):
     when (occurred, recorded), why (reason), through which request (Idempotency-Key; none for
     a timer) and which workflow run, with its place in the chain."""
 
+    chain: AuditChain = Field(
+        AuditChain.CASE,
+        description="Whose chain this event is a link of: `case`, or `social_contract` (the "
+        "case's social contract, whose chain is keyed by the contract's id: `case_id` then "
+        "holds that id, as stored and hashed).",
+    )
+    contract_id: UUID | None = Field(None, description="The contract's id, on its events.")
     id: UUID
     data: dict[str, Any]
     view_changes: dict[str, Any] = Field(
@@ -48,8 +56,18 @@ class ChainVerdict(BaseModel):
 class AuditHistory(BaseModel):
     case_id: UUID
     municipality: str
-    chain: ChainVerdict
-    events: list[AuditEvent] = Field(description="The whole lifecycle, oldest first.")
+    chain: ChainVerdict = Field(description="The case's own chain.")
+    contract_id: UUID | None = Field(
+        None, description="The case's social contract (социальный контракт), if it has one."
+    )
+    contract_chain: ChainVerdict | None = Field(
+        None, description="The social contract's chain, checked as the case's is."
+    )
+    events: list[AuditEvent] = Field(
+        description="The whole lifecycle, oldest first: the case's events and its social "
+        "contract's (conclusion, each monthly contact made or missed, each escalation rung, "
+        "its outcome), merged by when they occurred, each chain in its own order."
+    )
 
 
 def fold_view(changes: Iterable[Mapping[str, Any]]) -> dict[str, Any]:

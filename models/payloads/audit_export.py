@@ -11,10 +11,16 @@ A JSON-lines export is, in order, per case (cases by id, each case's events by s
 - one `case` record after the case's last exported event: the first and last seq exported,
   how many, the `prev_hash` before the first, the hash of the last, and the case's chain head
   when the export was made;
+- then, if the case has a social contract (a chain of its own, keyed by the contract's id,
+  which its events' `case_id` holds), the contract's `event` records and a `social_contract`
+  record, as a case record but naming `contract_id` and the `case_id` it belongs to;
+
+Every event record names its chain: `chain` is `case` or `social_contract`.
 
 and, as the last line, the `manifest`: the scope (the case, or the municipality and period),
-when and by whom it was generated, the counts, and a digest of the case records, so that a
-dropped or altered case record, or a cut-off file, shows.
+when and by whom it was generated, the counts (`events` counts both kinds of chain), and a
+digest of the case and social_contract records in order (each carrying its chain's head), so
+that a dropped or altered one, or a cut-off file, shows.
 
 Times are written as the chain hashes them (UTC, microseconds, `Z`), and ids as text: an
 event record's stored row hashes to its `hash` with nothing but `hashlib` and `json`.
@@ -24,10 +30,23 @@ import hashlib
 import json
 from collections.abc import Mapping
 from datetime import UTC, datetime
+from enum import StrEnum
 from typing import Any
 
 EXPORT_FORMAT = "kurator-audit-export:v1"
 EVENT, CASE, MANIFEST = "event", "case", "manifest"
+# The record closing a social contract's chain (its events follow its case's).
+SOCIAL_CONTRACT = "social_contract"
+
+
+class AuditChain(StrEnum):
+    """Whose chain an event is a link of: the case's own, or its social contract's (keyed by
+    the contract's id, models/lifecycle/social_contract_link.contract_id_of: its `case_id`
+    column holds that id)."""
+
+    CASE = "case"
+    SOCIAL_CONTRACT = "social_contract"
+
 
 # The columns stored sealed: an event record carries them opened, and as stored under STORED.
 SEALED_COLUMNS = ("reason", "data", "view_changes")
@@ -49,15 +68,18 @@ CLEAR_COLUMNS = (
     "run_id",
 )
 LINK_COLUMNS = ("prev_hash", "hash")
+CHAIN = "chain"
 
-# The CSV export: one row per record; `case` and `manifest` rows carry their record as JSON in
-# `data` (and a case row its last seq, prev_hash and last hash in those columns).
+# The CSV export: one row per record; `case`, `social_contract` and `manifest` rows carry
+# their record as JSON in `data` (and a case's or contract's row its chain id, last seq,
+# prev_hash, last hash and chain in those columns).
 CSV_COLUMNS = (
     "record",
     *CLEAR_COLUMNS,
     *SEALED_COLUMNS,
     *(f"{STORED}_{name}" for name in SEALED_COLUMNS),
     *LINK_COLUMNS,
+    CHAIN,
 )
 
 
@@ -106,6 +128,32 @@ def case_record(
     }
 
 
+def contract_record(
+    *,
+    contract_id: str,
+    case_id: str,
+    first_seq: int,
+    last_seq: int,
+    events: int,
+    prev_hash: str,
+    last_hash: str,
+    chain_head: Mapping[str, Any] | None,
+) -> dict[str, Any]:
+    """What closes a social contract's chain: a case record's fields, for the contract's id,
+    with the case it belongs to."""
+    return {
+        "record": SOCIAL_CONTRACT,
+        "contract_id": contract_id,
+        "case_id": case_id,
+        "first_seq": first_seq,
+        "last_seq": last_seq,
+        "events": events,
+        "prev_hash": prev_hash,
+        "last_hash": last_hash,
+        "chain_head": None if chain_head is None else dict(chain_head),
+    }
+
+
 def record_line(record: Mapping[str, Any]) -> str:
     """A record as one line of the JSON-lines export (no newline)."""
     return json.dumps(record, ensure_ascii=False, separators=(",", ":"))
@@ -132,6 +180,7 @@ def manifest_record(
     generated_at: datetime,
     exported_by: Mapping[str, Any],
     cases: int,
+    social_contracts: int,
     events: int,
     cases_digest: str,
 ) -> dict[str, Any]:
@@ -142,6 +191,7 @@ def manifest_record(
         "generated_at": canonical_time(generated_at),
         "exported_by": dict(exported_by),
         "cases": cases,
+        "social_contracts": social_contracts,
         "events": events,
         "cases_digest": cases_digest,
     }

@@ -1,6 +1,8 @@
 """The inbox as a table: one row per open deadline and per pending approval of every case,
-rewritten with the case's projection. `GET /api/v1/tasks` is then an indexed query over what
-is open, whatever the number of cases, instead of a scan and sort of every stored view.
+rewritten with the case's projection, and one per open monitoring contact of a case's social
+contract (kind `contract_contact`), rewritten with the contract's view. `GET /api/v1/tasks` is
+then an indexed query over what is open, whatever the number of cases, instead of a scan and
+sort of every stored view.
 
 Derived entirely from the projection's view (models/inbox.py), so it holds nothing the view
 does not: codes, staff ids, roles and times, no personal data.
@@ -47,9 +49,10 @@ class CaseInboxItem(SQLModel, table=True):
 
     case_id: UUID = Field(primary_key=True)
     key: str = Field(primary_key=True, max_length=64)
-    kind: str = Field(max_length=16)  # deadline | approval
+    kind: str = Field(max_length=16)  # deadline | approval | contract_contact
+    case_number: str | None = Field(default=None, max_length=32)
     municipality: str = Field(max_length=64)
-    stage: str = Field(max_length=32)
+    stage: str | None = Field(default=None, max_length=32)  # None: a contract's item
     code: str | None = Field(default=None, max_length=8)
     due_at: datetime | None = Field(
         default=None, sa_column=Column(DateTime(timezone=True), nullable=True)

@@ -14,7 +14,11 @@ import pytest_asyncio
 from temporalio.testing import WorkflowEnvironment
 
 from models.db import SessionFactory
-from tests.api.test_api_social_contract import (
+from tests.support.api import api_client, api_settings, post_headers
+from tests.support.cases import recorded_actions, sleep_until
+from tests.support.polling import eventually
+from tests.support.sealing import test_key_store
+from tests.support.social_contract import (
     CASES,
     Staff,
     open_case,
@@ -22,10 +26,6 @@ from tests.api.test_api_social_contract import (
     post,
     refused,
 )
-from tests.support.api import api_client, api_settings, post_headers
-from tests.support.cases import recorded_actions, sleep_until
-from tests.support.polling import eventually
-from tests.support.sealing import test_key_store
 from workers.worker import build_worker
 
 
