@@ -10,7 +10,6 @@ tmp_path, to look at."""
 import asyncio
 import json
 import re
-import socket
 import uuid
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -24,6 +23,7 @@ from temporalio.common import SearchAttributeKey, SearchAttributePair, TypedSear
 from temporalio.testing import WorkflowEnvironment
 
 from tests.support.browser import Browser, chromium_binary
+from tests.support.ports import server_port
 from workers.devstack.temporal_dev import find_binary
 from workflows.search_attributes import (
     ACCOMPANIMENT_LEVEL,
@@ -141,12 +141,6 @@ def _columns_snippet() -> str:
     return str(snippet)
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 async def _start(client: Client) -> None:
     for case in CASES.values():
         pairs = [SearchAttributePair(key, value) for key, value in case.attributes.items()]
@@ -198,7 +192,7 @@ async def _asked(client: Client, query: str) -> set[str]:
 async def test_each_supervisor_link_lists_the_cases_it_promises(tmp_path: Path) -> None:
     links = _links()
     assert set(links) == set(EXPECTED), "the README's links and this test's table differ"
-    ui_port = _free_port()
+    ui_port = server_port()
     env = await WorkflowEnvironment.start_local(
         dev_server_existing_path=find_binary("temporal"),
         search_attributes=ALL_SEARCH_ATTRIBUTES,

@@ -12,7 +12,7 @@ from models.db import SessionFactory
 from models.payloads.vocabulary import StaffRole
 from tests.support.api import api_client, api_settings, bearer, post_headers, synthetic_family
 from tests.support.metrics import scrape
-from workers.devstack.processes import free_port
+from tests.support.ports import server_port
 from workers.worker import build_worker
 
 SPECIALIST = bearer("metrics-specialist", StaffRole.SPECIALIST, ("berdsk",))
@@ -26,7 +26,7 @@ async def test_requests_are_counted_by_route_template_and_status_without_ids(
     keys: FamilyKeyStore,
     task_queue: str,
 ) -> None:
-    port = free_port()
+    port = server_port()
     settings = api_settings(dev_env, database_url, task_queue, api_metrics_port=port)
     family = synthetic_family()
     unknown_case = str(uuid.uuid4())

@@ -9,7 +9,6 @@ with uvicorn on a real socket, as production does.
 
 import asyncio
 import json
-import socket
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -26,6 +25,7 @@ from api.body_limit import DRAIN_BYTES
 from models.payloads.vocabulary import StaffRole
 from models.settings import Settings
 from tests.support.api import api_client, api_settings, bearer, post_headers, synthetic_family
+from tests.support.ports import server_port
 
 CASES = "/api/v1/cases"
 SPECIALIST = bearer("body-limit-specialist", StaffRole.SPECIALIST, ("berdsk",))
@@ -162,15 +162,9 @@ async def test_a_body_within_the_limit_is_read_and_parsed_as_before(
         assert "body.comment" in response.json()["message"]
 
 
-async def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @asynccontextmanager
 async def _served(settings: Settings) -> AsyncIterator[str]:
-    port = await _free_port()
+    port = server_port()
     config = uvicorn.Config(
         create_app(settings), host="127.0.0.1", port=port, log_config=None, lifespan="on"
     )

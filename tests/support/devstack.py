@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 import psutil
 
-from workers.devstack.processes import free_port
+from tests.support.ports import server_port
 
 
 @dataclass
@@ -70,8 +70,8 @@ def start_dev(
     if env is None:
         env = {k: v for k, v in os.environ.items() if not k.startswith("KURATOR_")}
     env = dict(env)
-    ports = {"api": free_port(), "temporal": free_port(), "ui": free_port()}
-    ports |= {"worker_metrics": free_port(), "api_metrics": free_port(), "smtp": free_port()}
+    ports = {"api": server_port(), "temporal": server_port(), "ui": server_port()}
+    ports |= {"worker_metrics": server_port(), "api_metrics": server_port(), "smtp": server_port()}
     env.update(
         KURATOR_DATA_DIR=str(data_dir),
         KURATOR_API_PORT=str(ports["api"]),

@@ -10,8 +10,8 @@ from temporalio.testing import WorkflowEnvironment
 from tests.support.cases import open_case
 from tests.support.metrics import Scrape, scrape
 from tests.support.polling import eventually
+from tests.support.ports import server_port
 from tests.support.worker_process import worker_process
-from workers.devstack.processes import free_port
 
 # What an operator's alerts and dashboards read (README, "Metrics and alerts").
 EXPECTED = {
@@ -32,7 +32,7 @@ EXPECTED = {
 async def test_the_sdks_metrics_are_served_with_task_queue_and_type_labels_only(
     dev_env: WorkflowEnvironment, database_url: str, task_queue: str, tmp_path: Path
 ) -> None:
-    port = free_port()
+    port = server_port()
     url = f"http://127.0.0.1:{port}/metrics"
     with worker_process(
         dev_env,
