@@ -4,20 +4,17 @@ server: its review dates armed (T12), no closure for term expiry while the progr
 (a request, a review, a refused prolongation, the maximum term), and who may prolong it as
 the policy says. Also the closure reasons 442-ФЗ ст. 18 names."""
 
-from collections.abc import AsyncIterator
 from datetime import date, timedelta
 from typing import Any
 
 import httpx
 import pytest
-import pytest_asyncio
 from temporalio.testing import WorkflowEnvironment
 
 from models.db import SessionFactory
-from tests.support.api import api_client, api_settings, post_headers
+from tests.support.api import post_headers
 from tests.support.cases import recorded_actions, sleep_until
 from tests.support.polling import eventually
-from tests.support.sealing import test_key_store
 from tests.support.social_contract import (
     CASES,
     Staff,
@@ -26,24 +23,6 @@ from tests.support.social_contract import (
     post,
     refused,
 )
-from workers.worker import build_worker
-
-
-@pytest_asyncio.fixture
-async def api(
-    time_skipping_env: WorkflowEnvironment,
-    database_url: str,
-    sessions: SessionFactory,
-    task_queue: str,
-) -> AsyncIterator[httpx.AsyncClient]:
-    env = time_skipping_env
-    async with (
-        build_worker(
-            env.client, task_queue=task_queue, sessions=sessions, keys=test_key_store(sessions)
-        ),
-        api_client(api_settings(env, database_url, task_queue)) as client,
-    ):
-        yield client
 
 
 async def _today(env: WorkflowEnvironment) -> date:

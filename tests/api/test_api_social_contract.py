@@ -9,13 +9,11 @@ monitoring over.
 """
 
 import asyncio
-from collections.abc import AsyncIterator
 from datetime import timedelta
 from uuid import UUID
 
 import httpx
 import pytest
-import pytest_asyncio
 from sqlalchemy import text
 from temporalio.client import WorkflowExecutionStatus
 from temporalio.testing import WorkflowEnvironment
@@ -41,23 +39,6 @@ from tests.support.social_contract import (
 )
 from workers.worker import build_worker
 from workflows.ids import social_contract_workflow_id
-
-
-@pytest_asyncio.fixture
-async def api(
-    time_skipping_env: WorkflowEnvironment,
-    database_url: str,
-    sessions: SessionFactory,
-    task_queue: str,
-) -> AsyncIterator[httpx.AsyncClient]:
-    env = time_skipping_env
-    async with (
-        build_worker(
-            env.client, task_queue=task_queue, sessions=sessions, keys=test_key_store(sessions)
-        ),
-        api_client(api_settings(env, database_url, task_queue)) as client,
-    ):
-        yield client
 
 
 async def test_a_job_search_contract_is_monitored_monthly_during_its_term_and_a_year_after(

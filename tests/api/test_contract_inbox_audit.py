@@ -15,14 +15,12 @@ import json
 import subprocess
 import sys
 import uuid
-from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from uuid import UUID
 
 import httpx
-import pytest_asyncio
 from sqlalchemy import text
 from temporalio.testing import WorkflowEnvironment
 
@@ -31,7 +29,7 @@ from models.crud.social_contracts import get_contract_view, save_contract_view
 from models.db import SessionFactory
 from models.lifecycle.social_contract_link import contract_id_of
 from models.payloads.vocabulary import StaffRole
-from tests.support.api import api_client, api_settings, bearer, read_headers
+from tests.support.api import bearer, read_headers
 from tests.support.audit import as_superuser
 from tests.support.audit_api import AUDIT, export_text, history, records
 from tests.support.cases import sleep_until
@@ -46,28 +44,10 @@ from tests.support.social_contract import (
     post,
     to_support,
 )
-from workers.worker import build_worker
 
 REPO = Path(__file__).resolve().parents[2]
 TASKS = "/api/v1/tasks"
 CONTRACT_ITEM = "contract_contact"
-
-
-@pytest_asyncio.fixture
-async def api(
-    time_skipping_env: WorkflowEnvironment,
-    database_url: str,
-    sessions: SessionFactory,
-    task_queue: str,
-) -> AsyncIterator[httpx.AsyncClient]:
-    env = time_skipping_env
-    async with (
-        build_worker(
-            env.client, task_queue=task_queue, sessions=sessions, keys=test_key_store(sessions)
-        ),
-        api_client(api_settings(env, database_url, task_queue)) as client,
-    ):
-        yield client
 
 
 async def contract_items(
