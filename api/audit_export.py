@@ -36,8 +36,7 @@ from models.payloads.audit_export import (
     SOCIAL_CONTRACT,
     AuditChain,
     CasesDigest,
-    case_record,
-    contract_record,
+    chain_record,
     manifest_record,
     record_line,
 )
@@ -293,26 +292,15 @@ def _closed(
 ) -> dict[str, Any]:
     head = heads.get(case.case_id)
     chain_head = None if head is None else {"seq": head[0], "hash": head[1]}
-    if case.of_case is None:
-        record = case_record(
-            case_id=str(case.case_id),
-            first_seq=case.first_seq,
-            last_seq=case.last_seq,
-            events=case.events,
-            prev_hash=case.prev_hash,
-            last_hash=case.last_hash,
-            chain_head=chain_head,
-        )
-    else:
-        record = contract_record(
-            contract_id=str(case.case_id),
-            case_id=str(case.of_case),
-            first_seq=case.first_seq,
-            last_seq=case.last_seq,
-            events=case.events,
-            prev_hash=case.prev_hash,
-            last_hash=case.last_hash,
-            chain_head=chain_head,
-        )
+    record = chain_record(
+        chain_id=str(case.case_id),
+        of_case=None if case.of_case is None else str(case.of_case),
+        first_seq=case.first_seq,
+        last_seq=case.last_seq,
+        events=case.events,
+        prev_hash=case.prev_hash,
+        last_hash=case.last_hash,
+        chain_head=chain_head,
+    )
     digest.add(record)
     return record

@@ -26,8 +26,7 @@ from models.payloads.audit_export import (
     SOCIAL_CONTRACT,
     AuditChain,
     CasesDigest,
-    case_record,
-    contract_record,
+    chain_record,
     stored_row,
 )
 
@@ -150,28 +149,29 @@ def _genesis(case_id: str) -> str | None:
 
 
 def _case(check: ExportCheck, number: int, record: dict[str, Any], current: _OpenCase) -> None:
-    expected = case_record(
-        case_id=current.case_id,
-        first_seq=current.first_seq,
-        last_seq=current.last_seq,
-        events=current.events,
-        prev_hash=current.prev_hash,
-        last_hash=current.last_hash,
-        chain_head=record.get("chain_head"),
-    )
-    if record != expected:
-        wrong = sorted(name for name in expected if record.get(name) != expected[name])
-        check.problem(number, f"case {current.case_id}: the case record differs in {wrong}")
-    head = record.get("chain_head")
-    at_head = isinstance(head, dict) and head.get("seq") == current.last_seq
-    if at_head and isinstance(head, dict) and head.get("hash") != current.last_hash:
-        check.problem(number, f"case {current.case_id}: the chain head's hash differs")
+    _closing(check, number, record, current, of_case=None, name=f"case {current.case_id}")
 
 
 def _contract(check: ExportCheck, number: int, record: dict[str, Any], current: _OpenCase) -> None:
-    expected = contract_record(
-        contract_id=current.case_id,
-        case_id=str(record.get("case_id")),
+    name = f"social contract {current.case_id}"
+    _closing(check, number, record, current, of_case=str(record.get("case_id")), name=name)
+    if _contract_of(record.get("case_id")) != current.case_id:
+        check.problem(number, f"{name}: not the contract of case {record.get('case_id')}")
+
+
+def _closing(
+    check: ExportCheck,
+    number: int,
+    record: dict[str, Any],
+    current: _OpenCase,
+    *,
+    of_case: str | None,
+    name: str,
+) -> None:
+    """A chain's closing record against the events read before it, and its chain head."""
+    expected = chain_record(
+        chain_id=current.case_id,
+        of_case=of_case,
         first_seq=current.first_seq,
         last_seq=current.last_seq,
         events=current.events,
@@ -179,12 +179,9 @@ def _contract(check: ExportCheck, number: int, record: dict[str, Any], current: 
         last_hash=current.last_hash,
         chain_head=record.get("chain_head"),
     )
-    name = f"social contract {current.case_id}"
     if record != expected:
-        wrong = sorted(name for name in expected if record.get(name) != expected[name])
-        check.problem(number, f"{name}: the social_contract record differs in {wrong}")
-    if _contract_of(record.get("case_id")) != current.case_id:
-        check.problem(number, f"{name}: not the contract of case {record.get('case_id')}")
+        wrong = sorted(field for field in expected if record.get(field) != expected[field])
+        check.problem(number, f"{name}: the {expected['record']} record differs in {wrong}")
     head = record.get("chain_head")
     at_head = isinstance(head, dict) and head.get("seq") == current.last_seq
     if at_head and isinstance(head, dict) and head.get("hash") != current.last_hash:

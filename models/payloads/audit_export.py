@@ -106,9 +106,10 @@ def stored_row(record: Mapping[str, Any]) -> dict[str, Any]:
     return row
 
 
-def case_record(
+def chain_record(
     *,
-    case_id: str,
+    chain_id: str,
+    of_case: str | None,
     first_seq: int,
     last_seq: int,
     events: int,
@@ -116,35 +117,16 @@ def case_record(
     last_hash: str,
     chain_head: Mapping[str, Any] | None,
 ) -> dict[str, Any]:
-    return {
-        "record": CASE,
-        "case_id": case_id,
-        "first_seq": first_seq,
-        "last_seq": last_seq,
-        "events": events,
-        "prev_hash": prev_hash,
-        "last_hash": last_hash,
-        "chain_head": None if chain_head is None else dict(chain_head),
-    }
-
-
-def contract_record(
-    *,
-    contract_id: str,
-    case_id: str,
-    first_seq: int,
-    last_seq: int,
-    events: int,
-    prev_hash: str,
-    last_hash: str,
-    chain_head: Mapping[str, Any] | None,
-) -> dict[str, Any]:
-    """What closes a social contract's chain: a case record's fields, for the contract's id,
+    """What closes a chain's exported events: a `case` record (`of_case` None), or for a
+    social contract's chain a `social_contract` record, the same fields for the contract's id
     with the case it belongs to."""
+    ids = (
+        {"record": CASE, "case_id": chain_id}
+        if of_case is None
+        else {"record": SOCIAL_CONTRACT, "contract_id": chain_id, "case_id": of_case}
+    )
     return {
-        "record": SOCIAL_CONTRACT,
-        "contract_id": contract_id,
-        "case_id": case_id,
+        **ids,
         "first_seq": first_seq,
         "last_seq": last_seq,
         "events": events,
