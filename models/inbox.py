@@ -10,7 +10,7 @@ from uuid import UUID
 from pydantic import BaseModel, Field
 
 from models.payloads.actions import Actor
-from models.payloads.case_view import CaseView
+from models.payloads.case_view import CaseView, DeadlineView
 from models.payloads.social_contract import SocialContractView
 from models.payloads.vocabulary import StaffRole, Stage
 from models.policy import DeadlineCode, Role
@@ -69,19 +69,14 @@ def inbox_items(view: CaseView) -> list[StoredInboxItem]:
     """Everything of a case that waits for somebody: each open deadline, and the approval a
     pending closure or a prolongation waits for (a supervisor's or a head's)."""
     items = [
-        StoredInboxItem(
+        _deadline_item(
+            deadline,
+            key=deadline.key,
+            kind="deadline",
             case_id=view.case_id,
             case_number=view.case_number,
             municipality=view.municipality,
             stage=view.stage,
-            kind="deadline",
-            key=deadline.key,
-            code=deadline.code,
-            due_at=deadline.due_at,
-            overdue=deadline.overdue,
-            escalation_level=deadline.escalation_level,
-            responsible=deadline.responsible,
-            escalated_to=deadline.escalated_to,
         )
         for deadline in view.deadlines
     ]
@@ -96,21 +91,44 @@ def contract_items(view: SocialContractView, case_number: str | None) -> list[St
     """A social contract's open monitoring contacts (due, overdue, escalated), under its case:
     none once the contact is made or the monitoring is over (its view then holds no deadline)."""
     return [
-        StoredInboxItem(
+        _deadline_item(
+            deadline,
+            key=f"{CONTRACT_KEY_PREFIX}{deadline.key}",
+            kind=CONTRACT_CONTACT,
             case_id=view.case_id,
             case_number=case_number,
             municipality=view.municipality,
-            kind=CONTRACT_CONTACT,
-            key=f"{CONTRACT_KEY_PREFIX}{deadline.key}",
-            code=deadline.code,
-            due_at=deadline.due_at,
-            overdue=deadline.overdue,
-            escalation_level=deadline.escalation_level,
-            responsible=deadline.responsible,
-            escalated_to=deadline.escalated_to,
+            stage=None,
         )
         for deadline in view.deadlines
     ]
+
+
+def _deadline_item(
+    deadline: DeadlineView,
+    *,
+    key: str,
+    kind: str,
+    case_id: UUID,
+    case_number: str | None,
+    municipality: str,
+    stage: Stage | None,
+) -> StoredInboxItem:
+    """An open deadline's row, the case's or its contract's."""
+    return StoredInboxItem(
+        case_id=case_id,
+        case_number=case_number,
+        municipality=municipality,
+        stage=stage,
+        kind=kind,
+        key=key,
+        code=deadline.code,
+        due_at=deadline.due_at,
+        overdue=deadline.overdue,
+        escalation_level=deadline.escalation_level,
+        responsible=deadline.responsible,
+        escalated_to=deadline.escalated_to,
+    )
 
 
 def approval_awaited(stage: Stage, closure_requested: object | None) -> str | None:
