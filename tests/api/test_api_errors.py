@@ -14,6 +14,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
+import pytest
 from temporalio.testing import WorkflowEnvironment
 
 from infra.sealing.family_keys import FamilyKeyStore
@@ -282,6 +283,7 @@ async def test_an_unknown_case_is_404(
 # When the case does not answer: 503, 429, and safe retries.
 
 
+@pytest.mark.timing
 async def test_no_worker_is_503_with_retry_after_and_a_retry_applies_once(
     dev_env: WorkflowEnvironment,
     database_url: str,
@@ -342,6 +344,7 @@ async def test_no_worker_is_503_with_retry_after_and_a_retry_applies_once(
     assert actions.count("urgent_service_given") == 1, actions
 
 
+@pytest.mark.timing
 async def test_too_many_actions_in_flight_on_one_case_is_429(
     dev_env: WorkflowEnvironment,
     database_url: str,
@@ -378,6 +381,7 @@ async def test_too_many_actions_in_flight_on_one_case_is_429(
     assert int(refused.headers["Retry-After"]) > 0
 
 
+@pytest.mark.timing
 async def test_unreachable_temporal_is_503_in_bounded_time_and_reads_still_answer(
     dev_env: WorkflowEnvironment,
     database_url: str,

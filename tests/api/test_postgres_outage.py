@@ -230,6 +230,7 @@ async def test_while_postgres_restarts_every_answer_is_an_answer_not_a_500(
     assert 200 in answered, statuses
 
 
+@pytest.mark.timing
 async def test_a_postgres_that_never_answers_is_503_in_bounded_time(
     dev_env: WorkflowEnvironment, task_queue: str
 ) -> None:

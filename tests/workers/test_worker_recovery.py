@@ -32,6 +32,7 @@ async def _urgent(api: httpx.AsyncClient, case_id: str) -> tuple[int, float]:
     return response.status_code, time.monotonic() - started
 
 
+@pytest.mark.timing
 @pytest.mark.slow
 async def test_after_a_worker_is_killed_the_next_actions_are_accepted_within_seconds(
     dev_env: WorkflowEnvironment, database_url: str, task_queue: str, tmp_path: Path
