@@ -27,18 +27,28 @@ def new_key() -> bytes:
     return AESGCM.generate_key(bit_length=KEY_BYTES * 8)
 
 
-def seal(key: bytes, plaintext: bytes, *, associated_data: bytes) -> bytes:
+# A key as raw bytes, or as the cipher made from them once: making the cipher (its key
+# schedule) costs more than opening a short text with it, and an export opens hundreds of
+# thousands under a few keys.
+Key = bytes | AESGCM
+
+
+def _cipher(key: Key) -> AESGCM:
+    return key if isinstance(key, AESGCM) else AESGCM(key)
+
+
+def seal(key: Key, plaintext: bytes, *, associated_data: bytes) -> bytes:
     nonce = os.urandom(NONCE_BYTES)
     compressed = zlib.compress(plaintext, COMPRESSION_LEVEL)
-    return nonce + AESGCM(key).encrypt(nonce, compressed, associated_data)
+    return nonce + _cipher(key).encrypt(nonce, compressed, associated_data)
 
 
-def open_sealed(key: bytes, envelope: bytes, *, associated_data: bytes) -> bytes:
+def open_sealed(key: Key, envelope: bytes, *, associated_data: bytes) -> bytes:
     if len(envelope) < NONCE_BYTES + 16:
         raise SealError("the envelope is too short to be one")
     nonce, ciphertext = envelope[:NONCE_BYTES], envelope[NONCE_BYTES:]
     try:
-        compressed = AESGCM(key).decrypt(nonce, ciphertext, associated_data)
+        compressed = _cipher(key).decrypt(nonce, ciphertext, associated_data)
     except InvalidTag:
         raise SealError(
             "the envelope does not open with this key (changed, or another key)"

@@ -45,13 +45,13 @@ def seal_payload(key: DataKey, payload: Payload) -> Payload:
     key_id = str(key.key_id).encode()
     return Payload(
         metadata={"encoding": SEALED_ENCODING, KEY_ID_METADATA: key_id},
-        data=seal(key.secret, payload.SerializeToString(), associated_data=key_id),
+        data=seal(key.cipher, payload.SerializeToString(), associated_data=key_id),
     )
 
 
 def open_payload(key: DataKey, payload: Payload) -> Payload:
     """The payload inside an envelope. Raises SealError if it does not open with `key`."""
-    opened = open_sealed(key.secret, payload.data, associated_data=str(key.key_id).encode())
+    opened = open_sealed(key.cipher, payload.data, associated_data=str(key.key_id).encode())
     return Payload.FromString(opened)
 
 

@@ -50,13 +50,15 @@ class KeyLookup(Protocol):
 OpeningKeys = Mapping[UUID, DataKey | None]
 
 
-def _binding(key_id: UUID, field: str) -> bytes:
+def _binding(key_id: UUID | str, field: str) -> bytes:
+    """The associated data of a column's envelope. `key_id` may be the id as a sealed text
+    spells it: the canonical form `seal_text` writes, without formatting the UUID again."""
     return f"kurator-column:v1:{key_id}:{field}".encode()
 
 
 def seal_bytes(key: DataKey, data: bytes, *, field: str) -> bytes:
     """An envelope for a bytea column; the caller stores `key.key_id` beside it."""
-    return seal(key.secret, data, associated_data=_binding(key.key_id, field))
+    return seal(key.cipher, data, associated_data=_binding(key.key_id, field))
 
 
 def open_bytes(key_id: UUID, envelope: bytes, keys: OpeningKeys, *, field: str) -> bytes | None:
@@ -65,13 +67,13 @@ def open_bytes(key_id: UUID, envelope: bytes, keys: OpeningKeys, *, field: str) 
     if key is None:
         return None
     try:
-        return open_sealed(key.secret, envelope, associated_data=_binding(key_id, field))
+        return open_sealed(key.cipher, envelope, associated_data=_binding(key_id, field))
     except SealError:
         raise SealedValueError(f"the sealed {field} does not open with its key") from None
 
 
 def seal_text(key: DataKey, text: str, *, field: str) -> str:
-    envelope = seal(key.secret, text.encode(), associated_data=_binding(key.key_id, field))
+    envelope = seal(key.cipher, text.encode(), associated_data=_binding(key.key_id, field))
     encoded = base64.urlsafe_b64encode(envelope).rstrip(b"=").decode()
     return f"{SEALED_TEXT_PREFIX}{key.key_id}:{encoded}"
 
@@ -101,8 +103,9 @@ def open_text(value: str, keys: OpeningKeys, *, field: str) -> str:
     key = _key(key_id, keys, field)
     if key is None:
         return ERASED_TEXT
+    spelled = value[len(SEALED_TEXT_PREFIX) : len(SEALED_TEXT_PREFIX) + 36]
     try:
-        return open_sealed(key.secret, envelope, associated_data=_binding(key_id, field)).decode()
+        return open_sealed(key.cipher, envelope, associated_data=_binding(spelled, field)).decode()
     except SealError:
         raise SealedValueError(f"the sealed {field} does not open with its key") from None
 

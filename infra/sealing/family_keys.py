@@ -12,7 +12,10 @@ import time
 import uuid
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
+from functools import cached_property
 from uuid import UUID
+
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from infra.logs import get_logger
 from infra.sealing.aead import new_key
@@ -45,6 +48,12 @@ class DataKey:
 
     def __repr__(self) -> str:  # never print the secret
         return f"DataKey(key_id={self.key_id}, owner={self.owner!r})"
+
+    @cached_property
+    def cipher(self) -> AESGCM:
+        """The secret's cipher, made once: it lives as long as this key is held (the store's
+        cache), so a destroyed key's cipher goes with it."""
+        return AESGCM(self.secret)
 
 
 class KeyDestroyed(Exception):
