@@ -36,7 +36,7 @@ from models.crud.audit_events import (
     changes_until,
     opened_text,
     opening_keys,
-    stored_history,
+    stored_histories,
 )
 from models.crud.case_projections import CaseAddress
 from models.crud.families import locate_family
@@ -117,8 +117,8 @@ async def case_history(
     contract_id = contract_id_of(case.case_id)
     async with state.sessions() as session, session.begin():
         family_id = await _family_id(session, case)
-        rows = await stored_history(session, case_id=case.case_id)
-        contract_rows = await stored_history(session, case_id=contract_id)
+        chains = await stored_histories(session, chain_ids=(case.case_id, contract_id))
+        rows, contract_rows = chains[case.case_id], chains[contract_id]
         await log_access(
             session,
             Access.by(actor, AccessedData.AUDIT_HISTORY, purpose),
@@ -161,7 +161,7 @@ def _checked(
         events.append(
             AuditEvent.model_validate(
                 {
-                    **row,
+                    **row,  # HOLDS_SEALED among them: not a field, ignored
                     **opened_text(row, keys),
                     **labels,
                     "chain_verified": verified,

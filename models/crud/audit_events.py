@@ -13,10 +13,11 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Result, Select, select
+from sqlalchemy import Result, Select, Text, cast, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from infra.sealing.columns import (
+    SEALED_TEXT_PREFIX,
     KeyLookup,
     OpeningKeys,
     SealedValueError,
@@ -64,10 +65,35 @@ async def _stored(session: AsyncSession, statement: Select[Any]) -> list[StoredR
     return [dict(zip(names, row, strict=True)) for row in result.all()]
 
 
-async def stored_history(session: AsyncSession, *, case_id: UUID) -> list[StoredRow]:
-    """Every event of the case, oldest first, each column as stored."""
-    statement = select(_EVENTS).where(_EVENTS.c.case_id == case_id).order_by(_EVENTS.c.seq)
-    return await _stored(session, statement)
+# Whether an event holds sealed text in any column, as PostgreSQL finds it (the prefix has no
+# character JSON escapes, so it stands as it is in the JSON's text): most events hold none, and
+# their columns then need no walk, neither for the keys to look up nor for values to open.
+HOLDS_SEALED = "holds_sealed"
+_HOLDS_SEALED = (
+    func.strpos(
+        func.concat(
+            _EVENTS.c.reason, cast(_EVENTS.c.data, Text), cast(_EVENTS.c.view_changes, Text)
+        ),
+        SEALED_TEXT_PREFIX,
+    )
+    > 0
+).label(HOLDS_SEALED)
+
+
+async def stored_histories(
+    session: AsyncSession, *, chain_ids: Sequence[UUID]
+) -> dict[UUID, list[StoredRow]]:
+    """Every event of each chain (a case's, its social contract's), oldest first, each column
+    as stored and `HOLDS_SEALED`, in one statement."""
+    statement = (
+        select(_EVENTS, _HOLDS_SEALED)
+        .where(_EVENTS.c.case_id.in_(list(chain_ids)))
+        .order_by(_EVENTS.c.case_id, _EVENTS.c.seq)
+    )
+    found: dict[UUID, list[StoredRow]] = {chain_id: [] for chain_id in chain_ids}
+    for row in await _stored(session, statement):
+        found[row["case_id"]].append(row)
+    return found
 
 
 @dataclass(frozen=True)
@@ -158,6 +184,8 @@ async def opening_keys(keys: KeyLookup, rows: Sequence[StoredRow]) -> OpeningKey
     """The keys that open the sealed text of `rows` (stored events), in one lookup."""
     wanted: set[UUID] = set()
     for row in rows:
+        if not row.get(HOLDS_SEALED, True):
+            continue
         wanted |= _key_ids((row["data"], row["view_changes"]))
         reason = row["reason"]
         if is_sealed_text(reason):
@@ -189,6 +217,8 @@ def opened_reason(reason: str | None, keys: OpeningKeys, *, case_id: UUID, seq: 
 def opened_text(row: StoredRow, keys: OpeningKeys) -> dict[str, Any]:
     """The sealed columns of a stored event opened (an erased family's as `[erased]`, an
     altered value as `UNREADABLE_TEXT`)."""
+    if not row.get(HOLDS_SEALED, True):
+        return {"reason": row["reason"], "data": row["data"], "view_changes": row["view_changes"]}
     case_id, seq = row["case_id"], row["seq"]
     return {
         "reason": opened_reason(row["reason"], keys, case_id=case_id, seq=seq),
