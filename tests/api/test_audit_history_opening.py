@@ -47,7 +47,8 @@ async def test_sealed_text_opens_plain_events_read_as_stored_and_altered_ones_as
             ).fetchall()
         sealed_reasons = [seq for seq, reason, _ in stored if reason and "sealed:" in reason]
         plain = [seq for seq, reason, in_json in stored if not in_json and not reason]
-        assert sealed_reasons and plain, stored  # the case has both kinds of event
+        assert sealed_reasons, stored
+        assert plain, stored  # the case has both kinds of event
 
         audited = await history(api, case_id, staff.ministry)
         assert audited["chain"]["verified"] is True
