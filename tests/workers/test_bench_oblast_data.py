@@ -161,3 +161,17 @@ async def test_generated_oblast_is_stored_as_the_application_stores_cases(oblast
         await generate_oblast(oblast_url, TEST_MASTER_KEY_FILE, spec)
     count = _stored(oblast_url, "SELECT count(*) AS n FROM case_events")[0]["n"]
     assert count == generated.events
+
+
+def test_no_generated_event_lies_after_now() -> None:
+    """Before the working day (07:30 local on a Monday), a case opened in the last hours would
+    move into the day's working hours: after `now`, which no stored history can be."""
+    before_work = datetime(2026, 11, 30, 0, 30, tzinfo=UTC)
+    late = [
+        (number, event.seq)
+        for number in range(3000)
+        for step in synthetic_case(3, number, before_work, 30).steps
+        for event in step.events
+        if max(event.occurred_at, step.recorded_at) > before_work
+    ]
+    assert late == []

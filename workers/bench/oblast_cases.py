@@ -251,8 +251,9 @@ class _Simulation:
         self.last_contact_at: datetime | None = None
         # More cases lately than two years ago: the service is growing into the oblast.
         age = HISTORY_DAYS * 86400 * rng.random() ** 1.3
-        self.opened_at = now - timedelta(seconds=age)
-        self.opened_at = self.working_hours(self.opened_at)
+        self.opened_at = self.working_hours(now - timedelta(seconds=age))
+        if self.opened_at > now:  # moved into a working day that has not come yet
+            self.opened_at -= 7 * _DAY
         self.opened_text = json_time(self.opened_at)
         # The oblast's case index is the sequence: unique in every territory and year, with
         # gaps where other territories' cases fell, as a number allocated by PostgreSQL would
@@ -318,7 +319,7 @@ class _Simulation:
         """The step's events persisted with the view they leave behind."""
         if not self._events:
             return
-        recorded = at + timedelta(milliseconds=self.rng.randrange(20, 900))
+        recorded = min(at + timedelta(milliseconds=self.rng.randrange(20, 900)), self.now)
         key = f"{self.rng.getrandbits(128):032x}" if staff else None
         self.case.steps.append(
             SyntheticStep(
