@@ -1,10 +1,11 @@
 """What the API's lifespan builds once and routes use: engine, sessions, Temporal client."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.client import Client
 
+from api.auth import VerifiedTokens
 from api.oidc import OidcVerifier
 from infra.sealing.family_keys import FamilyKeyStore
 from models.db import SessionFactory
@@ -33,3 +34,5 @@ class AppState:
     oidc: OidcVerifier | None = None
     # Kurator's own HS256 tokens (Settings.accepts_local_tokens).
     local_tokens: bool = True
+    # Kurator's own tokens whose signature verified (their claims are checked at each use).
+    verified_tokens: VerifiedTokens = field(default_factory=VerifiedTokens)

@@ -5,6 +5,7 @@ Most cases call `read_token` directly (no servers needed); two go through HTTP t
 API's answer, which used to be 200 with empty lists.
 """
 
+import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -13,7 +14,7 @@ import jwt
 import pytest
 from temporalio.testing import WorkflowEnvironment
 
-from api.auth import TokenError, read_token
+from api.auth import TokenError, VerifiedTokens, read_token
 from models.payloads.vocabulary import StaffRole
 from models.territory import MUNICIPALITY_CODES
 from tests.support.api import JWT_SECRET, api_client, api_settings
@@ -125,6 +126,29 @@ def test_valid_claims_give_the_actor() -> None:
     assert actor.staff_id == "claims-staff-1"
     assert actor.role is StaffRole.SPECIALIST
     assert actor.municipalities == (MUNICIPALITY, "iskitim_district")
+
+
+def test_a_remembered_token_is_still_checked_for_expiry_at_each_use() -> None:
+    verified = VerifiedTokens()
+    token = _token(_claims(exp=datetime.now(UTC) + timedelta(seconds=1)))
+    assert read_token(token, secret=SECRET, verified=verified).staff_id == "claims-staff-1"
+    assert verified.get(token) is not None  # its signature is not checked again
+    with pytest.raises(TokenError, match="claim exp: the token has expired"):
+        read_token(token, secret=b"not the secret", verified=verified, now=time.time() + 2)
+
+
+def test_a_forged_token_is_not_remembered_and_the_oldest_token_makes_room() -> None:
+    verified = VerifiedTokens(capacity=2)
+    forged = jwt.encode(_claims(), b"another secret", algorithm="HS256")
+    with pytest.raises(TokenError, match="signature is not valid"):
+        read_token(forged, secret=SECRET, verified=verified)
+    assert verified.get(forged) is None
+    first, second, third = (_token(_claims(sub=f"claims-staff-{n}")) for n in range(3))
+    for token in (first, second, third):
+        read_token(token, secret=SECRET, verified=verified)
+    assert verified.get(first) is None
+    assert verified.get(second) is not None
+    assert verified.get(third) is not None
 
 
 @pytest.mark.parametrize(
