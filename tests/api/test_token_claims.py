@@ -134,12 +134,17 @@ def test_a_remembered_token_is_still_checked_for_expiry_at_each_use() -> None:
     assert read_token(token, secret=SECRET, verified=verified).staff_id == "claims-staff-1"
     assert verified.get(token) is not None  # its signature is not checked again
     with pytest.raises(TokenError, match="claim exp: the token has expired"):
-        read_token(token, secret=b"not the secret", verified=verified, now=time.time() + 2)
+        read_token(
+            token,
+            secret=b"not the secret the token was signed with",
+            verified=verified,
+            now=time.time() + 2,
+        )
 
 
 def test_a_forged_token_is_not_remembered_and_the_oldest_token_makes_room() -> None:
     verified = VerifiedTokens(capacity=2)
-    forged = jwt.encode(_claims(), b"another secret", algorithm="HS256")
+    forged = jwt.encode(_claims(), b"another secret, not the one the API holds", algorithm="HS256")
     with pytest.raises(TokenError, match="signature is not valid"):
         read_token(forged, secret=SECRET, verified=verified)
     assert verified.get(forged) is None
