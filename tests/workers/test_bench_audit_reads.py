@@ -16,7 +16,9 @@ MEASURES = (
     "GET /cases/{id}/events",
     "GET /cases, a page of novosibirsk",
     "GET /cases, a page of berdsk",
-    "GET /tasks",
+    "GET /tasks, a berdsk specialist's inbox",
+    "GET /tasks, the ministry's inbox",
+    "GET /cases, novosibirsk page",
     "kurator audit verify",
 )
 
