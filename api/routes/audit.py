@@ -33,16 +33,16 @@ from models.crud.access_log import Access, log_access
 from models.crud.audit_events import (
     ExportScope,
     StoredRow,
-    changes_until,
     opened_text,
     opening_keys,
+    state_until,
     stored_histories,
 )
 from models.crud.case_projections import CaseAddress
 from models.crud.families import locate_family
 from models.lifecycle.social_contract_link import contract_id_of
 from models.payloads.actions import Actor
-from models.payloads.audit import AuditEvent, AuditHistory, ChainVerdict, fold_view
+from models.payloads.audit import AuditEvent, AuditHistory, ChainVerdict
 from models.payloads.audit_export import AuditChain, canonical_time
 from models.payloads.case_view import CaseView
 from models.payloads.fields import MUNICIPALITY_CODE_PATTERN
@@ -198,20 +198,20 @@ async def case_state(
 ) -> Response:
     async with state.sessions() as session, session.begin():
         family_id = await _family_id(session, case)
-        changes, first = await changes_until(session, case_id=case.case_id, at=at, keys=state.keys)
+        folded, first = await state_until(session, case_id=case.case_id, at=at, keys=state.keys)
         await log_access(
             session,
             Access.by(actor, AccessedData.AUDIT_STATE, purpose),
             family_ids=[family_id],
             case_id=case.case_id,
         )
-    if not changes:
+    if folded is None:
         since = "" if first is None else f": its first event occurred at {first.isoformat()}"
         raise ApiError(
             409, "not_yet_opened", f"the case did not exist yet at {at.isoformat()}{since}"
         )
     try:
-        view = CaseView.model_validate(fold_view(changes))
+        view = CaseView.model_validate(folded)
     except ValidationError:  # only a history altered behind the triggers: its chain says where
         raise ApiError(
             409,

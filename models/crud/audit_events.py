@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Result, Select, Text, cast, func, select
+from sqlalchemy import Result, Select, Text, cast, func, or_, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from infra.sealing.columns import (
@@ -149,25 +149,41 @@ async def families_of_cases(
     }
 
 
-async def changes_until(
+async def state_until(
     session: AsyncSession, *, case_id: UUID, at: datetime, keys: KeyLookup
-) -> tuple[list[dict[str, Any]], datetime | None]:
-    """The opened `view_changes` of the case's events that occurred at or before `at`, oldest
-    first, and when its first event occurred (None: the case has no events)."""
+) -> tuple[dict[str, Any] | None, datetime | None]:
+    """The case's state at `at` (a CaseView's fields, as JSON, None before its first event),
+    folded from the `view_changes` of its events that occurred at or before it, oldest first,
+    and when its first event occurred (None: the case has no events).
+
+    Folded first, opened after: only the values that survive the fold are opened, each bound
+    to the event that wrote it, rather than every sealed value of every step (a case's first
+    step carries its whole state, and each later one its changes)."""
     statement = (
         select(_EVENTS.c.seq, _EVENTS.c.occurred_at, _EVENTS.c.view_changes)
         .where(_EVENTS.c.case_id == case_id)
+        # The first event always, for the answer before it; the others only up to `at`.
+        .where(or_(_EVENTS.c.occurred_at <= at, _EVENTS.c.seq == 1))
         .order_by(_EVENTS.c.seq)
     )
     rows = (await _rows(session, statement)).all()
     first = rows[0].occurred_at if rows else None
-    wanted = [row for row in rows if row.occurred_at <= at and row.view_changes]
-    opening = await _keys_known(keys, _key_ids(row.view_changes for row in wanted))
-    changes = [
-        _open_free(row.view_changes, opening, event_field("view_changes", case_id, row.seq))
-        for row in wanted
-    ]
-    return changes, first
+    state: dict[str, Any] = {}
+    written_by: dict[str, int] = {}  # each field's last writer
+    for row in rows:
+        if row.occurred_at <= at and row.view_changes:
+            state.update(row.view_changes)
+            written_by.update(dict.fromkeys(row.view_changes, row.seq))
+    if not state:
+        return None, first
+    opening = await _keys_known(keys, _key_ids([state]))
+    opened = {
+        name: _open_free(
+            {name: value}, opening, event_field("view_changes", case_id, written_by[name])
+        )[name]
+        for name, value in state.items()
+    }
+    return opened, first
 
 
 def _key_ids(values: Any) -> set[UUID]:

@@ -1,7 +1,6 @@
 """What the ministry's audit endpoints answer: a case's history with the verdict of its hash
 chain on every event, and the state a case had at a moment, folded from its events."""
 
-from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -68,12 +67,3 @@ class AuditHistory(BaseModel):
         "contract's (conclusion, each monthly contact made or missed, each escalation rung, "
         "its outcome), merged by when they occurred, each chain in its own order."
     )
-
-
-def fold_view(changes: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
-    """The case's state (a CaseView's fields, as JSON) from the `view_changes` of its events,
-    oldest first: each step's changes laid over the state before it."""
-    state: dict[str, Any] = {}
-    for changed in changes:
-        state.update(changed)
-    return state
