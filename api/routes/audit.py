@@ -125,7 +125,7 @@ async def case_history(
             family_ids=[family_id],
             case_id=case.case_id,
         )
-    keys = await opening_keys(state.keys, [*rows, *contract_rows])
+        keys = await opening_keys(state.keys, [*rows, *contract_rows], session=session)
     verdict, events = _checked(case.case_id, rows, keys, AuditChain.CASE)
     contract_verdict, contract_events = _checked(
         contract_id, contract_rows, keys, AuditChain.SOCIAL_CONTRACT

@@ -22,6 +22,8 @@ from functools import lru_cache
 from typing import Any, Protocol, TypeGuard
 from uuid import UUID
 
+from sqlmodel.ext.asyncio.session import AsyncSession
+
 from infra.sealing.aead import SealError, open_sealed, seal
 from infra.sealing.family_keys import DataKey
 from models.payloads.fields import FREE_TEXT_KEYS
@@ -43,7 +45,9 @@ class KeyLookup(Protocol):
 
     async def for_owner(self, owner: str) -> DataKey: ...
 
-    async def by_ids(self, key_ids: Collection[UUID]) -> dict[UUID, DataKey | None]: ...
+    async def by_ids(
+        self, key_ids: Collection[UUID], *, session: AsyncSession | None = None
+    ) -> dict[UUID, DataKey | None]: ...
 
 
 # Keys by id, as `keys_for` returns them: None for a destroyed key.
@@ -222,10 +226,13 @@ def sealed_key_ids(data: Any) -> set[UUID]:
     return found
 
 
-async def keys_for(lookup: KeyLookup, key_ids: Iterable[UUID]) -> dict[UUID, DataKey | None]:
-    """The keys that open values naming `key_ids`, in one lookup (None: destroyed)."""
+async def keys_for(
+    lookup: KeyLookup, key_ids: Iterable[UUID], *, session: AsyncSession | None = None
+) -> dict[UUID, DataKey | None]:
+    """The keys that open values naming `key_ids`, in one lookup (None: destroyed), in
+    `session`'s transaction if given."""
     wanted = set(key_ids)
-    return await lookup.by_ids(wanted) if wanted else {}
+    return await lookup.by_ids(wanted, session=session) if wanted else {}
 
 
 # Changes one free-text string, given it and its JSON key.

@@ -16,6 +16,7 @@ from functools import cached_property
 from uuid import UUID
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from infra.logs import get_logger
 from infra.sealing.aead import new_key
@@ -129,9 +130,12 @@ class FamilyKeyStore:
             raise KeyDestroyed(key_id)
         return key
 
-    async def by_ids(self, key_ids: Collection[UUID]) -> dict[UUID, DataKey | None]:
+    async def by_ids(
+        self, key_ids: Collection[UUID], *, session: AsyncSession | None = None
+    ) -> dict[UUID, DataKey | None]:
         """The keys envelopes name, those not cached in one query: None for a destroyed key
-        (its values read as erased). Raises UnknownKey."""
+        (its values read as erased). Raises UnknownKey. `session`: the caller's, to look them
+        up in the transaction it holds open rather than on a connection of their own."""
         found: dict[UUID, DataKey | None] = {}
         missing = []
         for key_id in key_ids:
@@ -141,8 +145,12 @@ class FamilyKeyStore:
             else:
                 found[key_id] = fresh
         if missing:
-            async with self._sessions() as session:
-                stored = {row.key_id: row for row in await keys_by_id(session, key_ids=missing)}
+            if session is None:
+                async with self._sessions() as own:
+                    rows = await keys_by_id(own, key_ids=missing)
+            else:
+                rows = await keys_by_id(session, key_ids=missing)
+            stored = {row.key_id: row for row in rows}
             for key_id in missing:
                 if key_id not in stored:
                     raise UnknownKey(key_id)

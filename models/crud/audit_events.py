@@ -196,8 +196,11 @@ def _key_ids(values: Any) -> set[UUID]:
     return found
 
 
-async def opening_keys(keys: KeyLookup, rows: Sequence[StoredRow]) -> OpeningKeys:
-    """The keys that open the sealed text of `rows` (stored events), in one lookup."""
+async def opening_keys(
+    keys: KeyLookup, rows: Sequence[StoredRow], *, session: AsyncSession | None = None
+) -> OpeningKeys:
+    """The keys that open the sealed text of `rows` (stored events), in one lookup (in
+    `session`'s transaction, if given)."""
     wanted: set[UUID] = set()
     for row in rows:
         if not row.get(HOLDS_SEALED, True):
@@ -207,15 +210,17 @@ async def opening_keys(keys: KeyLookup, rows: Sequence[StoredRow]) -> OpeningKey
         if is_sealed_text(reason):
             with suppress(SealedValueError):  # malformed: reads as unreadable
                 wanted.add(key_id_of_text(reason, field="case_events.reason"))
-    return await _keys_known(keys, wanted)
+    return await _keys_known(keys, wanted, session)
 
 
-async def _keys_known(keys: KeyLookup, wanted: set[UUID]) -> OpeningKeys:
+async def _keys_known(
+    keys: KeyLookup, wanted: set[UUID], session: AsyncSession | None = None
+) -> OpeningKeys:
     """`keys_for`, leaving out key ids that name no key (an altered value): their values read
     as unreadable instead of failing the whole read."""
     while True:
         try:
-            return await keys_for(keys, wanted)
+            return await keys_for(keys, wanted, session=session)
         except UnknownKey as unknown:
             wanted = wanted - {unknown.key_id}
 
