@@ -71,7 +71,7 @@ from models.payloads.vocabulary import (
 )
 from models.policy import AccompanimentLevel, ClosureReason, Duration, SocialContractDirection
 from tests.support.cases import open_case, specialist, supervisor
-from tests.support.sealing import StaticKeySource, test_key_store
+from tests.support.sealing import exported_key_source, test_key_store
 from tests.support.temporal import start_dev_server, start_time_skipping
 from workers.devstack.embedded_postgres import EmbeddedPostgres, ensure_database
 from workers.worker import build_worker
@@ -472,7 +472,7 @@ async def _record_sets(sessions: SessionFactory, sets: Sequence[str]) -> None:
         sealed = await record(sessions, sealing_data_converter(keys))
         _write(CURRENT, sealed)
         workflow_ids = {name: history.workflow_id for name, history in sealed.items()}
-        exported = await StaticKeySource.exported_from(keys, sessions, workflow_ids)
+        exported = await exported_key_source(keys, sessions, workflow_ids)
         DATA_KEYS.write_text(exported.to_json(), encoding="utf-8")
         log.info("data keys written", path=str(DATA_KEYS), keys=len(exported.keys))
     if "legacy" in sets:
