@@ -59,6 +59,25 @@ STICKY_QUEUE_SCHEDULE_TO_START_TIMEOUT = timedelta(seconds=3)
 PASSED_THROUGH_MODULES = ("models", "pydantic", "pydantic_core", "annotated_types")
 
 
+# Every workflow a Kurator worker runs; a replay of a recorded history needs the same.
+WORKFLOWS = (
+    CaseWorkflow,
+    CaseFollowUpWorkflow,
+    AuditAnchorWorkflow,
+    ResourceReviewWorkflow,
+    SocialContractWorkflow,
+    NotificationDigestWorkflow,
+)
+
+
+def workflow_runner() -> SandboxedWorkflowRunner:
+    """The sandbox Kurator's workflows run in: the worker's, and the bench's replays (which
+    must pay what a worker pays for a cache miss, no more, no less)."""
+    return SandboxedWorkflowRunner(
+        restrictions=SandboxRestrictions.default.with_passthrough_modules(*PASSED_THROUGH_MODULES)
+    )
+
+
 def build_worker(
     client: Client,
     *,
@@ -94,22 +113,11 @@ def build_worker(
     return Worker(
         client,
         task_queue=task_queue,
-        workflows=[
-            CaseWorkflow,
-            CaseFollowUpWorkflow,
-            AuditAnchorWorkflow,
-            ResourceReviewWorkflow,
-            SocialContractWorkflow,
-            NotificationDigestWorkflow,
-        ],
+        workflows=list(WORKFLOWS),
         max_cached_workflows=max_cached_workflows,
         activities=activities,
         sticky_queue_schedule_to_start_timeout=STICKY_QUEUE_SCHEDULE_TO_START_TIMEOUT,
-        workflow_runner=SandboxedWorkflowRunner(
-            restrictions=SandboxRestrictions.default.with_passthrough_modules(
-                *PASSED_THROUGH_MODULES
-            )
-        ),
+        workflow_runner=workflow_runner(),
     )
 
 
@@ -183,11 +191,16 @@ async def run_worker(settings: Settings) -> None:
             task_queue=settings.task_queue,
             sessions=sessions,
             keys=keys,
+            max_cached_workflows=settings.max_cached_workflows,
             anchors=anchors,
             digests=digests,
         )
         async with worker:
-            log.info("worker polling", task_queue=settings.task_queue)
+            log.info(
+                "worker polling",
+                task_queue=settings.task_queue,
+                max_cached_workflows=settings.max_cached_workflows,
+            )
             if anchors is not None:
                 interval = timedelta(seconds=settings.audit_anchor_interval_seconds)
                 await ensure_anchor_schedule(

@@ -27,8 +27,9 @@ from temporalio.worker import Replayer
 from infra.sealing.codec import is_sealed, key_id_of
 from infra.sealing.converter import sealing_data_converter
 from infra.sealing.payloads import payloads_of
+from infra.sealing.static_keys import StaticKeySource
 from tests.support.sdk_markers import sdk_marker_record
-from tests.support.sealing import StaticKeySource
+from workers.worker import workflow_runner
 from workflows.case import CaseWorkflow
 from workflows.follow_up import CaseFollowUpWorkflow
 from workflows.social_contract import SocialContractWorkflow
@@ -157,9 +158,11 @@ async def test_history_replays_deterministically(path: Path) -> None:
     # The sealing converter over the set's keys alone: no database is involved (a legacy
     # history's plain payloads pass through it).
     converter = sealing_data_converter(keys or StaticKeySource([], {}))
+    # In the worker's own sandbox: a module passed through there must replay as well.
     replayer = Replayer(
         workflows=[CaseWorkflow, CaseFollowUpWorkflow, SocialContractWorkflow],
         data_converter=converter,
+        workflow_runner=workflow_runner(),
     )
     # Raises (temporalio.workflow.NondeterminismError among others) when the code would take
     # another path than the history did, or when a payload does not open.
