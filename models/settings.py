@@ -141,6 +141,13 @@ class Settings(BaseSettings):
         description="The largest request body the API reads; larger ones get 413 unread. The "
         "largest real action (a plan of many items) is a few KiB.",
     )
+    max_cached_workflows: int = Field(
+        1000,
+        ge=0,
+        le=100_000,
+        description="Cases a worker keeps in memory between their steps; a case outside it is "
+        "replayed from its history first. 0 replays every step (debugging only).",
+    )
     metrics_host: str = Field(
         "127.0.0.1", description="Address the worker's and the API's metrics endpoints listen on."
     )

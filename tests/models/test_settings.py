@@ -4,6 +4,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -47,6 +48,8 @@ def test_settings_are_read_once(fresh_settings: pytest.MonkeyPatch) -> None:
         ("KURATOR_LOG_LEVEL", "LOUD", "DEBUG"),
         ("KURATOR_WORKER_METRICS_PORT", "0", "greater than or equal to 1"),
         ("KURATOR_API_METRICS_PORT", "65536", "less than or equal to 65535"),
+        ("KURATOR_MAX_CACHED_WORKFLOWS", "-1", "greater than or equal to 0"),
+        ("KURATOR_MAX_CACHED_WORKFLOWS", "lots", "valid integer"),
     ],
 )
 def test_invalid_value_is_named(
@@ -57,6 +60,27 @@ def test_invalid_value_is_named(
         get_settings()
     assert f"invalid setting {variable}" in str(raised.value)
     assert complaint in str(raised.value)
+
+
+def test_every_setting_is_in_the_readme_table() -> None:
+    """The README's settings table is where operators look: a setting missing from it is
+    one they cannot find."""
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    rows = {line.split("|")[1] for line in readme.splitlines() if line.startswith("| `KURATOR_")}
+    documented = " ".join(rows)
+    missing = [
+        f"KURATOR_{name.upper()}"
+        for name in Settings.model_fields
+        if f"`KURATOR_{name.upper()}`" not in documented
+    ]
+    assert missing == []
+
+
+def test_the_worker_cache_is_set_from_the_environment(fresh_settings: pytest.MonkeyPatch) -> None:
+    assert get_settings().max_cached_workflows == 1000
+    get_settings.cache_clear()
+    fresh_settings.setenv("KURATOR_MAX_CACHED_WORKFLOWS", "250")
+    assert get_settings().max_cached_workflows == 250
 
 
 def test_processes_that_need_servers_say_which_setting_is_missing() -> None:
