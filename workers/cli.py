@@ -216,12 +216,31 @@ def bench(
             help="--no-seal: Kurator's payloads in plain JSON, to measure what sealing costs.",
         ),
     ] = True,
+    memory_cases: Annotated[
+        int,
+        typer.Option(
+            min=0,
+            max=20_000,
+            help="Cases cached by a `kurator worker` of its own, to read its memory per 1,000 "
+            "cached cases; 0 skips it.",
+        ),
+    ] = 500,
+    replays: Annotated[
+        int,
+        typer.Option(
+            min=0,
+            max=100,
+            help="Timed replays of the longest committed history (a cache miss); 0 skips it.",
+        ),
+    ] = 5,
 ) -> None:
     """Measure Kurator against bare Temporal on one dev server, in one run: throughput and
-    p50/p99 of a step, as ratios (`make bench`)."""
+    p50/p99 of a step and of an intake, as ratios; then a worker's memory per 1,000 cached
+    cases and the replay time of the longest committed history (`make bench`)."""
     if ctx.invoked_subcommand is not None:
         return
-    from workers.bench.runner import BenchOptions, main
+    from workers.bench.options import BenchOptions
+    from workers.bench.runner import main
 
     main(
         BenchOptions(
@@ -234,6 +253,8 @@ def bench(
             rounds,
             seal,
             cached_workflows,
+            memory_cases,
+            replays,
         )
     )
 

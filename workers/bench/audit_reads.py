@@ -44,11 +44,11 @@ from infra.migrate import upgrade_to_head
 from infra.sealing.master_keys import key_file_line
 from models.payloads.vocabulary import StaffRole
 from models.settings import Settings
+from workers.bench.api_process import BenchError, api_server
 from workers.bench.http import LeanHttp, lean_http
 from workers.bench.measure import percentile
 from workers.bench.oblast_cases import json_time
 from workers.bench.oblast_data import OblastSpec, generate_oblast, psycopg_url
-from workers.bench.runner import BenchError, api_server
 from workers.devstack.embedded_postgres import EmbeddedPostgres, ensure_database
 from workers.devstack.processes import free_port
 from workers.staff_directory import ensure_synthetic_members

@@ -45,6 +45,11 @@ class Side:
     def throughput(self) -> float:
         return len(self.steps) / self.elapsed if self.elapsed else 0.0
 
+    @property
+    def open_throughput(self) -> float:
+        """Cases opened per second: meaningful where the side ran opens alone."""
+        return len(self.starts) / self.elapsed if self.elapsed else 0.0
+
 
 def percentile(values: list[float], fraction: float) -> float:
     """Nearest-rank percentile; NaN for no values."""

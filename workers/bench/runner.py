@@ -24,22 +24,16 @@ and the report says so. Needs psutil (the test extras, which `make bench` instal
 import asyncio
 import compileall
 import logging
-import math
 import os
 import sys
 import tempfile
 import uuid
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, NoReturn
 
-import httpx
-import uvicorn
 from pydantic import SecretStr
 from rich.console import Console
-from rich.table import Table
 from temporalio.client import Client, WithStartWorkflowOperation
 from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.contrib.pydantic import pydantic_data_converter
@@ -47,7 +41,6 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 import workflows
-from api.app import create_app
 from api.auth import issue_token
 from infra.errors import report_errors
 from infra.logs import configure_logging
@@ -58,6 +51,7 @@ from models.db import make_async_engine, make_session_factory
 from models.payloads.vocabulary import StaffRole
 from models.settings import Settings
 from workers.bench import bare_workflow
+from workers.bench.api_process import BenchError, api_server, child_environment
 from workers.bench.bare_workflow import BareWorkflow, bare_noop
 from workers.bench.codec_cost import CodecCost, codec_cost
 from workers.bench.http import HttpError, LeanHttp, lean_http
@@ -70,41 +64,24 @@ from workers.bench.measure import (
     Stepper,
     drive,
     measured,
-    percentile,
 )
+from workers.bench.options import BenchOptions, BenchResult
+from workers.bench.replay_time import ReplayTime, committed_histories, longest, replay_time
+from workers.bench.report import report
+from workers.bench.worker_memory import WARMUP_CASES, WorkerMemory, cache_growth, worker_child
 from workers.devstack.embedded_postgres import EmbeddedPostgres, ensure_database
-from workers.devstack.processes import free_port
 from workers.devstack.temporal_dev import find_binary
 from workers.staff_directory import ensure_synthetic_members
 from workers.worker import build_worker
 from workflows.search_attributes import ALL_SEARCH_ATTRIBUTES
 
-# Issue 9's targets: a step as cheap as bare Temporal's.
-TARGET_THROUGHPUT_RATIO = 1.0
-TARGET_P99_RATIO = 1.2
 MUNICIPALITY = "berdsk"
 # The staff the benchmark acts as: in the staff directory like anyone whose token the API takes.
 BENCH_STAFF_ID = "bench-specialist"
 BARE_QUEUE = "bench-bare"
 KURATOR_QUEUE = "bench-kurator"
-KURATOR_ONLY = {"PostgreSQL", "API process"}  # processes the bare side does not use
-
-
-class BenchError(Exception):
-    """The benchmark could not run; the message says what failed."""
-
-
-@dataclass(frozen=True)
-class BenchOptions:
-    cases: int
-    steps: int
-    concurrency: int
-    max_seconds: float
-    warmup_cases: int
-    api_process: bool
-    rounds: int
-    seal: bool = True  # False: Kurator talks to Temporal in plain JSON (`--no-seal`)
-    cached_workflows: int = 1000  # each worker's max_cached_workflows
+BARE_NAME = "bare Temporal"
+MEMORY_QUEUE = "bench-memory"  # served by the worker whose memory is read, alone
 
 
 def _bare(client: Client, run: str) -> tuple[Opener, Stepper]:
@@ -127,7 +104,10 @@ def _bare(client: Client, run: str) -> tuple[Opener, Stepper]:
     return open_case, step
 
 
-def _kurator(http: LeanHttp, auth: dict[str, str], run: str) -> tuple[Opener, Stepper]:
+def kurator_workload(http: LeanHttp, auth: dict[str, str], run: str) -> tuple[Opener, Stepper]:
+    """Kurator's cases through the API: an intake, then contacts; `run` keeps the families
+    apart from any other run's."""
+
     async def post(path: str, body: dict[str, Any]) -> Any:
         headers = {**auth, "Idempotency-Key": uuid.uuid4().hex}
         try:
@@ -168,73 +148,6 @@ def _family(registry_id: str) -> dict[str, Any]:
     }
 
 
-@asynccontextmanager
-async def api_server(
-    settings: Settings, *, in_process: bool, seal: bool, needs_temporal: bool = True
-) -> AsyncIterator[str]:
-    """The API on a free port: uvicorn in this event loop, or `kurator api` in a child (its
-    unsealed twin, workers/bench/unsealed_api.py, when `seal` is off). Without
-    `needs_temporal` (reads only), a child that answers /health at all is serving, even
-    though it reports Temporal and the worker missing (503)."""
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    if in_process:
-        config = uvicorn.Config(
-            create_app(settings, seal_payloads=seal),
-            host="127.0.0.1",
-            port=port,
-            log_config=None,
-            lifespan="on",
-        )
-        server = uvicorn.Server(config)
-        serving = asyncio.create_task(server.serve())
-        while not server.started:
-            if serving.done():
-                raise BenchError("the API did not start (its log is above)")
-            await asyncio.sleep(0.05)
-        try:
-            yield url
-        finally:
-            server.should_exit = True
-            await serving
-        return
-    env = {k: v for k, v in os.environ.items() if not k.startswith("KURATOR_")}
-    env.update(_environment(settings, port))
-    command = ("workers.cli", "api") if seal else ("workers.bench.unsealed_api",)
-    child = await asyncio.create_subprocess_exec(sys.executable, "-m", *command, env=env)
-    try:
-        async with httpx.AsyncClient() as http:
-            for _ in range(200):
-                try:
-                    answer = (await http.get(f"{url}/health")).status_code
-                    if answer == 200 or not needs_temporal:
-                        break
-                except httpx.TransportError:
-                    pass
-                await asyncio.sleep(0.1)
-            else:
-                raise BenchError("the API child process did not become healthy in 20 s")
-        yield url
-    finally:
-        child.terminate()
-        await asyncio.wait_for(child.wait(), 30)
-
-
-def _environment(settings: Settings, port: int) -> dict[str, str]:
-    assert settings.jwt_secret is not None
-    assert settings.pseudonym_secret is not None
-    return {
-        "KURATOR_DATABASE_URL": settings.require_database_url(),
-        "KURATOR_TEMPORAL_ADDRESS": settings.require_temporal_address(),
-        "KURATOR_TASK_QUEUE": settings.task_queue,
-        "KURATOR_JWT_SECRET": settings.jwt_secret.get_secret_value(),
-        "KURATOR_PSEUDONYM_SECRET": settings.pseudonym_secret.get_secret_value(),
-        "KURATOR_MASTER_KEY_FILE": str(settings.require_master_key_file()),
-        "KURATOR_API_PORT": str(port),
-        "KURATOR_LOG_LEVEL": "WARNING",
-    }
-
-
 def _compile_workflow_code(scratch: Path) -> None:
     """Byte-compile the modules the workflow sandbox imports afresh for every workflow it
     starts (workflows/, and the bare workflow), into `scratch`, as an installed Kurator has
@@ -249,7 +162,7 @@ def _compile_workflow_code(scratch: Path) -> None:
     compileall.compile_file(bare_workflow.__file__, quiet=1)
 
 
-async def run_bench(options: BenchOptions, console: Console) -> tuple[Side, Side, CodecCost]:
+async def run_bench(options: BenchOptions, console: Console) -> BenchResult:
     with tempfile.TemporaryDirectory(prefix="kurator-bench-") as scratch:
         _compile_workflow_code(Path(scratch))
         postgres = EmbeddedPostgres(Path(scratch) / "postgres")
@@ -290,7 +203,7 @@ async def _measure(
     options: BenchOptions,
     meter: CpuMeter,
     console: Console,
-) -> tuple[Side, Side, CodecCost]:
+) -> BenchResult:
     run = uuid.uuid4().hex[:8]
     timer = ActivityTimer()
     address = env.client.service_client.config.target_host
@@ -331,8 +244,14 @@ async def _measure(
         activities=[bare_noop],
         max_cached_workflows=options.cached_workflows,
     )
-    bare = Side("bare Temporal")
-    kurator = Side("Kurator (HTTP)" if options.seal else "Kurator, unsealed")
+    kurator_name = "Kurator (HTTP)" if options.seal else "Kurator, unsealed"
+    result = BenchResult(
+        bare=Side(BARE_NAME),
+        kurator=Side(kurator_name),
+        bare_intake=Side(BARE_NAME),
+        kurator_intake=Side(kurator_name),
+        codec=CodecCost(0, 0, 0, 0),
+    )
     try:
         async with (
             bare_worker,
@@ -340,10 +259,10 @@ async def _measure(
             api_server(settings, in_process=not options.api_process, seal=options.seal) as api_url,
             lean_http(api_url, size=options.concurrency * 2, request_seconds=60) as http,
         ):
-            auth = _auth(settings)
+            auth = bench_auth(settings)
             workloads: dict[str, Callable[[str], tuple[Opener, Stepper]]] = {
-                bare.name: lambda tag: _bare(client, tag),
-                kurator.name: lambda tag: _kurator(http, auth, tag),
+                BARE_NAME: lambda tag: _bare(client, tag),
+                kurator_name: lambda tag: kurator_workload(http, auth, tag),
             }
             console.print(f"Warming up: {options.warmup_cases} cases a side…")
             warm_budget = options.max_seconds / 8
@@ -352,29 +271,107 @@ async def _measure(
                 await drive(Side(name), *workload(f"{run}w"), warm)
             timer.take("bare_noop")
             timer.take("persist_step")
-            rounds = _rounds(options)
-            budget = options.max_seconds / (2 * len(rounds))
-            for number, cases in enumerate(rounds, start=1):
-                order = (bare, kurator) if number % 2 else (kurator, bare)
-                for side in order:
-                    console.print(
-                        f"Round {number}/{len(rounds)}: {side.name}, {cases} cases × "
-                        f"{options.steps} steps, {options.concurrency} in flight…"
-                    )
-                    load = Load(cases, options.steps, options.concurrency, budget)
-                    opener, stepper = workloads[side.name](f"{run}r{number}")
-                    steps, elapsed = len(side.steps), side.elapsed
-                    await measured(side, meter, drive(side, opener, stepper, load))
-                    took = side.elapsed - elapsed
-                    side.round_throughput.append((len(side.steps) - steps) / took if took else 0)
-                    activity_name = "bare_noop" if side is bare else "persist_step"
-                    side.activity.extend(timer.take(activity_name))
-                    timer.take("load_case_policy")
+            sides = (result.bare, result.kurator)
+            await _step_rounds(sides, workloads, f"{run}r", options, meter, timer, console)
+            intake = (result.bare_intake, result.kurator_intake)
+            await _intake_rounds(intake, workloads, f"{run}i", options, meter, console)
         console.print("Measuring the codec alone: a contact step's payloads, sealed and plain…")
-        codec = await codec_cost(sealing, pydantic_data_converter)
+        result.codec = await codec_cost(sealing, pydantic_data_converter)
     finally:
         await engine.dispose()
-    return bare, kurator, codec
+    if options.memory_cases:
+        console.print(
+            f"Measuring a worker's memory: {options.memory_cases} cases cached in a "
+            "`kurator worker` of its own…"
+        )
+        result.memory = await measure_worker_memory(
+            settings, cases=options.memory_cases, concurrency=options.concurrency, tag=f"{run}m"
+        )
+    if options.replays:
+        result.replay, note = await _replay(options)
+        if note:
+            result.notes.append(note)
+    return result
+
+
+async def _step_rounds(
+    sides: tuple[Side, Side],
+    workloads: dict[str, Callable[[str], tuple[Opener, Stepper]]],
+    tag: str,
+    options: BenchOptions,
+    meter: CpuMeter,
+    timer: ActivityTimer,
+    console: Console,
+) -> None:
+    """Each round opens its cases and takes their steps, the sides alternating."""
+    bare = sides[0]
+    rounds = _rounds(options)
+    budget = options.max_seconds / (2 * len(rounds))
+    for number, cases in enumerate(rounds, start=1):
+        for side in sides if number % 2 else sides[::-1]:
+            console.print(
+                f"Round {number}/{len(rounds)}: {side.name}, {cases} cases × "
+                f"{options.steps} steps, {options.concurrency} in flight…"
+            )
+            load = Load(cases, options.steps, options.concurrency, budget)
+            opener, stepper = workloads[side.name](f"{tag}{number}")
+            steps, elapsed = len(side.steps), side.elapsed
+            await measured(side, meter, drive(side, opener, stepper, load))
+            took = side.elapsed - elapsed
+            side.round_throughput.append((len(side.steps) - steps) / took if took else 0)
+            side.activity.extend(timer.take("bare_noop" if side is bare else "persist_step"))
+            timer.take("load_case_policy")
+
+
+async def _intake_rounds(
+    sides: tuple[Side, Side],
+    workloads: dict[str, Callable[[str], tuple[Opener, Stepper]]],
+    tag: str,
+    options: BenchOptions,
+    meter: CpuMeter,
+    console: Console,
+) -> None:
+    """Opens alone, as when a registry is taken in: as many cases as the step rounds opened,
+    in as many alternating rounds, with the same cases in flight; a quarter of the step
+    rounds' time budget."""
+    rounds = _rounds(options)
+    budget = options.max_seconds / (8 * len(rounds))
+    for number, cases in enumerate(rounds, start=1):
+        for side in sides if number % 2 else sides[::-1]:
+            console.print(
+                f"Intake {number}/{len(rounds)}: {side.name}, {cases} cases opened, "
+                f"{options.concurrency} in flight…"
+            )
+            opener, stepper = workloads[side.name](f"{tag}{number}")
+            load = Load(cases, 0, options.concurrency, budget)
+            await measured(side, meter, drive(side, opener, stepper, load))
+
+
+async def measure_worker_memory(
+    settings: Settings, *, cases: int, concurrency: int, tag: str
+) -> WorkerMemory:
+    """A `kurator worker` of its own on a queue of its own, and the API in front of it, both
+    child processes; the worker's memory read as `cases` cases fill its cache. `settings`: the
+    database, Temporal and secrets the two share; `tag` keeps the families apart from any
+    other run's."""
+    served = settings.model_copy(update={"task_queue": MEMORY_QUEUE})
+    max_cached = cases + WARMUP_CASES + 10  # every case stays cached
+    async with (
+        worker_child(child_environment(served), max_cached) as worker,
+        # Sealed whatever --no-seal says: `kurator worker` seals its payloads, always.
+        api_server(served, in_process=False, seal=True) as api_url,
+        lean_http(api_url, size=concurrency * 2, request_seconds=60) as http,
+    ):
+        opener, stepper = kurator_workload(http, bench_auth(served), tag)
+        return await cache_growth(worker, opener, stepper, cases=cases, concurrency=concurrency)
+
+
+async def _replay(options: BenchOptions) -> tuple[ReplayTime | None, str | None]:
+    """The replay time of the longest committed history, or why there is none."""
+    histories = committed_histories()
+    if not histories:
+        return None, "Replay not measured: no committed histories (they ship in a checkout only)."
+    return await replay_time(longest(histories), options.replays), None
 
 
 def _rounds(options: BenchOptions) -> list[int]:
@@ -385,7 +382,7 @@ def _rounds(options: BenchOptions) -> list[int]:
     return [share + (1 if number < extra else 0) for number in range(count)]
 
 
-def _auth(settings: Settings) -> dict[str, str]:
+def bench_auth(settings: Settings) -> dict[str, str]:
     assert settings.jwt_secret is not None
     token = issue_token(
         secret=settings.jwt_secret.get_secret_value().encode(),
@@ -394,111 +391,6 @@ def _auth(settings: Settings) -> dict[str, str]:
         municipalities=[MUNICIPALITY],
     )
     return {"Authorization": f"Bearer {token}"}
-
-
-def _ms(seconds: float) -> str:
-    return "-" if math.isnan(seconds) else f"{seconds * 1000:.1f}"
-
-
-def _ratio(kurator: float, bare: float) -> str:
-    if not bare or math.isnan(bare) or math.isnan(kurator):
-        return "-"
-    return f"{kurator / bare:.2f}×"
-
-
-def report(
-    bare: Side, kurator: Side, codec: CodecCost, options: BenchOptions, console: Console
-) -> None:
-    where = "in a child process" if options.api_process else "in the bench process"
-    table = Table(
-        title="Kurator against bare Temporal, same server, same run",
-        caption=f"{options.cases} cases × {options.steps} steps a side, {options.concurrency} "
-        f"in flight, {options.rounds} alternating rounds; API {where}; Temporal on a file; "
-        f"workflow cache {options.cached_workflows} a worker",
-    )
-    table.add_column("", no_wrap=True)
-    for column in (bare.name, kurator.name, "Kurator / bare"):
-        table.add_column(column, justify="right")
-
-    def row(
-        label: str, of_bare: float, of_kurator: float, *, ms: bool = True, added: bool = False
-    ) -> None:
-        """`added`: bare does next to none of this work, so show what Kurator adds."""
-        shown = _ms if ms else (lambda value: f"{value:.1f}")
-        versus = f"+{_ms(of_kurator - of_bare)} ms" if added else _ratio(of_kurator, of_bare)
-        table.add_row(label, shown(of_bare), shown(of_kurator), versus)
-
-    table.add_row("cases completed", str(bare.cases_done), str(kurator.cases_done), "")
-    table.add_row("steps", str(len(bare.steps)), str(len(kurator.steps)), "")
-    row("wall time, s", bare.elapsed, kurator.elapsed, ms=False)
-    row("throughput, steps/s", bare.throughput, kurator.throughput, ms=False)
-    row("step p50, ms", percentile(bare.steps, 0.5), percentile(kurator.steps, 0.5))
-    row("step p99, ms", percentile(bare.steps, 0.99), percentile(kurator.steps, 0.99))
-    row("open p50, ms", percentile(bare.starts, 0.5), percentile(kurator.starts, 0.5))
-    row("open p99, ms", percentile(bare.starts, 0.99), percentile(kurator.starts, 0.99))
-    for label, fraction in (("step activity p50, ms", 0.5), ("step activity p99, ms", 0.99)):
-        activity = (percentile(bare.activity, fraction), percentile(kurator.activity, fraction))
-        row(label, *activity, added=True)
-    operations = {side.name: len(side.steps) + len(side.starts) for side in (bare, kurator)}
-    for name in sorted(set(bare.cpu) | set(kurator.cpu)):
-        row(
-            f"CPU/call, ms: {name}",
-            bare.cpu.get(name, 0.0) / max(1, operations[bare.name]),
-            kurator.cpu.get(name, 0.0) / max(1, operations[kurator.name]),
-            added=name in KURATOR_ONLY,
-        )
-    row(
-        "CPU/call, ms: all",
-        sum(bare.cpu.values()) / max(1, operations[bare.name]),
-        sum(kurator.cpu.values()) / max(1, operations[kurator.name]),
-    )
-    console.print(table)
-    console.print(
-        "A step: bare, an update running a no-op activity; Kurator, POST /contacts: token, "
-        "case read, update, persist_step activity (one PostgreSQL transaction: events, "
-        "notifications, projection), search attributes. Open: update-with-start plus the "
-        "first activity (Kurator: intake with family record, policy load and persist). "
-        "CPU/call: per open or step, by process.",
-        highlight=False,
-    )
-    for side in (bare, kurator):
-        if side.stopped_early:
-            console.print(
-                f"[yellow]{side.name} stopped early: its time budget "
-                f"({options.max_seconds / 2:.0f} s a side) ran out after {side.cases_done} of "
-                f"{options.cases} cases[/]"
-            )
-    console.print(
-        f"Codec alone, one contact step's 4 payloads encoded and decoded: sealed "
-        f"{codec.sealed_us:.0f} µs, plain {codec.plain_us:.0f} µs ({codec.ratio:.2f}×, "
-        f"+{codec.sealed_us - codec.plain_us:.0f} µs a step); stored {codec.sealed_bytes} "
-        f"bytes sealed, {codec.plain_bytes} plain."
-        + ("" if options.seal else " Kurator ran unsealed (--no-seal) above."),
-        highlight=False,
-    )
-    spread = [
-        kurator_round / bare_round
-        for bare_round, kurator_round in zip(
-            bare.round_throughput, kurator.round_throughput, strict=False
-        )
-        if bare_round
-    ]
-    if spread:
-        console.print(
-            "Throughput ratio round by round: "
-            + ", ".join(f"{ratio:.2f}" for ratio in spread)
-            + f" (spread {min(spread):.2f}–{max(spread):.2f})",
-            highlight=False,
-        )
-    throughput = kurator.throughput / bare.throughput if bare.throughput else math.nan
-    p99 = percentile(kurator.steps, 0.99) / percentile(bare.steps, 0.99)
-    console.print(
-        f"Throughput ratio {throughput:.2f} (target ≥ {TARGET_THROUGHPUT_RATIO}): "
-        f"{'met' if throughput >= TARGET_THROUGHPUT_RATIO else 'NOT met'}; "
-        f"p99 ratio {p99:.2f} (target ≤ {TARGET_P99_RATIO}): "
-        f"{'met' if p99 <= TARGET_P99_RATIO else 'NOT met'}",
-        highlight=False,
-    )
 
 
 def main(options: BenchOptions) -> NoReturn:
@@ -515,10 +407,10 @@ def _bench(options: BenchOptions) -> int:
     logging.getLogger("alembic").setLevel(logging.WARNING)
     console = Console(width=max(Console().width, 100))  # the table needs 100 columns
     try:
-        bare, kurator, codec = asyncio.run(run_bench(options, console))
+        result = asyncio.run(run_bench(options, console))
     except (BenchError, ExceptionGroup) as error:
         if not report_errors(error, BenchError, "bench failed"):
             raise
         return 1
-    report(bare, kurator, codec, options, console)
+    report(result, options, console)
     return 0

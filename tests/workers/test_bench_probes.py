@@ -1,0 +1,116 @@
+"""The bench's two probes of issue 9, run for real on small inputs: the replay time of a
+committed history (the real workflow code in the worker's sandbox, its payloads opened with
+the set's keys) and the memory of a `kurator worker` process as its cache fills."""
+
+import json
+from pathlib import Path
+
+import pytest
+from temporalio.testing import WorkflowEnvironment
+from temporalio.workflow import NondeterminismError
+
+from models.payloads.vocabulary import StaffRole
+from tests.support.api import api_settings
+from workers.bench.api_process import api_server, child_environment
+from workers.bench.http import lean_http
+from workers.bench.measure import Load, Side, drive
+from workers.bench.replay_time import (
+    KEYS_FILE,
+    committed_histories,
+    event_count,
+    longest,
+    replay_time,
+)
+from workers.bench.runner import (
+    BENCH_STAFF_ID,
+    MUNICIPALITY,
+    bench_auth,
+    kurator_workload,
+    measure_worker_memory,
+)
+from workers.bench.worker_memory import WARMUP_CASES, cache_size, worker_child
+from workers.staff_directory import ensure_synthetic_members
+
+
+def test_the_longest_committed_history_has_the_most_events() -> None:
+    histories = committed_histories()
+    assert len(histories) >= 5
+    assert all(path.name != KEYS_FILE for path in histories)
+    chosen = longest(histories)
+    assert all(event_count(chosen) >= event_count(path) for path in histories)
+    assert event_count(chosen) > 100  # a whole lifecycle, not a follow-up
+
+
+async def test_a_committed_history_replays_and_is_timed() -> None:
+    shortest = min(committed_histories(), key=event_count)
+    replay = await replay_time(shortest, repetitions=2)
+    recorded = json.loads(shortest.read_text(encoding="utf-8"))
+    assert replay.events == len(recorded["events"])
+    assert (
+        replay.workflow_type
+        == (
+            recorded["events"][0]["workflowExecutionStartedEventAttributes"]["workflowType"]["name"]
+        )
+    )
+    assert replay.name == f"case_number/{shortest.stem}"
+    assert len(replay.seconds) == 2
+    assert all(0 < seconds < 30 for seconds in replay.seconds)
+    assert 1000 < replay.stored_bytes < len(shortest.read_bytes())  # protobuf, not JSON
+
+
+async def test_a_history_the_code_does_not_follow_fails_the_replay(tmp_path: Path) -> None:
+    """The probe times real replays: one that diverges raises instead of being timed."""
+    source = longest(committed_histories())
+    recorded = json.loads(source.read_text(encoding="utf-8"))
+    # The policy is loaded by another activity than the code schedules.
+    [scheduled] = [
+        event["activityTaskScheduledEventAttributes"]
+        for event in recorded["events"]
+        if "activityTaskScheduledEventAttributes" in event
+    ]
+    assert scheduled["activityType"]["name"] == "load_case_policy"
+    scheduled["activityType"]["name"] = "load_another_policy"
+    altered = tmp_path / "case_number"
+    altered.mkdir()
+    (altered / KEYS_FILE).write_bytes((source.parent / KEYS_FILE).read_bytes())
+    (altered / source.name).write_text(json.dumps(recorded), encoding="utf-8")
+    with pytest.raises(NondeterminismError):
+        await replay_time(altered / source.name, repetitions=1)
+
+
+async def _bench_staff(database_url: str) -> None:
+    await ensure_synthetic_members(
+        database_url, [(BENCH_STAFF_ID, StaffRole.SPECIALIST, [MUNICIPALITY])], by="test"
+    )
+
+
+@pytest.mark.slow
+async def test_a_worker_process_is_read_as_its_cache_fills(
+    dev_env: WorkflowEnvironment, database_url: str, task_queue: str
+) -> None:
+    await _bench_staff(database_url)
+    settings = api_settings(dev_env, database_url, task_queue)
+    memory = await measure_worker_memory(settings, cases=4, concurrency=2, tag="test")
+    assert memory.cases == 4
+    # The worker's own metrics: every case opened, warm-up ones included, is still cached.
+    assert memory.cached == WARMUP_CASES + 4
+    assert memory.max_cached >= memory.cached
+    assert 50 * 2**20 < memory.rss_before <= 4 * 2**30  # a real process's resident set
+    assert memory.rss_after > 0
+
+
+@pytest.mark.slow
+async def test_kurator_worker_keeps_no_more_cases_than_its_setting(
+    dev_env: WorkflowEnvironment, database_url: str, task_queue: str
+) -> None:
+    """KURATOR_MAX_CACHED_WORKFLOWS reaches `kurator worker`: past it, cases are evicted."""
+    await _bench_staff(database_url)
+    settings = api_settings(dev_env, database_url, task_queue)
+    async with (
+        worker_child(child_environment(settings), max_cached=3) as worker,
+        api_server(settings, in_process=True, seal=True) as url,
+        lean_http(url, size=2, request_seconds=60) as http,
+    ):
+        opener, stepper = kurator_workload(http, bench_auth(settings), "evict")
+        await drive(Side("evicted"), opener, stepper, Load(6, 1, 2, budget=120))
+        assert await cache_size(worker) == 3
