@@ -3,8 +3,10 @@ committed history (the real workflow code in the worker's sandbox, its payloads 
 the set's keys) and the memory of a `kurator worker` process as its cache fills."""
 
 import json
+import time
 from pathlib import Path
 
+import psycopg
 import pytest
 from temporalio.testing import WorkflowEnvironment
 from temporalio.workflow import NondeterminismError
@@ -13,7 +15,7 @@ from models.payloads.vocabulary import StaffRole
 from tests.support.api import api_settings
 from workers.bench.api_process import api_server, child_environment
 from workers.bench.http import lean_http
-from workers.bench.measure import Load, Side, drive
+from workers.bench.measure import CpuMeter, Load, Side, drive
 from workers.bench.replay_time import (
     KEYS_FILE,
     committed_histories,
@@ -29,6 +31,7 @@ from workers.bench.runner import (
     measure_worker_memory,
 )
 from workers.bench.worker_memory import WARMUP_CASES, cache_size, worker_child
+from workers.devstack.embedded_postgres import EmbeddedPostgres
 from workers.staff_directory import ensure_synthetic_members
 
 
@@ -114,3 +117,28 @@ async def test_kurator_worker_keeps_no_more_cases_than_its_setting(
         opener, stepper = kurator_workload(http, bench_auth(settings), "evict")
         await drive(Side("evicted"), opener, stepper, Load(6, 1, 2, budget=120))
         assert await cache_size(worker) == 3
+
+
+def test_the_cpu_meter_finds_postgresql_where_its_cluster_lives(tmp_path: Path) -> None:
+    """Run as root, the embedded cluster runs from a runtime directory, not from `pgdata`:
+    the meter must still count PostgreSQL's CPU (Kurator's side alone uses it)."""
+    server = EmbeddedPostgres(tmp_path / "data")
+    url = server.start()
+    try:
+        meter = CpuMeter(server.postmaster_pid)
+        before = meter.snapshot()
+        with psycopg.connect(url) as connection:
+            connection.execute("SELECT count(*) FROM generate_series(1, 3000000)")
+            during = meter.snapshot()
+        # Closed, the backend's CPU is still counted: the postmaster reaped it.
+        for _ in range(50):
+            after = meter.snapshot()
+            if after["PostgreSQL"] >= during["PostgreSQL"]:
+                break
+            time.sleep(0.1)
+        assert during["PostgreSQL"] > before.get("PostgreSQL", 0.0) + 0.1
+        assert after["PostgreSQL"] >= during["PostgreSQL"]
+        assert after["bench process"] > 0
+    finally:
+        server.stop()
+    assert CpuMeter(server.postmaster_pid).snapshot().get("PostgreSQL", 0.0) == 0.0

@@ -7,7 +7,6 @@ import time
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import psutil
@@ -119,10 +118,12 @@ class _TimedActivity(ActivityInboundInterceptor):
 
 class CpuMeter:
     """CPU seconds (user + system) spent so far by this process, its child processes (the
-    Temporal dev server; the API when it runs apart) and the PostgreSQL server."""
+    Temporal dev server; the API when it runs apart) and the PostgreSQL server, whose
+    postmaster `postmaster_pid` finds wherever its cluster lives now (run as root, the
+    embedded cluster moves to a runtime directory while it runs)."""
 
-    def __init__(self, pgdata: Path) -> None:
-        self._pgdata = pgdata
+    def __init__(self, postmaster_pid: Callable[[], int | None]) -> None:
+        self._postmaster_pid = postmaster_pid
 
     def snapshot(self) -> dict[str, float]:
         me = psutil.Process()
@@ -133,24 +134,32 @@ class CpuMeter:
             totals[name] += _cpu(child)
         postmaster = self._postmaster()
         if postmaster is not None:
-            for process in [postmaster, *postmaster.children(recursive=True)]:
-                totals["PostgreSQL"] += _cpu(process)
+            totals["PostgreSQL"] += _cpu(postmaster, reaped=True)
+            for backend in postmaster.children(recursive=True):
+                totals["PostgreSQL"] += _cpu(backend)
         return totals
 
     def _postmaster(self) -> psutil.Process | None:
+        pid = self._postmaster_pid()
+        if pid is None:
+            return None
         try:
-            pid = int((self._pgdata / "postmaster.pid").read_text().split("\n", 1)[0])
             return psutil.Process(pid)
-        except (OSError, ValueError, psutil.Error):
+        except psutil.Error:
             return None
 
 
-def _cpu(process: psutil.Process) -> float:
+def _cpu(process: psutil.Process, *, reaped: bool = False) -> float:
+    """`reaped`: with what its exited children spent (the postmaster's backends that have
+    closed); not for this process, whose live children are counted apart."""
     try:
         times = process.cpu_times()
     except psutil.Error:  # exited meanwhile
         return 0.0
-    return float(times.user + times.system)
+    spent = times.user + times.system
+    if reaped:
+        spent += times.children_user + times.children_system
+    return float(spent)
 
 
 async def measured(side: Side, meter: CpuMeter, run: Awaitable[None]) -> None:

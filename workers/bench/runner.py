@@ -186,7 +186,7 @@ async def run_bench(options: BenchOptions, console: Console) -> BenchResult:
                 dev_server_log_level="error",
             )
             try:
-                meter = CpuMeter(postgres.pgdata)
+                meter = CpuMeter(postgres.postmaster_pid)
                 key_file = Path(scratch) / "master-keys"
                 key_file.write_text(key_file_line("bench") + "\n")
                 return await _measure(env, database_url, key_file, options, meter, console)

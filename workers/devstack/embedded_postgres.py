@@ -138,12 +138,12 @@ class EmbeddedPostgres:
             shutil.rmtree(self.runtime_dir)
 
     def is_running(self) -> bool:
-        return self._postmaster_pid() is not None
+        return self.postmaster_pid() is not None
 
     def _stop_server(self, timeout_seconds: float = 60) -> None:
         """Fast shutdown (open sessions are rolled back), by signalling the postmaster's PID as
         `pg_ctl stop -m fast` does: root can always do that, whatever the directories allow."""
-        pid = self._postmaster_pid()
+        pid = self.postmaster_pid()
         if pid is None:
             return
         os.kill(pid, signal.SIGINT)
@@ -154,7 +154,7 @@ class EmbeddedPostgres:
                 raise EmbeddedPostgresError(f"PostgreSQL {pid} did not stop in time; killed it")
             time.sleep(0.05)
 
-    def _postmaster_pid(self) -> int | None:
+    def postmaster_pid(self) -> int | None:
         """The PID of this cluster's live postmaster, or None."""
         try:
             first_line = (self.data_dir / "postmaster.pid").read_text().split("\n", 1)[0]
