@@ -8,6 +8,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from rich.console import Console
 from temporalio.testing import WorkflowEnvironment
 from temporalio.workflow import NondeterminismError
 
@@ -23,6 +24,7 @@ from workers.bench.replay_time import (
     longest,
     replay_time,
 )
+from workers.bench.report import report_intake
 from workers.bench.runner import (
     BENCH_STAFF_ID,
     MUNICIPALITY,
@@ -142,3 +144,32 @@ def test_the_cpu_meter_finds_postgresql_where_its_cluster_lives(tmp_path: Path) 
     finally:
         server.stop()
     assert CpuMeter(server.postmaster_pid).snapshot().get("PostgreSQL", 0.0) == 0.0
+
+
+def _side(name: str, opens: int, seconds: float, p99: float) -> Side:
+    side = Side(name, starts=[p99 / 2] * (opens - 1) + [p99], elapsed=seconds)
+    side.cpu.update({"Temporal server": 0.5, "bench process": 0.25})
+    return side
+
+
+@pytest.mark.parametrize(
+    ("kurator_opens", "kurator_p99", "verdict"),
+    [
+        (24, 0.110, "Intake throughput ratio 1.20 (target ≥ 1.0): met; p99 ratio 1.10 "),
+        (16, 0.150, "Intake throughput ratio 0.80 (target ≥ 1.0): NOT met; p99 ratio 1.50 "),
+    ],
+)
+def test_the_intake_is_reported_against_the_targets(
+    kurator_opens: int, kurator_p99: float, verdict: str
+) -> None:
+    console = Console(record=True, width=120)
+    bare = _side("bare Temporal", 20, 2.0, 0.100)
+    kurator = _side("Kurator (HTTP)", kurator_opens, 2.0, kurator_p99)
+    report_intake(bare, kurator, console)
+    shown = console.export_text()
+    assert verdict in shown
+    assert "10.0" in shown  # bare's cases a second
+    assert f"{kurator_opens / 2:.1f}" in shown
+    # CPU per open, by process: 0.75 s over 20 opens is 37.5 ms.
+    [all_cpu] = [line for line in shown.splitlines() if "CPU/open, ms: all" in line]
+    assert "37.5" in all_cpu

@@ -33,7 +33,7 @@ def _ratio(kurator: float, bare: float) -> str:
 def report(result: BenchResult, options: BenchOptions, console: Console) -> None:
     """Everything `kurator bench` measured, in the order it ran."""
     _steps(result.bare, result.kurator, result.codec, options, console)
-    _intake(result.bare_intake, result.kurator_intake, console)
+    report_intake(result.bare_intake, result.kurator_intake, console)
     if result.memory is not None:
         _memory(result.memory, console)
     if result.replay is not None:
@@ -42,30 +42,59 @@ def report(result: BenchResult, options: BenchOptions, console: Console) -> None
         console.print(f"[yellow]{note}[/]")
 
 
+class _Comparison:
+    """A table of bare Temporal against Kurator, a ratio (or what Kurator adds) per row."""
+
+    def __init__(self, bare: Side, kurator: Side, title: str, caption: str = "") -> None:
+        self.bare, self.kurator = bare, kurator
+        self.table = Table(title=title, caption=caption or None)
+        self.table.add_column("", no_wrap=True)
+        for column in (bare.name, kurator.name, "Kurator / bare"):
+            self.table.add_column(column, justify="right")
+
+    def counts(self, label: str, of_bare: int, of_kurator: int) -> None:
+        self.table.add_row(label, str(of_bare), str(of_kurator), "")
+
+    def row(
+        self, label: str, of_bare: float, of_kurator: float, *, ms: bool = True, added: bool = False
+    ) -> None:
+        """`added`: bare does next to none of this work, so show what Kurator adds."""
+        shown = _ms if ms else (lambda value: f"{value:.1f}")
+        versus = f"+{_ms(of_kurator - of_bare)} ms" if added else _ratio(of_kurator, of_bare)
+        self.table.add_row(label, shown(of_bare), shown(of_kurator), versus)
+
+    def cpu(self, per: str, bare_calls: int, kurator_calls: int) -> None:
+        """CPU per call of each process, and of all of them."""
+        bare, kurator = self.bare.cpu, self.kurator.cpu
+        for name in sorted(set(bare) | set(kurator)):
+            self.row(
+                f"CPU/{per}, ms: {name}",
+                bare.get(name, 0.0) / max(1, bare_calls),
+                kurator.get(name, 0.0) / max(1, kurator_calls),
+                added=name in KURATOR_ONLY,
+            )
+        self.row(
+            f"CPU/{per}, ms: all",
+            sum(bare.values()) / max(1, bare_calls),
+            sum(kurator.values()) / max(1, kurator_calls),
+        )
+
+
 def _steps(
     bare: Side, kurator: Side, codec: CodecCost, options: BenchOptions, console: Console
 ) -> None:
     where = "in a child process" if options.api_process else "in the bench process"
-    table = Table(
+    compared = _Comparison(
+        bare,
+        kurator,
         title="Kurator against bare Temporal, same server, same run",
         caption=f"{options.cases} cases × {options.steps} steps a side, {options.concurrency} "
         f"in flight, {options.rounds} alternating rounds; API {where}; Temporal on a file; "
         f"workflow cache {options.cached_workflows} a worker",
     )
-    table.add_column("", no_wrap=True)
-    for column in (bare.name, kurator.name, "Kurator / bare"):
-        table.add_column(column, justify="right")
-
-    def row(
-        label: str, of_bare: float, of_kurator: float, *, ms: bool = True, added: bool = False
-    ) -> None:
-        """`added`: bare does next to none of this work, so show what Kurator adds."""
-        shown = _ms if ms else (lambda value: f"{value:.1f}")
-        versus = f"+{_ms(of_kurator - of_bare)} ms" if added else _ratio(of_kurator, of_bare)
-        table.add_row(label, shown(of_bare), shown(of_kurator), versus)
-
-    table.add_row("cases completed", str(bare.cases_done), str(kurator.cases_done), "")
-    table.add_row("steps", str(len(bare.steps)), str(len(kurator.steps)), "")
+    row = compared.row
+    compared.counts("cases completed", bare.cases_done, kurator.cases_done)
+    compared.counts("steps", len(bare.steps), len(kurator.steps))
     row("wall time, s", bare.elapsed, kurator.elapsed, ms=False)
     row("throughput, steps/s", bare.throughput, kurator.throughput, ms=False)
     row("step p50, ms", percentile(bare.steps, 0.5), percentile(kurator.steps, 0.5))
@@ -75,19 +104,10 @@ def _steps(
     for label, fraction in (("step activity p50, ms", 0.5), ("step activity p99, ms", 0.99)):
         activity = (percentile(bare.activity, fraction), percentile(kurator.activity, fraction))
         row(label, *activity, added=True)
-    operations = {side.name: len(side.steps) + len(side.starts) for side in (bare, kurator)}
-    for name in sorted(set(bare.cpu) | set(kurator.cpu)):
-        row(
-            f"CPU/call, ms: {name}",
-            bare.cpu.get(name, 0.0) / max(1, operations[bare.name]),
-            kurator.cpu.get(name, 0.0) / max(1, operations[kurator.name]),
-            added=name in KURATOR_ONLY,
-        )
-    row(
-        "CPU/call, ms: all",
-        sum(bare.cpu.values()) / max(1, operations[bare.name]),
-        sum(kurator.cpu.values()) / max(1, operations[kurator.name]),
+    compared.cpu(
+        "call", len(bare.steps) + len(bare.starts), len(kurator.steps) + len(kurator.starts)
     )
+    table = compared.table
     console.print(table)
     console.print(
         "A step: bare, an update running a no-op activity; Kurator, POST /contacts: token, "
@@ -140,27 +160,18 @@ def _against_targets(what: str, throughput: float, p99: float) -> str:
     )
 
 
-def _intake(bare: Side, kurator: Side, console: Console) -> None:
+def report_intake(bare: Side, kurator: Side, console: Console) -> None:
     """Opens alone: bare update-with-start against Kurator's POST /cases, same concurrency."""
-    table = Table(title="Intake alone: cases opened, no steps, same concurrency")
-    table.add_column("", no_wrap=True)
-    for column in (bare.name, kurator.name, "Kurator / bare"):
-        table.add_column(column, justify="right")
-    table.add_row("cases opened", str(len(bare.starts)), str(len(kurator.starts)), "")
-    throughputs = (bare.open_throughput, kurator.open_throughput)
-    table.add_row(
-        "throughput, cases/s",
-        *(f"{value:.1f}" for value in throughputs),
-        _ratio(*throughputs[::-1]),
+    compared = _Comparison(
+        bare, kurator, title="Intake alone: cases opened, no steps, same concurrency"
     )
+    compared.counts("cases opened", len(bare.starts), len(kurator.starts))
+    compared.row("wall time, s", bare.elapsed, kurator.elapsed, ms=False)
+    compared.row("throughput, cases/s", bare.open_throughput, kurator.open_throughput, ms=False)
     for label, fraction in (("open p50, ms", 0.5), ("open p99, ms", 0.99)):
-        of_bare, of_kurator = (
-            percentile(bare.starts, fraction),
-            percentile(kurator.starts, fraction),
-        )
-        table.add_row(label, _ms(of_bare), _ms(of_kurator), _ratio(of_kurator, of_bare))
-    cpu = [sum(side.cpu.values()) / max(1, len(side.starts)) for side in (bare, kurator)]
-    table.add_row("CPU/open, ms: all", _ms(cpu[0]), _ms(cpu[1]), _ratio(cpu[1], cpu[0]))
+        compared.row(label, percentile(bare.starts, fraction), percentile(kurator.starts, fraction))
+    compared.cpu("open", len(bare.starts), len(kurator.starts))
+    table = compared.table
     console.print(table)
     ratio = kurator.open_throughput / bare.open_throughput if bare.open_throughput else math.nan
     p99 = percentile(kurator.starts, 0.99) / percentile(bare.starts, 0.99)
