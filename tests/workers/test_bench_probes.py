@@ -13,6 +13,7 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.workflow import NondeterminismError
 
 from models.payloads.vocabulary import StaffRole
+from models.settings import Settings
 from tests.support.api import api_settings
 from workers.bench.api_process import api_server, child_environment
 from workers.bench.http import lean_http
@@ -83,18 +84,20 @@ async def test_a_history_the_code_does_not_follow_fails_the_replay(tmp_path: Pat
         await replay_time(altered / source.name, repetitions=1)
 
 
-async def _bench_staff(database_url: str) -> None:
+@pytest.fixture
+async def bench_settings(
+    dev_env: WorkflowEnvironment, database_url: str, task_queue: str
+) -> Settings:
+    """What the bench's child processes share, with the bench's staff in the directory."""
     await ensure_synthetic_members(
         database_url, [(BENCH_STAFF_ID, StaffRole.SPECIALIST, [MUNICIPALITY])], by="test"
     )
+    return api_settings(dev_env, database_url, task_queue)
 
 
 @pytest.mark.slow
-async def test_a_worker_process_is_read_as_its_cache_fills(
-    dev_env: WorkflowEnvironment, database_url: str, task_queue: str
-) -> None:
-    await _bench_staff(database_url)
-    settings = api_settings(dev_env, database_url, task_queue)
+async def test_a_worker_process_is_read_as_its_cache_fills(bench_settings: Settings) -> None:
+    settings = bench_settings
     memory = await measure_worker_memory(settings, cases=4, concurrency=2, tag="test")
     assert memory.cases == 4
     # The worker's own metrics: every case opened, warm-up ones included, is still cached.
@@ -106,11 +109,10 @@ async def test_a_worker_process_is_read_as_its_cache_fills(
 
 @pytest.mark.slow
 async def test_kurator_worker_keeps_no_more_cases_than_its_setting(
-    dev_env: WorkflowEnvironment, database_url: str, task_queue: str
+    bench_settings: Settings,
 ) -> None:
     """KURATOR_MAX_CACHED_WORKFLOWS reaches `kurator worker`: past it, cases are evicted."""
-    await _bench_staff(database_url)
-    settings = api_settings(dev_env, database_url, task_queue)
+    settings = bench_settings
     async with (
         worker_child(child_environment(settings), max_cached=3) as worker,
         api_server(settings, in_process=True, seal=True) as url,

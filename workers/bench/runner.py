@@ -272,9 +272,20 @@ async def _measure(
             timer.take("bare_noop")
             timer.take("persist_step")
             sides = (result.bare, result.kurator)
-            await _step_rounds(sides, workloads, f"{run}r", options, meter, timer, console)
+            await _alternating_rounds(
+                *(sides, workloads, f"{run}r", options, meter, console),
+                steps=options.steps,
+                budget=options.max_seconds / 2,
+                timer=timer,
+            )
+            # Opens alone: as many cases again, in a quarter of the steps' time budget.
             intake = (result.bare_intake, result.kurator_intake)
-            await _intake_rounds(intake, workloads, f"{run}i", options, meter, console)
+            await _alternating_rounds(
+                *(intake, workloads, f"{run}i", options, meter, console),
+                steps=0,
+                budget=options.max_seconds / 8,
+                timer=timer,
+            )
         console.print("Measuring the codec alone: a contact step's payloads, sealed and plain…")
         result.codec = await codec_cost(sealing, pydantic_data_converter)
     finally:
@@ -294,57 +305,38 @@ async def _measure(
     return result
 
 
-async def _step_rounds(
+async def _alternating_rounds(
     sides: tuple[Side, Side],
     workloads: dict[str, Callable[[str], tuple[Opener, Stepper]]],
     tag: str,
     options: BenchOptions,
     meter: CpuMeter,
-    timer: ActivityTimer,
     console: Console,
+    *,
+    steps: int,
+    budget: float,
+    timer: ActivityTimer,
 ) -> None:
-    """Each round opens its cases and takes their steps, the sides alternating."""
+    """Each round opens its cases and takes `steps` steps of each (0: opens alone, as when a
+    registry is taken in), the sides alternating so that the machine's changing load falls on
+    both alike; `budget` is the seconds of all rounds of a side."""
     bare = sides[0]
     rounds = _rounds(options)
-    budget = options.max_seconds / (2 * len(rounds))
     for number, cases in enumerate(rounds, start=1):
         for side in sides if number % 2 else sides[::-1]:
+            what = f"{cases} cases × {steps} steps" if steps else f"{cases} cases opened"
             console.print(
-                f"Round {number}/{len(rounds)}: {side.name}, {cases} cases × "
-                f"{options.steps} steps, {options.concurrency} in flight…"
+                f"{'Round' if steps else 'Intake'} {number}/{len(rounds)}: {side.name}, "
+                f"{what}, {options.concurrency} in flight…"
             )
-            load = Load(cases, options.steps, options.concurrency, budget)
+            load = Load(cases, steps, options.concurrency, budget / len(rounds))
             opener, stepper = workloads[side.name](f"{tag}{number}")
-            steps, elapsed = len(side.steps), side.elapsed
+            taken, elapsed = len(side.steps), side.elapsed
             await measured(side, meter, drive(side, opener, stepper, load))
             took = side.elapsed - elapsed
-            side.round_throughput.append((len(side.steps) - steps) / took if took else 0)
+            side.round_throughput.append((len(side.steps) - taken) / took if took else 0)
             side.activity.extend(timer.take("bare_noop" if side is bare else "persist_step"))
             timer.take("load_case_policy")
-
-
-async def _intake_rounds(
-    sides: tuple[Side, Side],
-    workloads: dict[str, Callable[[str], tuple[Opener, Stepper]]],
-    tag: str,
-    options: BenchOptions,
-    meter: CpuMeter,
-    console: Console,
-) -> None:
-    """Opens alone, as when a registry is taken in: as many cases as the step rounds opened,
-    in as many alternating rounds, with the same cases in flight; a quarter of the step
-    rounds' time budget."""
-    rounds = _rounds(options)
-    budget = options.max_seconds / (8 * len(rounds))
-    for number, cases in enumerate(rounds, start=1):
-        for side in sides if number % 2 else sides[::-1]:
-            console.print(
-                f"Intake {number}/{len(rounds)}: {side.name}, {cases} cases opened, "
-                f"{options.concurrency} in flight…"
-            )
-            opener, stepper = workloads[side.name](f"{tag}{number}")
-            load = Load(cases, 0, options.concurrency, budget)
-            await measured(side, meter, drive(side, opener, stepper, load))
 
 
 async def measure_worker_memory(
