@@ -73,11 +73,16 @@ def territory(actor: Actor) -> tuple[str, ...] | None:
     return None if actor.role is StaffRole.MINISTRY else actor.municipalities
 
 
-async def visible_case(
-    state: State,
-    actor: CurrentActor,
-    case_id: Annotated[UUID, Path(description="Идентификатор случая / the case id.")],
-) -> CaseView:
+CaseIdPath = Annotated[UUID, Path(description="Идентификатор случая / the case id.")]
+
+
+def case_not_found(case_id: UUID) -> ApiError:
+    """The answer for a case that does not exist or lies outside the caller's territory: the
+    same either way, so a case elsewhere is not disclosed."""
+    return ApiError(404, "not_found", f"no case {case_id}")
+
+
+async def visible_case(state: State, actor: CurrentActor, case_id: CaseIdPath) -> CaseView:
     """The case, if it exists and lies in the caller's territory. A case elsewhere answers
     404 exactly like a missing one: its existence is not disclosed."""
     async with state.reads() as session:
@@ -88,11 +93,7 @@ async def visible_case(
 VisibleCase = Annotated[CaseView, Depends(visible_case)]
 
 
-async def addressed_case(
-    state: State,
-    actor: CurrentActor,
-    case_id: Annotated[UUID, Path(description="Идентификатор случая / the case id.")],
-) -> CaseAddress:
+async def addressed_case(state: State, actor: CurrentActor, case_id: CaseIdPath) -> CaseAddress:
     """Where the case's actions go, if it exists and lies in the caller's territory; answers
     exactly as `visible_case` does, from three columns of the row instead of the whole view."""
     async with state.reads() as session:
@@ -115,5 +116,5 @@ def _in_territory(found: Found | None, actor: Actor, case_id: UUID) -> Found:
     """`found`, if it exists and lies in the caller's territory; else 404, the same answer
     either way, so a case elsewhere is not disclosed."""
     if found is None or not sees(actor, found.municipality):
-        raise ApiError(404, "not_found", f"no case {case_id}")
+        raise case_not_found(case_id)
     return found

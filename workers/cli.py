@@ -300,6 +300,13 @@ def bench_audit(
         str | None,
         typer.Option(help="Keep the generated PostgreSQL here, and reuse it when it is filled."),
     ] = None,
+    only: Annotated[
+        str | None,
+        typer.Option(
+            help="Take only these measures, comma-separated: history, state, indicators, "
+            "export, staff, verify (default: all)."
+        ),
+    ] = None,
 ) -> None:
     """Time the audit reads over a synthetic oblast in a fresh embedded PostgreSQL: history,
     state at a moment, indicators, export, verify, and today's reads (`make bench
@@ -308,8 +315,12 @@ def bench_audit(
 
     from rich.console import Console
 
-    from workers.bench.audit_reads import AuditBenchOptions, main
+    from workers.bench.audit_reads import AuditBenchOptions, main, parse_only
 
+    try:
+        measures = None if only is None else parse_only(only)
+    except ValueError as error:
+        raise typer.BadParameter(str(error), param_hint="--only") from None
     configure_logging("WARNING")
     logging.getLogger("alembic").setLevel(logging.WARNING)
     options = AuditBenchOptions(
@@ -319,6 +330,7 @@ def bench_audit(
         jobs=jobs,
         requests=requests,
         data_dir=None if data_dir is None else Path(data_dir),
+        only=measures,
     )
     raise typer.Exit(main(options, Console(width=max(Console().width, 120))))
 

@@ -25,8 +25,11 @@ def social_contract_workflow_id(case_id: UUID) -> str:
     return contract_workflow_id(case_id)
 
 
-_CASE_PREFIX = "case-"
+_CASE_PREFIX = CASE_WORKFLOW_PREFIX = "case-"
 _FOLLOW_UP_PREFIX = "case-follow-up-"
+# A case workflow's id as `family_key_of` recognises it, as a regular expression PostgreSQL
+# (and Python's `re`) reads alike: a read that finds a case's family in SQL matches it so.
+CASE_WORKFLOW_ID_REGEX = f"^{_CASE_PREFIX}[0-9a-f]{{{FAMILY_KEY_LENGTH}}}$"
 
 
 def family_key_of(workflow_id: str) -> str | None:

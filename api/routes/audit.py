@@ -21,7 +21,15 @@ from pydantic import AwareDatetime, ValidationError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from api.audit_export import stream_export
-from api.deps import AddressedCase, CurrentActor, State, sees
+from api.deps import (
+    AddressedCase,
+    CaseIdPath,
+    CurrentActor,
+    State,
+    case_not_found,
+    sees,
+    territory,
+)
 from api.errors import ApiError, error_responses
 from api.model_response import model_response
 from api.purpose import RequestPurpose
@@ -36,8 +44,8 @@ from models.crud.audit_events import (
     opened_text,
     opening_keys,
     state_until,
-    stored_histories,
 )
+from models.crud.audit_history import audited_history
 from models.crud.case_projections import CaseAddress
 from models.crud.families import locate_family
 from models.lifecycle.social_contract_link import contract_id_of
@@ -112,27 +120,33 @@ async def _family_id(session: AsyncSession, case: CaseAddress) -> UUID | None:
     responses=error_responses(401, 403, 404, 422),
 )
 async def case_history(
-    actor: Auditor, case: AddressedCase, state: State, purpose: RequestPurpose
+    actor: Auditor, case_id: CaseIdPath, state: State, purpose: RequestPurpose
 ) -> Response:
-    contract_id = contract_id_of(case.case_id)
-    async with state.sessions() as session, session.begin():
-        family_id = await _family_id(session, case)
-        chains = await stored_histories(session, chain_ids=(case.case_id, contract_id))
-        rows, contract_rows = chains[case.case_id], chains[contract_id]
-        await log_access(
+    contract_id = contract_id_of(case_id)
+    # One statement in autocommit (models/crud/audit_history.py): the territory check, the
+    # access log's row and the read commit together, in one round trip.
+    async with state.reads() as session:
+        read = await audited_history(
             session,
-            Access.by(actor, AccessedData.AUDIT_HISTORY, purpose),
-            family_ids=[family_id],
-            case_id=case.case_id,
+            case_id=case_id,
+            contract_id=contract_id,
+            territory=territory(actor),
+            access=Access.by(actor, AccessedData.AUDIT_HISTORY, purpose),
         )
-        keys = await opening_keys(state.keys, [*rows, *contract_rows], session=session)
-    verdict, events = _checked(case.case_id, rows, keys, AuditChain.CASE)
+        if read is None:
+            raise case_not_found(case_id)
+        rows, contract_rows = read.chains[case_id], read.chains[contract_id]
+        family_key = () if read.family_key is None else (read.family_key,)
+        keys = await opening_keys(
+            state.keys, [*rows, *contract_rows], session=session, read=family_key
+        )
+    verdict, events = _checked(case_id, rows, keys, AuditChain.CASE)
     contract_verdict, contract_events = _checked(
         contract_id, contract_rows, keys, AuditChain.SOCIAL_CONTRACT
     )
     history = AuditHistory(
-        case_id=case.case_id,
-        municipality=case.municipality,
+        case_id=case_id,
+        municipality=read.municipality,
         chain=verdict,
         contract_id=contract_id if contract_rows else None,
         contract_chain=contract_verdict if contract_rows else None,

@@ -26,6 +26,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from infra.sealing.aead import SealError, open_sealed, seal
 from infra.sealing.family_keys import DataKey
+from models.crud.family_data_keys import StoredKey
 from models.payloads.fields import FREE_TEXT_KEYS
 
 SEALED_TEXT_PREFIX = "sealed:v1:"
@@ -46,7 +47,11 @@ class KeyLookup(Protocol):
     async def for_owner(self, owner: str) -> DataKey: ...
 
     async def by_ids(
-        self, key_ids: Collection[UUID], *, session: AsyncSession | None = None
+        self,
+        key_ids: Collection[UUID],
+        *,
+        session: AsyncSession | None = None,
+        read: Collection[StoredKey] = (),
     ) -> dict[UUID, DataKey | None]: ...
 
 
@@ -227,12 +232,16 @@ def sealed_key_ids(data: Any) -> set[UUID]:
 
 
 async def keys_for(
-    lookup: KeyLookup, key_ids: Iterable[UUID], *, session: AsyncSession | None = None
+    lookup: KeyLookup,
+    key_ids: Iterable[UUID],
+    *,
+    session: AsyncSession | None = None,
+    read: Collection[StoredKey] = (),
 ) -> dict[UUID, DataKey | None]:
     """The keys that open values naming `key_ids`, in one lookup (None: destroyed), in
-    `session`'s transaction if given."""
+    `session`'s transaction if given; none for those whose rows are in `read` already."""
     wanted = set(key_ids)
-    return await lookup.by_ids(wanted, session=session) if wanted else {}
+    return await lookup.by_ids(wanted, session=session, read=read) if wanted else {}
 
 
 # Changes one free-text string, given it and its JSON key.

@@ -131,11 +131,17 @@ class FamilyKeyStore:
         return key
 
     async def by_ids(
-        self, key_ids: Collection[UUID], *, session: AsyncSession | None = None
+        self,
+        key_ids: Collection[UUID],
+        *,
+        session: AsyncSession | None = None,
+        read: Collection[StoredKey] = (),
     ) -> dict[UUID, DataKey | None]:
         """The keys envelopes name, those not cached in one query: None for a destroyed key
         (its values read as erased). Raises UnknownKey. `session`: the caller's, to look them
-        up in the transaction it holds open rather than on a connection of their own."""
+        up in the transaction it holds open rather than on a connection of their own. `read`:
+        key rows the caller's own statement read already (a history's family key): those
+        keys are not looked up again."""
         found: dict[UUID, DataKey | None] = {}
         missing = []
         for key_id in key_ids:
@@ -144,20 +150,22 @@ class FamilyKeyStore:
                 missing.append(key_id)
             else:
                 found[key_id] = fresh
-        if missing:
+        stored = {row.key_id: row for row in read if row.key_id in missing}
+        unread = [key_id for key_id in missing if key_id not in stored]
+        if unread:
             if session is None:
                 async with self._sessions() as own:
-                    rows = await keys_by_id(own, key_ids=missing)
+                    rows = await keys_by_id(own, key_ids=unread)
             else:
-                rows = await keys_by_id(session, key_ids=missing)
-            stored = {row.key_id: row for row in rows}
-            for key_id in missing:
-                if key_id not in stored:
-                    raise UnknownKey(key_id)
-                try:
-                    found[key_id] = await self._remember(stored[key_id])
-                except KeyDestroyed:
-                    found[key_id] = None
+                rows = await keys_by_id(session, key_ids=unread)
+            stored |= {row.key_id: row for row in rows}
+        for key_id in missing:
+            if key_id not in stored:
+                raise UnknownKey(key_id)
+            try:
+                found[key_id] = await self._remember(stored[key_id])
+            except KeyDestroyed:
+                found[key_id] = None
         return found
 
     async def owner_of_workflow(self, workflow_id: str | None) -> str:

@@ -71,7 +71,7 @@ async def log_access(
     for family_id in family_ids:
         if family_id is None and case_id is None:
             raise ValueError("an access needs a family or a case")
-        rows.append(_row(access, family_id, case_id))
+        rows.append(access_row(access, family_id, case_id))
     if rows:
         await session.exec(_LOG, params=rows)
 
@@ -81,12 +81,13 @@ async def log_case_accesses(
 ) -> None:
     """One row per case in `families` (case id → its family, None: a case whose family has
     no record), in one statement: an export logs a batch of cases at once."""
-    rows = [_row(access, family_id, case_id) for case_id, family_id in families.items()]
+    rows = [access_row(access, family_id, case_id) for case_id, family_id in families.items()]
     if rows:
         await session.exec(_LOG, params=rows)
 
 
-def _row(access: Access, family_id: UUID | None, case_id: UUID | None) -> dict[str, Any]:
+def access_row(access: Access, family_id: UUID | None, case_id: UUID | None) -> dict[str, Any]:
+    """The log's row of `access` to a family's data (or a case's, when `family_id` is None)."""
     return {
         "id": uuid4(),
         "family_id": family_id,

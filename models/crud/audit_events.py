@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Result, Select, Text, cast, func, or_, select
+from sqlalchemy import ColumnElement, Result, Select, Text, cast, func, or_, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from infra.sealing.columns import (
@@ -32,6 +32,7 @@ from infra.sealing.columns import (
 )
 from infra.sealing.family_keys import UnknownKey
 from models.crud.case_events import event_field
+from models.crud.family_data_keys import StoredKey
 from models.crud.inserts import table_of
 from models.tables.case_chain_head import CaseChainHead
 from models.tables.case_event import CaseEvent
@@ -69,6 +70,13 @@ async def _stored(session: AsyncSession, statement: Select[Any]) -> list[StoredR
 # character JSON escapes, so it stands as it is in the JSON's text): most events hold none, and
 # their columns then need no walk, neither for the keys to look up nor for values to open.
 HOLDS_SEALED = "holds_sealed"
+
+
+def holds_sealed() -> ColumnElement[bool]:
+    """`HOLDS_SEALED` of a `case_events` row, as a column of a statement over the table."""
+    return _HOLDS_SEALED
+
+
 _HOLDS_SEALED = (
     func.strpos(
         func.concat(
@@ -197,10 +205,14 @@ def _key_ids(values: Any) -> set[UUID]:
 
 
 async def opening_keys(
-    keys: KeyLookup, rows: Sequence[StoredRow], *, session: AsyncSession | None = None
+    keys: KeyLookup,
+    rows: Sequence[StoredRow],
+    *,
+    session: AsyncSession | None = None,
+    read: Collection[StoredKey] = (),
 ) -> OpeningKeys:
     """The keys that open the sealed text of `rows` (stored events), in one lookup (in
-    `session`'s transaction, if given)."""
+    `session`'s transaction, if given), none for those whose rows are in `read` already."""
     wanted: set[UUID] = set()
     for row in rows:
         if not row.get(HOLDS_SEALED, True):
@@ -210,17 +222,20 @@ async def opening_keys(
         if is_sealed_text(reason):
             with suppress(SealedValueError):  # malformed: reads as unreadable
                 wanted.add(key_id_of_text(reason, field="case_events.reason"))
-    return await _keys_known(keys, wanted, session)
+    return await _keys_known(keys, wanted, session, read)
 
 
 async def _keys_known(
-    keys: KeyLookup, wanted: set[UUID], session: AsyncSession | None = None
+    keys: KeyLookup,
+    wanted: set[UUID],
+    session: AsyncSession | None = None,
+    read: Collection[StoredKey] = (),
 ) -> OpeningKeys:
     """`keys_for`, leaving out key ids that name no key (an altered value): their values read
     as unreadable instead of failing the whole read."""
     while True:
         try:
-            return await keys_for(keys, wanted, session=session)
+            return await keys_for(keys, wanted, session=session, read=read)
         except UnknownKey as unknown:
             wanted = wanted - {unknown.key_id}
 

@@ -4,6 +4,9 @@ read (the ministry's endpoints, /api/v1/audit)."""
 import uuid
 from datetime import UTC, datetime, timedelta
 
+import psycopg
+import pytest
+from sqlalchemy.exc import DBAPIError
 from sqlmodel import col, select
 from temporalio.testing import WorkflowEnvironment
 
@@ -130,3 +133,58 @@ async def _logged(sessions: SessionFactory, case_id: str) -> list[tuple[str, str
         ).all()
     assert all(row.family_id is not None for row in rows)
     return [(row.what, row.role, row.purpose) for row in rows]
+
+
+async def test_a_history_is_read_only_with_its_access_logged(
+    dev_env: WorkflowEnvironment,
+    database_url: str,
+    owner_database_url: str,
+    sessions: SessionFactory,
+    keys: FamilyKeyStore,
+    task_queue: str,
+) -> None:
+    """The history's read and its access log's row are one: when the row cannot be written,
+    the history is not answered; a case outside the reader's territory is read and logged for
+    no one; a read that answers logs one row."""
+    staff = AuditStaff(MUNICIPALITY)
+    async with audit_service(dev_env, database_url, sessions, keys, task_queue) as api:
+        case_id = (await open_case(api, staff.specialist, MUNICIPALITY))["case_id"]
+        path = f"{AUDIT}/cases/{case_id}/history"
+        ministry = read_headers(staff.ministry, "audit")
+        refuse = "refuse_audit_log_" + uuid.uuid4().hex[:8]
+        with psycopg.connect(owner_database_url, autocommit=True) as connection:
+            connection.execute(
+                f"CREATE FUNCTION {refuse}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+                f"IF NEW.staff_id = '{staff.ministry_id}' THEN "
+                "RAISE EXCEPTION 'the access log refuses this row'; END IF; RETURN NEW; END $$"
+            )
+            connection.execute(
+                f"CREATE TRIGGER {refuse} BEFORE INSERT ON family_access_log "
+                f"FOR EACH ROW EXECUTE FUNCTION {refuse}()"
+            )
+        try:
+            with pytest.raises(DBAPIError, match="the access log refuses this row"):
+                # The app answers 500 (a fault, not an outage); the test client re-raises.
+                await api.get(path, headers=ministry)
+        finally:
+            with psycopg.connect(owner_database_url, autocommit=True) as connection:
+                connection.execute(f"DROP TRIGGER {refuse} ON family_access_log")
+                connection.execute(f"DROP FUNCTION {refuse}()")
+        assert await _logged_by(sessions, staff.ministry_id) == []
+
+        hidden = await api.get(path, headers=read_headers(staff.other_head, "audit"))
+        assert hidden.status_code == 404, hidden.text
+        assert await _logged_by(sessions, staff.other_head_id) == []
+
+        answered = await api.get(path, headers=ministry)
+        assert answered.status_code == 200, answered.text
+        assert answered.json()["events"]
+        assert await _logged_by(sessions, staff.ministry_id) == [("audit_history", case_id)]
+
+
+async def _logged_by(sessions: SessionFactory, staff_id: str) -> list[tuple[str, str]]:
+    async with sessions() as session:
+        rows = (
+            await session.exec(select(FamilyAccess).where(col(FamilyAccess.staff_id) == staff_id))
+        ).all()
+    return [(row.what, str(row.case_id)) for row in rows]

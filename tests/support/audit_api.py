@@ -52,8 +52,10 @@ class AuditStaff:
         self.specialist = bearer(self.curator_id, StaffRole.SPECIALIST, (municipality,))
         self.supervisor = bearer(f"supervisor-{suffix}", StaffRole.SUPERVISOR, (municipality,))
         self.head = bearer(f"head-{suffix}", StaffRole.HEAD, (municipality,))
-        self.other_head = bearer(f"head-other-{suffix}", StaffRole.HEAD, (elsewhere,))
-        self.ministry = bearer(f"ministry-{suffix}", StaffRole.MINISTRY, ())
+        self.other_head_id = f"head-other-{suffix}"
+        self.other_head = bearer(self.other_head_id, StaffRole.HEAD, (elsewhere,))
+        self.ministry_id = f"ministry-{suffix}"
+        self.ministry = bearer(self.ministry_id, StaffRole.MINISTRY, ())
 
 
 async def open_case(
