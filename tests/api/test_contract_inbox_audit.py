@@ -231,14 +231,16 @@ async def test_a_contracts_contacts_wait_in_the_inbox_and_its_chain_is_in_the_au
         await export_text(api, f"/municipalities/{MUNICIPALITY}/export", head, **period)
     )
     found = [r for r in municipal if r["record"] == "social_contract" and r["case_id"] == case_id]
-    lines = [r for r in municipal if r["record"] == "event" and r.get("chain") == "social_contract"]
-    lines = [r for r in lines if r["case_id"] == contract_id]
+    contract_lines_there = [
+        r for r in municipal if r["record"] == "event" and r.get("chain") == "social_contract"
+    ]
+    contract_lines_there = [r for r in contract_lines_there if r["case_id"] == contract_id]
     # The contract lives on and its timers go on writing (a loaded machine lets the test
     # server's clock reach the next rung): the record counts its own export's lines, which
     # begin with the chain read above.
-    assert [r["events"] for r in found] == [len(lines)]
-    assert [r["seq"] for r in lines][: len(ours)] == [e["seq"] for e in ours]
-    assert len(lines) >= len(ours)
+    assert [r["events"] for r in found] == [len(contract_lines_there)]
+    assert [r["seq"] for r in contract_lines_there][: len(ours)] == [e["seq"] for e in ours]
+    assert len(contract_lines_there) >= len(ours)
 
     # Who may not audit, and ids that are bad or name nothing.
     for auth, status in ((staff.specialist, 403), (staff.supervisor, 403)):
