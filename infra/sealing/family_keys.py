@@ -77,6 +77,19 @@ def wrapping_context(key_id: UUID, owner: str) -> bytes:
     return f"kurator-data-key:{key_id}:{owner}".encode()
 
 
+def owner_named_by(workflow_id: str | None) -> str | UUID:
+    """Whose key seals a workflow's payloads, as far as its id tells: the family's pseudonym
+    a case workflow's id carries, the case a follow-up's or a social contract's id names (whose
+    family the caller looks up), or the system owner for anything else."""
+    if workflow_id is None:
+        return SYSTEM_KEY_OWNER
+    family = family_key_of(workflow_id)
+    if family is not None:
+        return family
+    case_id = case_of_follow_up(workflow_id) or case_of_social_contract(workflow_id)
+    return SYSTEM_KEY_OWNER if case_id is None else case_id
+
+
 class FamilyKeyStore:
     def __init__(
         self,
@@ -173,15 +186,10 @@ class FamilyKeyStore:
         workflow, the system key for anything else. A follow-up's id names its case, whose
         projection names the case workflow, whose id carries the family's pseudonym; the
         answer is remembered, since a case never changes family."""
-        if workflow_id is None:
-            return SYSTEM_KEY_OWNER
-        family = family_key_of(workflow_id)
-        if family is not None:
-            return family
-        # A follow-up's or a social contract's id names its case, which names the family.
-        case_id = case_of_follow_up(workflow_id) or case_of_social_contract(workflow_id)
-        if case_id is None:
-            return SYSTEM_KEY_OWNER
+        owner = owner_named_by(workflow_id)
+        if not isinstance(owner, UUID):
+            return owner
+        case_id = owner
         known = self._family_of_case.get(case_id)
         if known is not None:
             return known

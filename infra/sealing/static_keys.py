@@ -10,9 +10,8 @@ from pathlib import Path
 from uuid import UUID
 
 from infra.sealing.aead import new_key
-from infra.sealing.family_keys import DataKey, UnknownKey
+from infra.sealing.family_keys import DataKey, UnknownKey, owner_named_by
 from models.tables.family_data_key import SYSTEM_KEY_OWNER
-from workflows.ids import case_of_follow_up, case_of_social_contract, family_key_of
 
 # The data keys are stored in clear (base64): they are random keys of synthetic test families,
 # sealing nothing but the committed test histories, and a fixture must open without any other
@@ -66,13 +65,8 @@ class StaticKeySource:
             raise UnknownKey(key_id) from None
 
     async def owner_of_workflow(self, workflow_id: str | None) -> str:
-        if workflow_id is None:
-            return SYSTEM_KEY_OWNER
-        family = family_key_of(workflow_id)
-        if family is not None:
-            return family
-        case_id = case_of_follow_up(workflow_id) or case_of_social_contract(workflow_id)
-        return self._cases.get(case_id, SYSTEM_KEY_OWNER) if case_id else SYSTEM_KEY_OWNER
+        owner = owner_named_by(workflow_id)
+        return self._cases.get(owner, SYSTEM_KEY_OWNER) if isinstance(owner, UUID) else owner
 
     def to_json(self) -> str:
         document = {
