@@ -17,6 +17,11 @@ ENV_PREFIX = "KURATOR_"
 _ORIGIN = re.compile(r"^https?://[^/\s?#*]+$")
 
 
+# A worker's workflow cache: about 420 MiB per 1,000 cached cases (`make bench`), so the
+# default fits a worker in 1 GiB; the open cases need not fit (see the README's sizing).
+DEFAULT_MAX_CACHED_WORKFLOWS = 1000
+
+
 class Settings(BaseSettings):
     """Every setting of a Kurator process. The README's configuration table mirrors this."""
 
@@ -142,7 +147,7 @@ class Settings(BaseSettings):
         "largest real action (a plan of many items) is a few KiB.",
     )
     max_cached_workflows: int = Field(
-        1000,
+        DEFAULT_MAX_CACHED_WORKFLOWS,
         ge=0,
         le=100_000,
         description="Cases a worker keeps in memory between their steps; a case outside it is "

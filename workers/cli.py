@@ -12,7 +12,7 @@ import uvicorn
 
 from infra.logs import configure_logging, get_logger
 from models.payloads.vocabulary import StaffRole
-from models.settings import SettingsError
+from models.settings import DEFAULT_MAX_CACHED_WORKFLOWS, SettingsError
 from workers.audit_cli import audit_app
 from workers.process_settings import process_settings
 from workers.resources_cli import resources_app
@@ -207,7 +207,7 @@ def bench(
             help="Each worker's workflow cache (max_cached_workflows); fewer than --cases "
             "makes replays count, as when the open cases outnumber the cache.",
         ),
-    ] = 1000,
+    ] = DEFAULT_MAX_CACHED_WORKFLOWS,
     rounds: Annotated[int, typer.Option(min=1, help="Alternating rounds of the two sides.")] = 4,
     seal: Annotated[
         bool,

@@ -32,7 +32,7 @@ from infra.sealing.codec import KeySource
 from infra.sealing.setup import sealing_from_settings
 from infra.temporal_client import connect_temporal
 from models.db import SessionFactory, make_async_engine, make_session_factory
-from models.settings import Settings, SettingsError
+from models.settings import DEFAULT_MAX_CACHED_WORKFLOWS, Settings, SettingsError
 from workers.dispatch import channels_from, templates_from
 from workers.worker_metrics import metrics_runtime
 from workflows.audit_anchor import AuditAnchorWorkflow
@@ -85,7 +85,7 @@ def build_worker(
     sessions: SessionFactory,
     keys: KeySource,
     calendar_file: Path | None = None,
-    max_cached_workflows: int = 1000,
+    max_cached_workflows: int = DEFAULT_MAX_CACHED_WORKFLOWS,
     anchors: AuditAnchorActivities | None = None,
     digests: DigestActivities | None = None,
 ) -> Worker:

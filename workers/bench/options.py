@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass, field
 
+from models.settings import DEFAULT_MAX_CACHED_WORKFLOWS
 from workers.bench.codec_cost import CodecCost
 from workers.bench.measure import Side
 from workers.bench.replay_time import ReplayTime
@@ -18,7 +19,7 @@ class BenchOptions:
     api_process: bool
     rounds: int
     seal: bool = True  # False: Kurator talks to Temporal in plain JSON (`--no-seal`)
-    cached_workflows: int = 1000  # each worker's max_cached_workflows
+    cached_workflows: int = DEFAULT_MAX_CACHED_WORKFLOWS  # each worker's max_cached_workflows
     memory_cases: int = 500  # cases cached by the worker whose memory is read; 0: not measured
     replays: int = 5  # timed replays of the longest committed history; 0: not measured
 

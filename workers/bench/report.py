@@ -6,7 +6,7 @@ import math
 from rich.console import Console
 from rich.table import Table
 
-from models.settings import Settings
+from models.settings import DEFAULT_MAX_CACHED_WORKFLOWS
 from workers.bench.codec_cost import CodecCost
 from workers.bench.measure import Side, percentile
 from workers.bench.options import BenchOptions, BenchResult
@@ -17,7 +17,6 @@ from workers.bench.worker_memory import WorkerMemory
 TARGET_THROUGHPUT_RATIO = 1.0
 TARGET_P99_RATIO = 1.2
 KURATOR_ONLY = {"PostgreSQL", "API process"}  # processes the bare side does not use
-DEFAULT_MAX_CACHED = Settings.model_fields["max_cached_workflows"].default
 
 
 def _ms(seconds: float) -> str:
@@ -180,14 +179,15 @@ def report_intake(bare: Side, kurator: Side, console: Console) -> None:
 
 def _memory(memory: WorkerMemory, console: Console) -> None:
     mib = 1024 * 1024
+    full_cache = memory.per_thousand * DEFAULT_MAX_CACHED_WORKFLOWS / 1000
     console.print(
         f"Worker memory: a `kurator worker` process grew by {memory.per_thousand / mib:.0f} MiB "
         f"per 1,000 cached cases ({memory.cases} cases opened, each an intake and a step; "
         f"{memory.cached} in its cache by its own metrics, max_cached_workflows "
         f"{memory.max_cached}; resident {memory.rss_before / mib:.0f} → "
         f"{memory.rss_after / mib:.0f} MiB). At the default KURATOR_MAX_CACHED_WORKFLOWS "
-        f"({DEFAULT_MAX_CACHED}) a full cache is about "
-        f"{memory.per_thousand * DEFAULT_MAX_CACHED / 1000 / mib:.0f} MiB over the worker's base.",
+        f"({DEFAULT_MAX_CACHED_WORKFLOWS}) a full cache is about "
+        f"{full_cache / mib:.0f} MiB over the worker's base.",
         highlight=False,
     )
 
