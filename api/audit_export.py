@@ -27,7 +27,12 @@ from models.crud.audit_events import (
     opened_json_text,
     opened_reason,
 )
-from models.crud.audit_export_batches import RenderedRun, next_cases, rendered_runs
+from models.crud.audit_export_batches import (
+    RenderedRun,
+    batch_settings,
+    next_cases,
+    rendered_runs,
+)
 from models.lifecycle.social_contract_link import contract_id_of
 from models.payloads.actions import Actor
 from models.payloads.audit_export import (
@@ -44,6 +49,10 @@ from models.payloads.audit_export import (
 # Cases a batch reads: about 30 events each, so some three thousand events and a few MB of
 # text; two batches are held at a time (one written, the next read).
 BATCH_CASES = 100
+
+# The text is handed on in pieces of about this size, whole cases each, rather than a batch
+# (some 16 MB) at once: one copy of a batch fewer in memory, and the client's socket kept busy.
+CHUNK_BYTES = 2**20
 
 # Opening is CPU work without an await: every so many events it hands the loop over, so the
 # next batch's read (several statements, each sent when the loop runs it) keeps PostgreSQL
@@ -75,34 +84,35 @@ class _Writer:
     def __init__(self, format: str) -> None:
         self.csv = format == "csv"
 
-    def header(self) -> str:
-        return self._rows([list(CSV_COLUMNS)]) if self.csv else ""
+    def header(self) -> bytes:
+        return self._rows([list(CSV_COLUMNS)]) if self.csv else b""
 
-    def events(self, run: RenderedRun, readable: Readable | None) -> str:
+    def events(self, run: RenderedRun, readable: Readable | None) -> bytes:
         """The event records PostgreSQL rendered (models/crud/audit_export_batches.py), with
-        the readable columns of an event with sealed text written between its two pieces."""
-        end = "\r\n" if self.csv else "\n"
+        the readable columns of an event with sealed text written between its two pieces.
+        Bytes, UTF-8: PostgreSQL's text goes out as it came, never decoded."""
+        end = b"\r\n" if self.csv else b"\n"
         if run.sealed is None or readable is None:
             return run.text + end
         reason, data, view_changes = readable
         if self.csv:
             cells = ",".join((_csv_cell(reason), _csv_cell(data), _csv_cell(view_changes)))
-            return f"{run.text},{cells},{run.sealed.tail}{end}"
-        fields = (
-            f'"reason":{_json(reason)},"data":{_json_text(data)},'
-            f'"view_changes":{_json_text(view_changes)}'
-        )
-        return f"{run.text},{fields},{run.sealed.tail}{end}"
+        else:
+            cells = (
+                f'"reason":{_json(reason)},"data":{_json_text(data)},'
+                f'"view_changes":{_json_text(view_changes)}'
+            )
+        return b"".join((run.text, b",", cells.encode(), b",", run.sealed.tail, end))
 
-    def records(self, records: list[dict[str, Any]]) -> str:
+    def records(self, records: list[dict[str, Any]]) -> bytes:
         if not self.csv:
-            return "".join(record_line(record) + "\n" for record in records)
+            return "".join(record_line(record) + "\n" for record in records).encode()
         return self._rows([_csv_row(record) for record in records])
 
-    def _rows(self, rows: list[list[Any]]) -> str:
+    def _rows(self, rows: list[list[Any]]) -> bytes:
         buffer = io.StringIO()
         csv.writer(buffer, lineterminator="\r\n").writerows(rows)
-        return buffer.getvalue()
+        return buffer.getvalue().encode()
 
 
 def _json(value: Any) -> str:
@@ -156,6 +166,7 @@ async def _read_batch(
     """The next batch of whole cases with their social contracts' chains, their chain heads,
     and the access of each case's family, logged in the read's own transaction."""
     async with state.sessions() as session, session.begin():
+        await batch_settings(session)
         cases = await next_cases(session, scope=scope, after=after, limit=BATCH_CASES)
         contract_of = {case_id: contract_id_of(case_id) for case_id in cases}
         own = _by_chain(await rendered_runs(session, scope=scope, case_ids=cases, csv=csv))
@@ -191,9 +202,9 @@ async def stream_export(
     actor: Actor,
     purpose: Purpose,
     format: str,
-) -> AsyncIterator[str]:
-    """The export's text, batch by batch, ending with the manifest. The next batch is read
-    while this one is opened and written: PostgreSQL's work and ours overlap."""
+) -> AsyncIterator[bytes]:
+    """The export's text (UTF-8), in pieces of whole cases, ending with the manifest. The next
+    batch is read while this one is opened and written: PostgreSQL's work and ours overlap."""
     writer = _Writer(format)
     digest = CasesDigest()
     access = Access.by(actor, AccessedData.AUDIT_EXPORT, purpose)
@@ -211,12 +222,16 @@ async def stream_export(
         )
         try:
             readable = await _readable(state, batch.runs)
-            parts: list[str] = []
+            parts: list[bytes] = []
+            size = 0
             current: _Case | None = None
             for run in batch.runs:
                 if current is not None and current.case_id != run.case_id:
                     parts.append(writer.records([_closed(current, batch.heads, digest)]))
                     current = None
+                    if size >= CHUNK_BYTES:
+                        yield b"".join(parts)
+                        parts, size = [], 0
                 if current is None:
                     of_case = batch.contracts.get(run.case_id)
                     current = _Case(run.case_id, run.first_seq, run.prev_hash, of_case)
@@ -225,6 +240,7 @@ async def stream_export(
                     else:
                         contracts += 1
                 parts.append(writer.events(run, readable.get((run.case_id, run.first_seq))))
+                size += len(parts[-1])
                 current.last_seq, current.last_hash = run.last_seq, run.hash
                 current.events += run.events
                 events += run.events
@@ -245,9 +261,9 @@ async def stream_export(
                     cases_digest=digest.hexdigest(),
                 )
                 parts.append(writer.records([manifest]))
-                yield "".join(parts)
+                yield b"".join(parts)
                 return
-            yield "".join(parts)
+            yield b"".join(parts)
             batch = await following
         finally:
             if following is not None and not following.done():
