@@ -24,10 +24,9 @@ from api.auth import TokenError, read_token
 from api.oidc import ALGORITHMS as PROVIDER_ALGORITHMS
 from api.oidc import IdentityProviderUnavailable
 from api.state import AppState
-from models.crud.staff_directory import get_member
+from models.crud.staff_directory import Grants, member_grants
 from models.payloads.actions import Actor
 from models.payloads.vocabulary import StaffRole
-from models.tables.staff_member import StaffMember
 from models.territory import MUNICIPALITY_CODES
 
 
@@ -51,11 +50,11 @@ async def authenticate(state: AppState, token: str) -> Actor:
     """The actor, as the directory describes them; SignInRefused (401/403/503) otherwise."""
     presented = await _verified(state, token)
     async with state.reads() as session:
-        member = await get_member(session, presented.staff_id)
+        member = await member_grants(session, presented.staff_id)
     return actor_from_directory(presented, member)
 
 
-def actor_from_directory(presented: Presented, member: StaffMember | None) -> Actor:
+def actor_from_directory(presented: Presented, member: Grants | None) -> Actor:
     if member is None:
         raise SignInRefused(
             401, "unknown_staff", "the token's staff id is not in the staff directory"
