@@ -9,8 +9,9 @@ from infra.sealing.columns import SEALED_TEXT_PREFIX
 from infra.sealing.family_keys import FamilyKeyStore
 from models.crud.audit_events import UNREADABLE_TEXT
 from models.db import SessionFactory
-from tests.support.api import post_headers
-from tests.support.audit_api import CASES, AuditStaff, audit_service, history, open_case
+from models.payloads.audit import AuditHistory
+from tests.support.api import post_headers, read_headers
+from tests.support.audit_api import AUDIT, CASES, AuditStaff, audit_service, history, open_case
 
 MUNICIPALITY = "kochenevo_district"
 COMMENT = "синтетический комментарий о встрече"
@@ -52,6 +53,11 @@ async def test_sealed_text_opens_plain_events_read_as_stored_and_altered_ones_as
 
         audited = await history(api, case_id, staff.ministry)
         assert audited["chain"]["verified"] is True
+        # The answer is AuditHistory's JSON exactly: read back as the model, written again.
+        raw = await api.get(
+            f"{AUDIT}/cases/{case_id}/history", headers=read_headers(staff.ministry, "audit")
+        )
+        assert AuditHistory.model_validate_json(raw.content).model_dump_json() == raw.text
         by_seq = {event["seq"]: event for event in audited["events"]}
         assert COMMENT in {by_seq[seq]["reason"] for seq in sealed_reasons}
         for event in audited["events"]:
