@@ -6,6 +6,12 @@ pseudonym, anything else to the system key. Which key opens it: the envelope's m
 its data key id, so a payload opens without any context, as the remote codec server (the Web
 UI's) needs. A payload that is not an envelope (histories recorded before sealing) passes
 through `decode` unchanged, so old histories still replay.
+
+Two envelopes, told apart by their encoding: today's compresses the payload against the
+preset payload dictionary 1 (infra/sealing/payload_dictionary.py: half the size of a history),
+the earlier one with zlib alone; both open, only today's is written. An older process meeting
+today's envelope cannot open it (it fails the workflow task, which is retried): deploy
+workers, API and codec server together.
 """
 
 from collections.abc import Sequence
@@ -17,8 +23,11 @@ from temporalio.converter import PayloadCodec, SerializationContext, WithSeriali
 
 from infra.sealing.aead import open_sealed, seal
 from infra.sealing.family_keys import DataKey
+from infra.sealing.payload_dictionary import payload_dictionary
 
-SEALED_ENCODING = b"binary/kurator-sealed"
+SEALED_ENCODING = b"binary/kurator-sealed-d1"  # compressed against payload dictionary 1
+UNPRIMED_SEALED_ENCODING = b"binary/kurator-sealed"  # zlib alone: written until December 2026
+SEALED_ENCODINGS = frozenset({SEALED_ENCODING, UNPRIMED_SEALED_ENCODING})
 KEY_ID_METADATA = "kurator-key-id"
 
 
@@ -33,7 +42,7 @@ class KeySource(Protocol):
 
 
 def is_sealed(payload: Payload) -> bool:
-    return payload.metadata.get("encoding") == SEALED_ENCODING
+    return payload.metadata.get("encoding") in SEALED_ENCODINGS
 
 
 def key_id_of(payload: Payload) -> UUID:
@@ -45,13 +54,25 @@ def seal_payload(key: DataKey, payload: Payload) -> Payload:
     key_id = str(key.key_id).encode()
     return Payload(
         metadata={"encoding": SEALED_ENCODING, KEY_ID_METADATA: key_id},
-        data=seal(key.cipher, payload.SerializeToString(), associated_data=key_id),
+        data=seal(
+            key.cipher,
+            payload.SerializeToString(),
+            associated_data=key_id,
+            dictionary=payload_dictionary(),
+        ),
     )
 
 
 def open_payload(key: DataKey, payload: Payload) -> Payload:
-    """The payload inside an envelope. Raises SealError if it does not open with `key`."""
-    opened = open_sealed(key.cipher, payload.data, associated_data=str(key.key_id).encode())
+    """The payload inside an envelope of either kind. Raises SealError if it does not open
+    with `key`."""
+    primed = payload.metadata.get("encoding") == SEALED_ENCODING
+    opened = open_sealed(
+        key.cipher,
+        payload.data,
+        associated_data=str(key.key_id).encode(),
+        dictionary=payload_dictionary() if primed else None,
+    )
     return Payload.FromString(opened)
 
 

@@ -6,7 +6,7 @@ from google.protobuf.json_format import MessageToDict, ParseDict
 from temporalio.api.common.v1 import Payload
 from temporalio.client import WorkflowHistory
 
-from infra.sealing.codec import SEALED_ENCODING
+from infra.sealing.codec import is_sealed
 from infra.sealing.payloads import payloads_of
 from tests.support.sdk_markers import sdk_marker_record
 
@@ -36,7 +36,7 @@ def from_answer(answer: dict[str, Any]) -> list[Payload]:
 
 
 def sealed_count(payloads: list[Payload]) -> int:
-    return sum(payload.metadata.get("encoding") == SEALED_ENCODING for payload in payloads)
+    return sum(is_sealed(payload) for payload in payloads)
 
 
 def readable(payloads: list[Payload]) -> str:

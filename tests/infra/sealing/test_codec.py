@@ -14,10 +14,11 @@ from temporalio.converter import (
 )
 from temporalio.exceptions import ApplicationError
 
-from infra.sealing.aead import SealError
+from infra.sealing.aead import SealError, seal
 from infra.sealing.codec import (
     KEY_ID_METADATA,
     SEALED_ENCODING,
+    UNPRIMED_SEALED_ENCODING,
     FamilyPayloadCodec,
     is_sealed,
     key_id_of,
@@ -161,3 +162,25 @@ async def test_a_failure_message_and_stack_trace_are_sealed(
     decoded = await data_converter.decode_failure(failure)
     assert isinstance(decoded, ApplicationError)
     assert decoded.message == SECRET_TEXT
+
+
+async def test_an_envelope_sealed_before_the_dictionary_still_opens(keys: FamilyKeyStore) -> None:
+    """Cases sealed before payload dictionary 1 (zlib alone, the earlier encoding) keep
+    opening; today's, relabelled as the earlier kind, fails as a SealError."""
+    family = uuid.uuid4().hex
+    key = await keys.for_owner(family)
+    key_id = str(key.key_id).encode()
+    earlier = Payload(
+        metadata={"encoding": UNPRIMED_SEALED_ENCODING, KEY_ID_METADATA: key_id},
+        data=seal(key.cipher, _plain().SerializeToString(), associated_data=key_id),
+    )
+    assert is_sealed(earlier)
+    assert await FamilyPayloadCodec(keys).decode([earlier]) == [_plain()]
+    codec = FamilyPayloadCodec(keys).with_context(_context(case_workflow_id(family)))
+    [today] = await codec.encode([_plain()])
+    assert today.metadata["encoding"] == SEALED_ENCODING != UNPRIMED_SEALED_ENCODING
+    relabelled = Payload()
+    relabelled.CopyFrom(today)
+    relabelled.metadata["encoding"] = UNPRIMED_SEALED_ENCODING
+    with pytest.raises(SealError):
+        await codec.decode([relabelled])
