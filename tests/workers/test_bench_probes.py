@@ -58,7 +58,7 @@ async def test_a_committed_history_replays_and_is_timed() -> None:
             recorded["events"][0]["workflowExecutionStartedEventAttributes"]["workflowType"]["name"]
         )
     )
-    assert replay.name == f"case_number/{shortest.stem}"
+    assert replay.name == f"compact/{shortest.stem}"
     assert len(replay.seconds) == 2
     assert all(0 < seconds < 30 for seconds in replay.seconds)
     assert 1000 < replay.stored_bytes < len(shortest.read_bytes())  # protobuf, not JSON
@@ -66,9 +66,9 @@ async def test_a_committed_history_replays_and_is_timed() -> None:
 
 async def test_a_history_the_code_does_not_follow_fails_the_replay(tmp_path: Path) -> None:
     """The probe times real replays: one that diverges raises instead of being timed."""
-    source = longest(committed_histories())
+    source = longest([p for p in committed_histories() if p.stem.startswith("case_")])
     recorded = json.loads(source.read_text(encoding="utf-8"))
-    # The policy is loaded by another activity than the code schedules.
+    # A case's policy is loaded by another activity than the code schedules.
     [scheduled] = [
         event["activityTaskScheduledEventAttributes"]
         for event in recorded["events"]
@@ -76,7 +76,7 @@ async def test_a_history_the_code_does_not_follow_fails_the_replay(tmp_path: Pat
     ]
     assert scheduled["activityType"]["name"] == "load_case_policy"
     scheduled["activityType"]["name"] = "load_another_policy"
-    altered = tmp_path / "case_number"
+    altered = tmp_path / "compact"
     altered.mkdir()
     (altered / KEYS_FILE).write_bytes((source.parent / KEYS_FILE).read_bytes())
     (altered / source.name).write_text(json.dumps(recorded), encoding="utf-8")

@@ -10,12 +10,16 @@ continue-as-new threshold, drives a few representative synthetic cases with the 
 (about half a minute a set), and writes each workflow's history as JSON, overwriting files of
 the same name and leaving any others alone. Two sets of the same scenarios:
 
-- `histories/case_number/<name>.json` (`current`): as Kurator writes them now, every
-  payload sealed with its family's data key (infra/sealing), each step persisted by a local
-  activity, each case numbered at intake by a local activity (the `case-number-at-intake`
-  patch) and showing its `CaseNumber`. The data keys go to `data-keys.json` beside them (in
-  clear: synthetic keys that seal nothing else), from which the replay test opens them
-  without the recording database.
+- `histories/compact/<name>.json` (`current`): as Kurator writes them now, every payload
+  compressed against payload dictionary 1 and sealed with its family's data key
+  (infra/sealing), each step persisted by a local activity, each case numbered at intake by
+  a local activity (the `case-number-at-intake` patch) and showing its `CaseNumber`. The
+  data keys go to `data-keys.json` beside them (in clear: synthetic keys that seal nothing
+  else), from which the replay test opens them without the recording database.
+- `histories/case_number/`: the same, recorded before the payload dictionary (each payload
+  compressed by zlib alone); no longer written by this script: they stand for the cases that
+  were running when the dictionary shipped, and were its source
+  (tests/support/build_payload_dictionary.py).
 - `histories/local_persist/`: sealed and persisted by local activities the same way,
   recorded before cases were numbered; no longer written by this script: they stand for the
   cases that were running, unnumbered, when case numbers shipped.
@@ -81,7 +85,7 @@ from workflows.ids import social_contract_workflow_id
 from workflows.social_contract import SocialContractWorkflow
 
 HISTORIES = Path(__file__).resolve().parent / "histories"
-CURRENT = HISTORIES / "case_number"
+CURRENT = HISTORIES / "compact"
 LEGACY = HISTORIES / "legacy"
 DATA_KEYS = CURRENT / "data-keys.json"
 CURATOR_ID = "staff-101"

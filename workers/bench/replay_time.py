@@ -24,14 +24,15 @@ from infra.sealing.static_keys import StaticKeySource
 from workers.worker import WORKFLOWS, workflow_runner
 
 HISTORIES = Path(__file__).resolve().parents[2] / "tests" / "workflows" / "histories"
-# The set Kurator writes today (sealed, steps as local activities, cases numbered).
-CURRENT_SET = "case_number"
+# The set Kurator writes today (sealed against payload dictionary 1, steps as local
+# activities, cases numbered).
+CURRENT_SET = "compact"
 KEYS_FILE = "data-keys.json"
 
 
 @dataclass(frozen=True)
 class ReplayTime:
-    name: str  # "<set>/<file stem>", e.g. "case_number/case_l2_goals_achieved"
+    name: str  # "<set>/<file stem>", e.g. "compact/case_l2_goals_achieved"
     workflow_type: str
     events: int
     stored_bytes: int  # the history's events as protobuf, as Temporal stores them
