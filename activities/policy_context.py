@@ -7,22 +7,19 @@ replay must see the values the case started with), and the calendar's published 
 refreshed as decrees are published (see `models.policy.calendar` for when and why).
 """
 
-import re
 from datetime import date
-from functools import lru_cache
 from pathlib import Path
 
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from models.payloads.policy_context import CalendarRequest, CasePolicyContext, CasePolicyRequest
-from models.policy import Policy, WorkingCalendar
-from models.policy.loader import PolicyFileError, load_calendar, load_policy
+from models.policy import WorkingCalendar
+from models.policy.case_context import is_shipped_policy_name, shipped_policy
+from models.policy.loader import PolicyFileError, load_calendar
 
 INVALID_POLICY = "InvalidPolicy"
 INVALID_CALENDAR = "InvalidCalendar"
-# Only shipped policies: a name from a payload must never become a path on the worker's disk.
-_POLICY_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")
 
 
 class PolicyActivities:
@@ -43,14 +40,14 @@ class PolicyActivities:
         An unknown or invalid policy, or an invalid calendar file, fails at once
         (non-retryable): retrying does not fix a file.
         """
-        if not _POLICY_NAME.fullmatch(request.policy):
+        if not is_shipped_policy_name(request.policy):
             raise ApplicationError(
                 f"{request.policy!r} is not the name of a shipped policy",
                 type=INVALID_POLICY,
                 non_retryable=True,
             )
         try:
-            policy = _load_policy(request.policy)
+            policy = shipped_policy(request.policy)
         except PolicyFileError as error:
             raise ApplicationError(str(error), type=INVALID_POLICY, non_retryable=True) from error
         calendar = self._calendar(request.start_year - 1, request.today)
@@ -68,10 +65,3 @@ class PolicyActivities:
             return load_calendar(self._calendar_file, from_year=from_year, checked_on=today)
         except PolicyFileError as error:
             raise ApplicationError(str(error), type=INVALID_CALENDAR, non_retryable=True) from error
-
-
-# Every case asks for the same few policies: parse each once per worker process. The values
-# are immutable; a new policy file comes with a deploy, which restarts the process.
-@lru_cache(maxsize=16)
-def _load_policy(name: str) -> Policy:
-    return load_policy(name)

@@ -14,6 +14,7 @@ from temporalio.common import WorkflowIDConflictPolicy
 
 from models.payloads.actions import StaffAction
 from models.payloads.case_start import CaseInput, CaseStart, SignalOutcome
+from models.payloads.policy_context import CasePolicyContext
 from workflows.case import CaseWorkflow
 from workflows.ids import case_workflow_id
 
@@ -27,11 +28,13 @@ async def open_or_join(
     signal: StaffAction,
     key: str,
     rpc_timeout: timedelta,
+    policy_context: CasePolicyContext | None = None,
 ) -> SignalOutcome:
-    """Open the family's episode, or join its open one: one atomic update-with-start."""
+    """Open the family's episode, or join its open one: one atomic update-with-start. A new
+    case starts with `policy_context` if given (else it loads its policy itself)."""
     operation = WithStartWorkflowOperation(
         CaseWorkflow.run,
-        CaseInput(start=start),
+        CaseInput(start=start, context=policy_context),
         id=case_workflow_id(family_key),
         id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
         task_queue=task_queue,

@@ -76,15 +76,20 @@ class CaseWorkflow(CaseRuntime):
             # The policy and calendar become part of the history: the case keeps the policy
             # version it started under, and replay never depends on today's files. The
             # calendar's published years are read again as decrees come (_refresh_calendar).
-            context = await workflow.execute_activity_method(
-                PolicyActivities.load_case_policy,
-                CasePolicyRequest(
-                    policy=case.start.policy,
-                    start_year=workflow.now().year,
-                    today=workflow.now().date(),
-                ),
-                start_to_close_timeout=POLICY_TIMEOUT,
-            )
+            # The API reads them into the start's input (api/intake_policy.py); a case started
+            # without (a tool, or before the API did) loads them by an activity. Decided by the
+            # input, which is in the history: replay takes the same branch.
+            context = case.context
+            if context is None:
+                context = await workflow.execute_activity_method(
+                    PolicyActivities.load_case_policy,
+                    CasePolicyRequest(
+                        policy=case.start.policy,
+                        start_year=workflow.now().year,
+                        today=workflow.now().date(),
+                    ),
+                    start_to_close_timeout=POLICY_TIMEOUT,
+                )
             number = None
             if workflow.patched(CASE_NUMBER_AT_INTAKE):  # cases opened before have none
                 # Keyed by the case id in PostgreSQL: run again (a retry, a lost marker), it

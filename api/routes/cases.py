@@ -1,7 +1,7 @@
 """Cases: intake, reading one, listing, and the audit history."""
 
 import uuid
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
@@ -19,6 +19,7 @@ from api.deps import (
 )
 from api.errors import ApiError, error_responses
 from api.idempotency import claim, fingerprint
+from api.intake_policy import intake_policy_context
 from api.model_response import models_response
 from api.purpose import RequestPurpose
 from api.schemas import CaseCreated, CasePage, IntakeRequest
@@ -144,6 +145,7 @@ async def intake(
             signal=signal,
             key=key,
             rpc_timeout=wait,
+            policy_context=intake_policy_context(start.policy, datetime.now(UTC)),
         ),
         wait,
     )

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from models.lifecycle.state import CaseState
 from models.payloads.case_view import CaseView
 from models.payloads.fields import MunicipalityCode
+from models.payloads.policy_context import CasePolicyContext
 from models.policy import ClosureReason
 
 
@@ -25,6 +26,9 @@ class CaseInput(BaseModel):
 
     start: CaseStart
     state: CaseState | None = None
+    # A new case's policy and calendar, when the caller read them (the API does): the case
+    # then needs no `load_case_policy` activity. None: the case loads them itself.
+    context: CasePolicyContext | None = None
 
 
 class CaseOutcome(BaseModel):

@@ -2,12 +2,13 @@
 Synthetic staff and municipalities only."""
 
 import uuid
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
 from temporalio.client import Client, WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
+from api.intake_policy import intake_policy_context
 from infra.case_client import open_or_join
 from models.crud.case_events import list_events
 from models.db import SessionFactory
@@ -53,9 +54,11 @@ async def open_case(
     policy: str = "compressed",
     child_safety: bool = False,
     actor: Actor | None = None,
+    as_the_api: bool = False,
 ) -> tuple[WorkflowHandle[CaseWorkflow, CaseOutcome], SignalOutcome]:
     """A signal about a (synthetic) family: opens its episode or joins the open one, through
-    the same update-with-start the API uses."""
+    the same update-with-start the API uses; `as_the_api`, with the policy context in the
+    start's input as the API gives it (else the case loads its policy by an activity)."""
     family_key = family_key or uuid.uuid4().hex
     outcome = await open_or_join(
         client,
@@ -67,6 +70,7 @@ async def open_case(
         ).by(actor or specialist()),
         key=uuid.uuid4().hex,
         rpc_timeout=timedelta(seconds=60),
+        policy_context=intake_policy_context(policy, datetime.now(UTC)) if as_the_api else None,
     )
     handle = client.get_workflow_handle(
         case_workflow_id(family_key),

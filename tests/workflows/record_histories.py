@@ -10,16 +10,17 @@ continue-as-new threshold, drives a few representative synthetic cases with the 
 (about half a minute a set), and writes each workflow's history as JSON, overwriting files of
 the same name and leaving any others alone. Two sets of the same scenarios:
 
-- `histories/compact/<name>.json` (`current`): as Kurator writes them now, every payload
+- `histories/compact/<name>.json` (`current`): as Kurator writes them now, each case opened
+  with its policy context in the start's input as the API opens it, every payload
   compressed against payload dictionary 1 and sealed with its family's data key
   (infra/sealing), each step persisted by a local activity, each case numbered at intake by
   a local activity (the `case-number-at-intake` patch) and showing its `CaseNumber`. The
   data keys go to `data-keys.json` beside them (in clear: synthetic keys that seal nothing
   else), from which the replay test opens them without the recording database.
 - `histories/case_number/`: the same, recorded before the payload dictionary (each payload
-  compressed by zlib alone); no longer written by this script: they stand for the cases that
-  were running when the dictionary shipped, and were its source
-  (tests/support/build_payload_dictionary.py).
+  compressed by zlib alone) and before the API gave the policy (loaded by an activity); no
+  longer written by this script: they stand for the cases that were running when both
+  shipped, and were the dictionary's source (tests/support/build_payload_dictionary.py).
 - `histories/local_persist/`: sealed and persisted by local activities the same way,
   recorded before cases were numbered; no longer written by this script: they stand for the
   cases that were running, unnumbered, when case numbers shipped.
@@ -126,7 +127,7 @@ async def _to_support(
     client: Client, task_queue: str, *, policy: str, item_deadline: timedelta
 ) -> tuple[CaseHandle, CaseView]:
     """Signal, intake, first contact, an L2 assessment, route, team and an approved plan."""
-    handle, outcome = await open_case(client, task_queue, policy=policy)
+    handle, outcome = await open_case(client, task_queue, policy=policy, as_the_api=True)
     staff = specialist(CURATOR_ID)
     await handle.execute_update(CaseWorkflow.register_intake, act.IntakeBody().by(staff))
     await handle.execute_update(CaseWorkflow.record_contact, act.ContactBody().by(staff))
@@ -228,7 +229,7 @@ async def _refused_at_assessment(
 ) -> dict[str, WorkflowHistory]:
     """The family refuses at assessment (compressed policy): the specialist's closure request
     waits for a supervisor while the first contact, never made, escalates."""
-    handle, _ = await open_case(env.client, task_queue, policy="compressed")
+    handle, _ = await open_case(env.client, task_queue, policy="compressed", as_the_api=True)
     staff = specialist(CURATOR_ID)
     await handle.execute_update(CaseWorkflow.register_intake, act.IntakeBody().by(staff))
     view = await handle.execute_update(
@@ -250,7 +251,9 @@ async def _l3_acute_risk(
     """An agency signal with child-safety indicators; acute risk forces L3 and alerts; the
     same-day deadlines escalate before the team is named; a supervisor closes the case when
     the child is placed (default policy)."""
-    handle, _ = await open_case(env.client, task_queue, policy="default", child_safety=True)
+    handle, _ = await open_case(
+        env.client, task_queue, policy="default", child_safety=True, as_the_api=True
+    )
     staff = specialist(CURATOR_ID)
     await handle.execute_update(CaseWorkflow.register_intake, act.IntakeBody().by(staff))
     view = await handle.execute_update(
@@ -339,7 +342,7 @@ async def _agreement_and_social_contract(
     agreement recorded, the contract concluded; its monthly contacts, one made, the others
     missed through their ladders, during its term and the year after; completed with the
     family's income; then the case closed (its monitoring over, the case completes)."""
-    handle, _ = await open_case(env.client, task_queue, policy="compressed")
+    handle, _ = await open_case(env.client, task_queue, policy="compressed", as_the_api=True)
     staff = specialist(CURATOR_ID)
     update = handle.execute_update
     await update(CaseWorkflow.register_intake, act.IntakeBody().by(staff))

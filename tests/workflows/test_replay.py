@@ -6,12 +6,13 @@ that started it: every committed history must replay step for step. Three sets, 
 scenarios, recorded by `python -m tests.workflows.record_histories` (see its docstring for
 when to do it):
 
-- `histories/compact/`: as Kurator writes them now: each payload compressed against payload
-  dictionary 1 and sealed with its family's data key (the keys come from the committed
+- `histories/compact/`: as Kurator writes them now: each case opened with its policy in the
+  start's input (as the API opens it), each payload compressed against payload dictionary 1
+  and sealed with its family's data key (the keys come from the committed
   fixture `data-keys.json` beside them, not from a database), each step persisted by a
   local activity, each case numbered at intake;
-- `histories/case_number/`: the same, recorded before the payload dictionary (zlib alone):
-  running cases whose payloads are sealed the earlier way;
+- `histories/case_number/`: the same, recorded before the payload dictionary (zlib alone)
+  and before the API gave the policy (the case loads it by an activity);
 - `histories/local_persist/`: the same, recorded before cases were numbered (before the
   `case-number-at-intake` patch): running cases without a number;
 - `histories/sealed/`: sealed, recorded when each step was persisted by a regular activity
@@ -47,6 +48,8 @@ SEALED_SETS = ("compact", "case_number", "local_persist", "sealed")
 NUMBERED_SETS = ("compact", "case_number")
 # The sets whose envelopes are compressed against payload dictionary 1.
 PRIMED_SETS = ("compact",)
+# The sets whose cases were opened with their policy context in the start's input.
+API_CONTEXT_SETS = ("compact",)
 LEGACY = sorted((HISTORIES / "legacy").glob("*.json"))
 KEYS_FILE = "data-keys.json"
 SEALED_HISTORIES = [
@@ -158,6 +161,21 @@ def test_a_sealed_history_is_sealed_throughout(path: Path) -> None:
     assert [where for where, sealed, _ in payloads if not sealed] == []
     [key_id] = {key_id for _, _, key_id in payloads}  # one family's key for the whole history
     assert key_id in {str(key.key_id) for key in keys.keys}
+
+
+CASE_STARTS = [p for p in ALL if p.stem.startswith("case_") and not p.stem.endswith("_run_2")]
+
+
+@pytest.mark.parametrize("path", CASE_STARTS, ids=_ids(CASE_STARTS))
+def test_each_set_gives_a_new_case_its_policy_as_recorded(path: Path) -> None:
+    """The sets cover both sides of the API's policy context: the compact set's cases were
+    opened with the policy in the start's input, the older ones loaded it by an activity."""
+    loaded = [
+        event
+        for event in _load(path).events
+        if event.activity_task_scheduled_event_attributes.activity_type.name == "load_case_policy"
+    ]
+    assert len(loaded) == (0 if path.parent.name in API_CONTEXT_SETS else 1)
 
 
 @pytest.mark.parametrize("path", SEALED_HISTORIES, ids=_ids(SEALED_HISTORIES))
