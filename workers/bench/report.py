@@ -111,8 +111,9 @@ def _steps(
     console.print(
         "A step: bare, an update running a no-op activity; Kurator, POST /contacts: token, "
         "case read, update, persist_step activity (one PostgreSQL transaction: events, "
-        "notifications, projection), search attributes. Open: update-with-start plus the "
-        "first activity (Kurator: intake with family record, policy load and persist). "
+        "notifications, projection), search attributes. Open: update-with-start; bare runs "
+        "its start activity, Kurator records the family, gives the policy in the start's "
+        "input, numbers the case and persists the intake. "
         "CPU/call: per open or step, by process.",
         highlight=False,
     )
