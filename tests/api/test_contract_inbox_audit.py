@@ -15,7 +15,7 @@ import json
 import subprocess
 import sys
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -175,7 +175,9 @@ async def test_a_contracts_contacts_wait_in_the_inbox_and_its_chain_is_in_the_au
     assert {"contract_contact_recorded", "overdue", "escalation"} <= set(actions)
     case_events = [e for e in audited["events"] if e["chain"] == "case"]
     assert all(e["contract_id"] is None and e["case_id"] == case_id for e in case_events)
-    moments = [e["occurred_at"] for e in audited["events"]]
+    # As moments, not strings: a whole second is written without its fraction ("…:17Z"),
+    # which sorts after "…:17.097000Z" as text.
+    moments = [datetime.fromisoformat(e["occurred_at"]) for e in audited["events"]]
     assert moments == sorted(moments)  # one timeline of both chains
 
     # The export of the case: the contract's chain after the case's, checked offline.
