@@ -14,7 +14,8 @@ from models.db import SessionFactory
 from models.payloads.case_start import CaseInput
 from models.payloads.vocabulary import StaffRole
 from models.policy.case_context import case_policy_context
-from tests.support.api import api_client, api_settings, bearer, post_headers, synthetic_family
+from tests.support.api import api_client, api_settings, bearer
+from tests.support.audit_api import open_case
 from tests.support.sealing import test_key_store
 from workers.worker import build_worker
 
@@ -31,18 +32,7 @@ async def test_an_intake_opens_its_case_with_the_policy_in_the_start(
         ),
         api_client(api_settings(dev_env, database_url, task_queue)) as api,
     ):
-        response = await api.post(
-            "/api/v1/cases",
-            headers=post_headers(specialist),
-            json={
-                "source": "self_request",
-                "municipality": MUNICIPALITY,
-                "family": synthetic_family(),
-                "policy": "compressed",
-            },
-        )
-        assert response.status_code == 201, response.text
-        view = response.json()["case"]
+        view = await open_case(api, specialist, MUNICIPALITY)  # on the compressed policy
         now = datetime.now(UTC)
         expected = case_policy_context("compressed", start_year=now.year, today=now.date())
         assert view["policy_version"] == expected.policy.version
