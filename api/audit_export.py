@@ -74,7 +74,7 @@ class _Case:
     prev_hash: str
     of_case: UUID | None = None
     last_seq: int = 0
-    last_hash: str = ""
+    last_hash: bytes = b""  # as PostgreSQL sent it (UTF-8), decoded once the chain closes
     events: int = 0
 
 
@@ -92,17 +92,17 @@ class _Writer:
         the readable columns of an event with sealed text written between its two pieces.
         Bytes, UTF-8: PostgreSQL's text goes out as it came, never decoded."""
         end = b"\r\n" if self.csv else b"\n"
-        if run.sealed is None or readable is None:
+        if run.tail is None or readable is None:
             return run.text + end
         reason, data, view_changes = readable
         if self.csv:
             cells = ",".join((_csv_cell(reason), _csv_cell(data), _csv_cell(view_changes)))
         else:
             cells = (
-                f'"reason":{_json(reason)},"data":{_json_text(data)},'
+                f'"reason":{_json_string(reason)},"data":{_json_text(data)},'
                 f'"view_changes":{_json_text(view_changes)}'
             )
-        return b"".join((run.text, b",", cells.encode(), b",", run.sealed.tail, end))
+        return b"".join((run.text, b",", cells.encode(), b",", run.tail, end))
 
     def records(self, records: list[dict[str, Any]]) -> bytes:
         if not self.csv:
@@ -117,6 +117,15 @@ class _Writer:
 
 def _json(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def _json_string(text: str | None) -> str:
+    """`_json` of a string or None, without building an encoder for each (json.dumps does,
+    given any option)."""
+    return "null" if text is None else _encode_string(text)
+
+
+_encode_string = json.encoder.encode_basestring
 
 
 def _json_text(text: str | None) -> str:
@@ -221,7 +230,7 @@ async def stream_export(
             )
         )
         try:
-            readable = await _readable(state, batch.runs)
+            readable = iter(await _readable(state, batch.runs))
             parts: list[bytes] = []
             size = 0
             current: _Case | None = None
@@ -230,16 +239,20 @@ async def stream_export(
                     parts.append(writer.records([_closed(current, batch.heads, digest)]))
                     current = None
                     if size >= CHUNK_BYTES:
+                        # The loop's turn first: the next batch's read sends its next
+                        # statement (a consumer that needs no await would not give it one).
+                        await asyncio.sleep(0)
                         yield b"".join(parts)
                         parts, size = [], 0
                 if current is None:
                     of_case = batch.contracts.get(run.case_id)
-                    current = _Case(run.case_id, run.first_seq, run.prev_hash, of_case)
+                    prev_hash = run.prev_hash.decode()
+                    current = _Case(run.case_id, run.first_seq, prev_hash, of_case)
                     if of_case is None:
                         cases += 1
                     else:
                         contracts += 1
-                parts.append(writer.events(run, readable.get((run.case_id, run.first_seq))))
+                parts.append(writer.events(run, None if run.tail is None else next(readable)))
                 size += len(parts[-1])
                 current.last_seq, current.last_hash = run.last_seq, run.hash
                 current.events += run.events
@@ -270,28 +283,33 @@ async def stream_export(
                 following.cancel()  # the client went away mid-export
 
 
-async def _readable(state: AppState, runs: list[RenderedRun]) -> dict[tuple[UUID, int], Readable]:
-    """The readable columns of the events whose stored text is sealed, by (case, seq): each
+async def _readable(state: AppState, runs: list[RenderedRun]) -> list[Readable]:
+    """The readable columns of the events whose stored text is sealed, in their order: each
     column holding sealed text opened (one key lookup for the batch, by the key ids in the
-    text), any other passed on as PostgreSQL wrote it."""
-    sealed = [(run, run.sealed) for run in runs if run.sealed is not None]
-    wanted: set[UUID] = set()
-    for _, parts in sealed:
-        for text in (parts.reason, parts.data, parts.view_changes):
-            if text is not None:
-                wanted |= key_ids_in_text(text)
-    keys = await keys_named(state.keys, wanted)
-    readable: dict[tuple[UUID, int], Readable] = {}
-    for number, (run, parts) in enumerate(sealed, start=1):
+    text, found in one pass over all of it), any other passed on as PostgreSQL wrote it."""
+    sealed = [
+        (run.case_id, run.first_seq, _text(run.reason), _text(run.data), _text(run.view_changes))
+        for run in runs
+        if run.tail is not None
+    ]
+    texts = [text for event in sealed for text in event[2:] if text is not None]
+    keys = await keys_named(state.keys, key_ids_in_text("\n".join(texts)))
+    readable: list[Readable] = []
+    for number, (case_id, seq, reason, data, view_changes) in enumerate(sealed, start=1):
         if number % _YIELD_EVERY == 0:
             await asyncio.sleep(0)  # let the next batch's read send its next statement
-        case_id, seq = run.case_id, run.first_seq
-        readable[case_id, seq] = (
-            opened_reason(parts.reason, keys, case_id=case_id, seq=seq),
-            _json_column(parts.data, keys, "data", case_id, seq),
-            _json_column(parts.view_changes, keys, "view_changes", case_id, seq),
+        readable.append(
+            (
+                opened_reason(reason, keys, case_id=case_id, seq=seq),
+                _json_column(data, keys, "data", case_id, seq),
+                _json_column(view_changes, keys, "view_changes", case_id, seq),
+            )
         )
     return readable
+
+
+def _text(value: bytes | None) -> str | None:
+    return None if value is None else value.decode()
 
 
 def _json_column(
@@ -315,7 +333,7 @@ def _closed(
         last_seq=case.last_seq,
         events=case.events,
         prev_hash=case.prev_hash,
-        last_hash=case.last_hash,
+        last_hash=case.last_hash.decode(),
         chain_head=chain_head,
     )
     digest.add(record)
