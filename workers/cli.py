@@ -85,6 +85,7 @@ def api() -> None:
     """Serve the staff API with uvicorn on KURATOR_API_HOST:KURATOR_API_PORT. Needs
     KURATOR_DATABASE_URL and KURATOR_TEMPORAL_ADDRESS."""
     from api.app import create_app
+    from api.collector import tune_collector
     from models.reports.catalogue import IndicatorSetError
 
     settings = process_settings()
@@ -99,6 +100,7 @@ def api() -> None:
         log.error(f"invalid setting KURATOR_INDICATORS_FILE: {error}")
         raise typer.Exit(2) from None
     config = uvicorn.Config(app, host=settings.api_host, port=settings.api_port, log_config=None)
+    tune_collector()
     uvicorn.Server(config).run()
 
 

@@ -5,12 +5,14 @@ bench-only entry point: no setting turns sealing off in the real processes."""
 import uvicorn
 
 from api.app import create_app
+from api.collector import tune_collector
 from models.settings import get_settings
 
 
 def main() -> None:
     settings = get_settings()
     app = create_app(settings, seal_payloads=False)
+    tune_collector()  # as `kurator api`, so that the two differ only in sealing
     uvicorn.run(app, host=settings.api_host, port=settings.api_port, log_config=None)
 
 
