@@ -9,7 +9,9 @@ import asyncio
 import csv
 import io
 import json
-from collections.abc import AsyncIterator, Mapping
+from collections import deque
+from collections.abc import AsyncGenerator, AsyncIterator, Mapping
+from contextlib import aclosing
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -49,6 +51,10 @@ from models.payloads.audit_export import (
 # Cases a batch reads: about 30 events each, so some three thousand events and a few MB of
 # text; two batches are held at a time (one written, the next read).
 BATCH_CASES = 100
+
+# Batches being read at once while one is written: with one, PostgreSQL sat idle whenever the
+# API was late to drain a batch it had rendered (a batch's text outgrows the socket's buffer).
+READ_AHEAD = 2
 
 # The text is handed on in pieces of about this size, whole cases each, rather than a batch
 # (some 16 MB) at once: one copy of a batch fewer in memory, and the client's socket kept busy.
@@ -159,7 +165,6 @@ class _Batch:
     runs: list[RenderedRun]  # by case, each case's own chain then its contract's
     contracts: dict[UUID, UUID]  # the case of each contract chain among them
     heads: dict[UUID, tuple[int, str]]  # the chain head of each of its chains
-    last_case: UUID | None  # where the next batch starts; None: this was the last
 
 
 def _by_chain(runs: list[RenderedRun]) -> dict[UUID, list[RenderedRun]]:
@@ -170,13 +175,12 @@ def _by_chain(runs: list[RenderedRun]) -> dict[UUID, list[RenderedRun]]:
 
 
 async def _read_batch(
-    state: AppState, scope: ExportScope, after: UUID | None, access: Access, csv: bool
+    state: AppState, scope: ExportScope, cases: list[UUID], access: Access, csv: bool
 ) -> _Batch:
-    """The next batch of whole cases with their social contracts' chains, their chain heads,
-    and the access of each case's family, logged in the read's own transaction."""
+    """The batch of whole cases `cases` with their social contracts' chains, their chain
+    heads, and the access of each case's family, logged in the read's own transaction."""
     async with state.sessions() as session, session.begin():
         await batch_settings(session)
-        cases = await next_cases(session, scope=scope, after=after, limit=BATCH_CASES)
         contract_of = {case_id: contract_id_of(case_id) for case_id in cases}
         own = _by_chain(await rendered_runs(session, scope=scope, case_ids=cases, csv=csv))
         contracts = _by_chain(
@@ -199,8 +203,42 @@ async def _read_batch(
         await log_case_accesses(session, access, families)
         exported_contracts = {contract_of[c]: c for c in exported if contract_of[c] in contracts}
         heads = await chain_heads(session, case_ids=[*exported, *exported_contracts])
-    last = cases[-1] if len(cases) == BATCH_CASES else None
-    return _Batch(runs, exported_contracts, heads, last)
+    return _Batch(runs, exported_contracts, heads)
+
+
+async def _batches(
+    state: AppState, scope: ExportScope, access: Access, csv: bool
+) -> AsyncGenerator[tuple[_Batch, bool]]:
+    """The export's batches in order, each with whether it is the last, `READ_AHEAD` of them
+    being read (each in its own transaction, as one at a time was) while one is written."""
+    reading: deque[asyncio.Future[_Batch]] = deque()
+    after: UUID | None = None
+    listed_all = False
+
+    async def read_next() -> None:
+        nonlocal after, listed_all
+        async with state.reads() as session:
+            cases = await next_cases(session, scope=scope, after=after, limit=BATCH_CASES)
+        listed_all = len(cases) < BATCH_CASES
+        after = cases[-1] if cases else after
+        reading.append(asyncio.ensure_future(_read_batch(state, scope, cases, access, csv)))
+
+    try:
+        while True:
+            while not listed_all and len(reading) < READ_AHEAD:
+                await read_next()
+            batch = await reading.popleft()
+            # The next one queued before this one is written: PostgreSQL always has a batch
+            # to render, also while the API drains the one it sent.
+            while not listed_all and len(reading) < READ_AHEAD:
+                await read_next()
+            last = listed_all and not reading
+            yield batch, last
+            if last:
+                return
+    finally:
+        for future in reading:
+            future.cancel()  # the client went away mid-export
 
 
 async def stream_export(
@@ -220,16 +258,9 @@ async def stream_export(
     generated_at = datetime.now(UTC)
     cases = contracts = events = 0
     yield writer.header()
-    batch = await _read_batch(state, scope, None, access, writer.csv)
-    while True:
-        following = (
-            None
-            if batch.last_case is None
-            else asyncio.ensure_future(
-                _read_batch(state, scope, batch.last_case, access, writer.csv)
-            )
-        )
-        try:
+    # Closed with the export (a client gone mid-export): its reads cancelled there and then.
+    async with aclosing(_batches(state, scope, access, writer.csv)) as batches:
+        async for batch, last in batches:
             readable = iter(await _readable(state, batch.runs))
             parts: list[bytes] = []
             size = 0
@@ -259,7 +290,7 @@ async def stream_export(
                 events += run.events
             if current is not None:
                 parts.append(writer.records([_closed(current, batch.heads, digest)]))
-            if following is None:
+            if last:
                 manifest = manifest_record(
                     scope=scope_record,
                     generated_at=generated_at,
@@ -274,13 +305,7 @@ async def stream_export(
                     cases_digest=digest.hexdigest(),
                 )
                 parts.append(writer.records([manifest]))
-                yield b"".join(parts)
-                return
             yield b"".join(parts)
-            batch = await following
-        finally:
-            if following is not None and not following.done():
-                following.cancel()  # the client went away mid-export
 
 
 async def _readable(state: AppState, runs: list[RenderedRun]) -> list[Readable]:
