@@ -50,9 +50,11 @@ def dev() -> None:
 def worker() -> None:
     """Run a worker on Kurator's task queue. Needs KURATOR_DATABASE_URL and
     KURATOR_TEMPORAL_ADDRESS. Stops on Ctrl-C or SIGTERM."""
+    from infra.collector import tune_collector
     from infra.metrics import MetricsPortError
     from workers.worker import run_worker
 
+    tune_collector()  # after the imports: what they made lives as long as the process
     try:
         asyncio.run(run_worker(process_settings()))
     except SettingsError as error:
@@ -85,7 +87,7 @@ def api() -> None:
     """Serve the staff API with uvicorn on KURATOR_API_HOST:KURATOR_API_PORT. Needs
     KURATOR_DATABASE_URL and KURATOR_TEMPORAL_ADDRESS."""
     from api.app import create_app
-    from api.collector import tune_collector
+    from infra.collector import tune_collector
     from models.reports.catalogue import IndicatorSetError
 
     settings = process_settings()

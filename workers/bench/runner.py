@@ -42,6 +42,7 @@ from temporalio.worker import Worker
 
 import workflows
 from api.auth import issue_token
+from infra.collector import tune_collector
 from infra.errors import report_errors
 from infra.logs import configure_logging
 from infra.migrate import upgrade_to_head
@@ -398,6 +399,9 @@ def _bench(options: BenchOptions) -> int:
     configure_logging("WARNING")
     logging.getLogger("alembic").setLevel(logging.WARNING)
     console = Console(width=max(Console().width, 100))  # the table needs 100 columns
+    # This process hosts both sides' workers: their collector set as `kurator worker` sets its
+    # own, the same for both (the API and the worker memory probe are `kurator` processes).
+    tune_collector()
     try:
         result = asyncio.run(run_bench(options, console))
     except (BenchError, ExceptionGroup) as error:

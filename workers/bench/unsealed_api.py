@@ -5,7 +5,7 @@ bench-only entry point: no setting turns sealing off in the real processes."""
 import uvicorn
 
 from api.app import create_app
-from api.collector import tune_collector
+from infra.collector import tune_collector
 from models.settings import get_settings
 
 

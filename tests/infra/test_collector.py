@@ -1,11 +1,11 @@
-"""The API process's collector settings (api/collector.py)."""
+"""The collector settings of the API and worker processes (infra/collector.py)."""
 
 import gc
 from collections.abc import Iterator
 
 import pytest
 
-from api.collector import YOUNG_GENERATION_THRESHOLD, tune_collector
+from infra.collector import YOUNG_GENERATION_THRESHOLD, tune_collector
 
 
 @pytest.fixture
