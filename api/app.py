@@ -54,7 +54,9 @@ def create_app(settings: Settings, *, seal_payloads: bool = True) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine = make_async_engine(
-            settings.require_database_url(), connect_timeout=DATABASE_CONNECT_TIMEOUT_SECONDS
+            settings.require_database_url(),
+            pool_size=settings.database_pool_size,
+            connect_timeout=DATABASE_CONNECT_TIMEOUT_SECONDS,
         )
         sessions = make_session_factory(engine)
         keys, data_converter = sealing_from_settings(settings, sessions)

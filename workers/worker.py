@@ -164,7 +164,9 @@ def _metrics_runtime(settings: Settings) -> Runtime | None:
 async def run_worker(settings: Settings) -> None:
     """Poll Kurator's task queue until SIGINT or SIGTERM, then finish running tasks and exit."""
     keep_bytecode()
-    engine = make_async_engine(settings.require_database_url())
+    engine = make_async_engine(
+        settings.require_database_url(), pool_size=settings.database_pool_size
+    )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):

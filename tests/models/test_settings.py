@@ -50,6 +50,8 @@ def test_settings_are_read_once(fresh_settings: pytest.MonkeyPatch) -> None:
         ("KURATOR_API_METRICS_PORT", "65536", "less than or equal to 65535"),
         ("KURATOR_MAX_CACHED_WORKFLOWS", "-1", "greater than or equal to 0"),
         ("KURATOR_MAX_CACHED_WORKFLOWS", "lots", "valid integer"),
+        ("KURATOR_DATABASE_POOL_SIZE", "0", "greater than or equal to 1"),
+        ("KURATOR_DATABASE_POOL_SIZE", "201", "less than or equal to 200"),
     ],
 )
 def test_invalid_value_is_named(

@@ -222,7 +222,7 @@ async def _measure(
         pseudonym_secret=SecretStr(uuid.uuid4().hex * 2),
         log_level="WARNING",
     )
-    engine = make_async_engine(database_url)
+    engine = make_async_engine(database_url, pool_size=settings.database_pool_size)  # as a worker's
     sessions = make_session_factory(engine)
     keys, sealing = sealing_from_settings(settings, sessions)
     kurator_client = await Client.connect(
