@@ -22,7 +22,8 @@ async def test_the_api_keeps_as_many_connections_as_set(
 
         async def busy() -> int:
             async with state.sessions() as session:
-                pid = (await session.execute(text("SELECT pg_backend_pid()"))).scalar_one()
+                connection = await session.connection()
+                pid = (await connection.execute(text("SELECT pg_backend_pid()"))).scalar_one()
                 await hold.wait()  # all seven are out at once
                 return int(pid)
 
