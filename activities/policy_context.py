@@ -15,7 +15,7 @@ from temporalio.exceptions import ApplicationError
 
 from models.payloads.policy_context import CalendarRequest, CasePolicyContext, CasePolicyRequest
 from models.policy import WorkingCalendar
-from models.policy.case_context import is_shipped_policy_name, shipped_policy
+from models.policy.case_context import calendar_from, is_shipped_policy_name, shipped_policy
 from models.policy.loader import PolicyFileError, load_calendar
 
 INVALID_POLICY = "InvalidPolicy"
@@ -50,7 +50,7 @@ class PolicyActivities:
             policy = shipped_policy(request.policy)
         except PolicyFileError as error:
             raise ApplicationError(str(error), type=INVALID_POLICY, non_retryable=True) from error
-        calendar = self._calendar(request.start_year - 1, request.today)
+        calendar = self._calendar(calendar_from(request.start_year), request.today)
         return CasePolicyContext(policy=policy, calendar=calendar)
 
     @activity.defn

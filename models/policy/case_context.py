@@ -13,7 +13,6 @@ Not workflow-safe (it reads files): only activities and the API import it.
 import re
 from datetime import date
 from functools import lru_cache
-from pathlib import Path
 
 from models.payloads.policy_context import CasePolicyContext
 from models.policy import Policy
@@ -35,10 +34,14 @@ def shipped_policy(name: str) -> Policy:
     return load_policy(name)
 
 
-def case_policy_context(
-    name: str, *, start_year: int, today: date | None, calendar_file: Path | None = None
-) -> CasePolicyContext:
-    """The context of a case starting in `start_year`. Raises PolicyFileError (the policy or
-    the calendar file unknown or invalid)."""
-    calendar = load_calendar(calendar_file, from_year=start_year - 1, checked_on=today)
+def calendar_from(start_year: int) -> int:
+    """The first year a new case's calendar holds: the year before it starts (an application
+    may be dated last December)."""
+    return start_year - 1
+
+
+def case_policy_context(name: str, *, start_year: int, today: date | None) -> CasePolicyContext:
+    """The context of a case starting in `start_year`, from the shipped files. Raises
+    PolicyFileError (the policy unknown or invalid, or the calendar file invalid)."""
+    calendar = load_calendar(None, from_year=calendar_from(start_year), checked_on=today)
     return CasePolicyContext(policy=shipped_policy(name), calendar=calendar)
