@@ -10,7 +10,7 @@ times for nothing to free, each time pausing everything else in the process:
 - the API: a sixth of a streamed export's CPU (in process, 371,733 lines: 18.4 to 19.8 µs a
   line with the defaults, 14.8 to 17.8 with the settings below, on a shared machine);
 - the worker: the tail of a step's latency (`make bench`, the bench process hosting both
-  sides' workers: step p99 1.39-1.84x bare's with the defaults, 1.04-1.24x with these; both
+  sides' workers: step p99 1.39-1.84x bare's with the defaults, 1.04-1.28x with these; both
   sides' throughput up a tenth).
 """
 

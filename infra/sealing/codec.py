@@ -8,10 +8,10 @@ UI's) needs. A payload that is not an envelope (histories recorded before sealin
 through `decode` unchanged, so old histories still replay.
 
 Two envelopes, told apart by their encoding: today's compresses the payload against the
-preset payload dictionary 1 (infra/sealing/payload_dictionary.py: half the size of a history),
-the earlier one with zlib alone; both open, only today's is written. An older process meeting
-today's envelope cannot open it (it fails the workflow task, which is retried): deploy
-workers, API and codec server together.
+preset payload dictionary 1 (infra/sealing/payload_dictionary.py: a case's payloads at under
+a third of their size), the earlier one with zlib alone; both open, only today's is written.
+An older process meeting today's envelope cannot open it (it fails the workflow task, which
+is retried): deploy workers, API and codec server together.
 """
 
 from collections.abc import Sequence
