@@ -54,6 +54,8 @@ class CaseProjection(CaseProjectionBase, table=True):
         Index("ix_case_projections_municipality_list_order", "municipality", *_LIST_ORDER),
         Index("ix_case_projections_municipality_stage", "municipality", "stage"),
         Index("ix_case_projections_curator", "curator"),
+        # An audit export's batches: a municipality's cases in the order of their ids.
+        Index("ix_case_projections_municipality_case", "municipality", "case_id"),
         # The routing proposals' free capacity: which open cases have a plan item naming a
         # map entry, found by containment (models/crud/resource_load.py) rather than by
         # unnesting every open case's plan.
