@@ -72,9 +72,9 @@ async def api_server(
 
 
 def child_environment(settings: Settings) -> dict[str, str]:
+    """The KURATOR_* variables of a child process (the API, a worker) serving `settings`."""
     assert settings.jwt_secret is not None
     assert settings.pseudonym_secret is not None
-    """The KURATOR_* variables of a child process (the API, a worker) serving `settings`."""
     return {
         "KURATOR_DATABASE_URL": settings.require_database_url(),
         "KURATOR_TEMPORAL_ADDRESS": settings.require_temporal_address(),
