@@ -15,9 +15,10 @@ columns and the record after them (`stored` and the links), both rendered, and t
 stored columns as text. Python opens only the columns holding sealed text and writes them
 between the two pieces; the rest of the record is never parsed.
 
-The text PostgreSQL writes is the same record in another spelling: JSON with spaces after
-its separators, CSV with every cell quoted; a JSON or CSV reader sees no difference, and
-`kurator audit verify-export` hashes the parsed values (infra/audit/export_check.py).
+The text PostgreSQL writes is the same record in another spelling: the JSON columns as jsonb
+writes them (spaces after `:` and `,`), CSV with every cell quoted; a JSON or CSV reader sees
+no difference, and `kurator audit verify-export` hashes the parsed values
+(infra/audit/export_check.py).
 
 Batches are whole cases (the municipality's next cases by id, then all their events in the
 scope, then those of their social contracts: chains of their own, keyed by ids derived from
@@ -35,6 +36,7 @@ from psycopg.types.string import ByteaBinaryLoader
 from sqlalchemy import (
     ARRAY,
     ColumnElement,
+    Integer,
     Select,
     Text,
     Uuid,
@@ -49,7 +51,6 @@ from sqlalchemy import (
     or_,
     select,
     text,
-    true,
 )
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.dialects.postgresql.psycopg import dialect as psycopg_dialect
@@ -110,49 +111,66 @@ def _clear(c: _Columns, name: str) -> ColumnElement[object]:
     return column
 
 
-def _object(*pairs: tuple[str, Any]) -> ColumnElement[str]:
-    arguments: list[object] = []
-    for name, value in pairs:
-        arguments += [literal(name), value]
-    return cast(func.json_build_object(*arguments), Text)
-
-
 def _json_value(value: ColumnElement[Any]) -> ColumnElement[str]:
     return func.coalesce(cast(func.to_json(value), Text), literal("null"))
 
 
-def _concat(*parts: ColumnElement[str] | str) -> ColumnElement[str]:
-    return func.concat(*(literal(part) if isinstance(part, str) else part for part in parts))
+def _json_text(column: ColumnElement[Any]) -> ColumnElement[str]:
+    """A JSON column already cast to text, `null` for NULL."""
+    return func.coalesce(column, literal("null"), type_=Text)
+
+
+def _clear_json(c: _Columns, name: str) -> ColumnElement[str]:
+    """A clear column as JSON text. Ids and numbers are written as their text (they need no
+    escaping), other strings through `to_json`: building the head this way costs a quarter
+    less than `json_build_object`, which looks up each value's type for every row."""
+    column = c[name]
+    if isinstance(column.type, Uuid):
+        return func.coalesce(_joined('"', cast(column, Text), '"'), literal("null"))
+    if isinstance(column.type, Integer):
+        return func.coalesce(cast(column, Text), literal("null"))
+    return _json_value(_clear(c, name))
+
+
+def _joined(*parts: ColumnElement[str] | str) -> ColumnElement[str]:
+    """The parts joined by `||` (none may be NULL): cheaper than `concat`'s variadic call."""
+    pieces = [literal(part, Text) if isinstance(part, str) else part for part in parts]
+    joined = pieces[0]
+    for piece in pieces[1:]:
+        joined = joined.concat(piece)
+    return joined
 
 
 def _json_pieces(
     c: _Columns, chain: AuditChain
 ) -> tuple[ColumnElement[str], ColumnElement[str], ColumnElement[str]]:
     """An event's whole JSON line when it holds no sealed text, and, when it does, the line
-    before its readable columns (without the closing brace) and after them (from `stored`),
-    labelled with its `chain`.
+    before its readable columns (without the comma) and after them (from `stored`),
+    labelled with its `chain`. Compact, as `record_line` writes JSON; only the JSON columns
+    keep jsonb's spelling.
     The JSON columns come as text already (the test for sealed text needed it): spliced in,
     not rendered a second time."""
-    clear = [("record", literal(EVENT)), *((name, _clear(c, name)) for name in CLEAR_COLUMNS)]
-    head = func.left(_object(*clear), -1)
-    columns = _concat(
-        '"reason" : ',
+    head: list[ColumnElement[str] | str] = [f'{{"record":"{EVENT}"']
+    for name in CLEAR_COLUMNS:
+        head += [f',"{name}":', _clear_json(c, name)]
+    columns = (
+        '"reason":',
         _json_value(c["reason"]),
-        ', "data" : ',
-        func.coalesce(c["data"], literal("null")),
-        ', "view_changes" : ',
-        func.coalesce(c["view_changes"], literal("null")),
+        ',"data":',
+        _json_text(c["data"]),
+        ',"view_changes":',
+        _json_text(c["view_changes"]),
     )
-    links = _concat(
-        '"prev_hash" : ',
+    links = (
+        '"prev_hash":',
         _json_value(c["prev_hash"]),
-        ', "hash" : ',
+        ',"hash":',
         _json_value(c["hash"]),
-        f', "{CHAIN}" : "{chain.value}"}}',
+        f',"{CHAIN}":"{chain.value}"}}',
     )
-    whole = _concat(head, ", ", columns, f', "{STORED}" : null, ', links)
-    tail = _concat(f'"{STORED}" : {{', columns, "}, ", links)
-    return whole, head, tail
+    whole = _joined(*head, ",", *columns, f',"{STORED}":null,', *links)
+    tail = _joined(f'"{STORED}":{{', *columns, "},", *links)
+    return whole, _joined(*head), tail
 
 
 def _quoted(value: ColumnElement[object]) -> ColumnElement[str]:
@@ -304,17 +322,16 @@ def _runs_statement(csv: bool, since: bool, until: bool, chain: AuditChain) -> S
     )
     columns: _Columns = {column.key: column for column in sorted_events.c}
     events = select(sorted_events, _has_sealed_text(columns).label("sealed")).subquery()
-    # A run starts at a case's first event, at each event with sealed text and after one.
-    previous = func.lag(events.c.sealed).over(partition_by=events.c.case_id, order_by=events.c.seq)
-    starting = select(
-        events, or_(events.c.sealed, func.coalesce(previous, true())).label("starts")
-    ).subquery()
-    run = (
+    # The runs, numbered by one window over each case: with `s` the events with sealed text
+    # up to this one, an event with sealed text is run 2s (alone), and the events after it up
+    # to the next with sealed text are run 2s + 1 (the first ones, run 1).
+    sealed_so_far = (
         func.count()
-        .filter(starting.c.starts)
-        .over(partition_by=starting.c.case_id, order_by=starting.c.seq)
+        .filter(events.c.sealed)
+        .over(partition_by=events.c.case_id, order_by=events.c.seq, rows=(None, 0))
     )
-    numbered = select(starting, run.label("run")).subquery()
+    run = 2 * sealed_so_far + case((events.c.sealed, 0), else_=1)
+    numbered = select(events, run.label("run")).subquery()
     c: _Columns = {column.key: column for column in numbered.c}
     whole, head, tail = _csv_pieces(c, chain) if csv else _json_pieces(c, chain)
     sealed, seq = c["sealed"], c["seq"]
