@@ -182,26 +182,20 @@ async def _read_batch(
     async with state.sessions() as session, session.begin():
         await batch_settings(session)
         contract_of = {case_id: contract_id_of(case_id) for case_id in cases}
-        own = _by_chain(await rendered_runs(session, scope=scope, case_ids=cases, csv=csv))
-        contracts = _by_chain(
-            await rendered_runs(
-                session,
-                scope=scope,
-                case_ids=list(contract_of.values()),
-                csv=csv,
-                chain=AuditChain.SOCIAL_CONTRACT,
-            )
+        chains_read = await rendered_runs(
+            session, scope=scope, case_ids=cases, contract_ids=list(contract_of.values()), csv=csv
         )
+        by_chain = _by_chain(chains_read)
         runs: list[RenderedRun] = []
         exported: list[UUID] = []
         for case_id in cases:
-            chains = [own.get(case_id, []), contracts.get(contract_of[case_id], [])]
+            chains = [by_chain.get(case_id, []), by_chain.get(contract_of[case_id], [])]
             if any(chains):
                 exported.append(case_id)
                 runs += chains[0] + chains[1]
         families = await families_of_cases(session, case_ids=exported)
         await log_case_accesses(session, access, families)
-        exported_contracts = {contract_of[c]: c for c in exported if contract_of[c] in contracts}
+        exported_contracts = {contract_of[c]: c for c in exported if contract_of[c] in by_chain}
         heads = await chain_heads(session, case_ids=[*exported, *exported_contracts])
     return _Batch(runs, exported_contracts, heads)
 

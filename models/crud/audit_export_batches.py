@@ -132,7 +132,7 @@ def _clear_json(c: _Columns, name: str) -> ColumnElement[str]:
     return _json_value(_clear(c, name))
 
 
-def _joined(*parts: ColumnElement[str] | str) -> ColumnElement[str]:
+def _joined(*parts: ColumnElement[Any] | str) -> ColumnElement[str]:
     """The parts joined by `||` (none may be NULL): cheaper than `concat`'s variadic call."""
     pieces = [literal(part, Text) if isinstance(part, str) else part for part in parts]
     joined = pieces[0]
@@ -142,7 +142,7 @@ def _joined(*parts: ColumnElement[str] | str) -> ColumnElement[str]:
 
 
 def _json_pieces(
-    c: _Columns, chain: AuditChain
+    c: _Columns,
 ) -> tuple[ColumnElement[str], ColumnElement[str], ColumnElement[str]]:
     """An event's whole JSON line when it holds no sealed text, and, when it does, the line
     before its readable columns (without the comma) and after them (from `stored`),
@@ -166,7 +166,9 @@ def _json_pieces(
         _json_value(c["prev_hash"]),
         ',"hash":',
         _json_value(c["hash"]),
-        f',"{CHAIN}":"{chain.value}"}}',
+        f',"{CHAIN}":"',
+        c[CHAIN],
+        '"}',
     )
     whole = _joined(*head, ",", *columns, f',"{STORED}":null,', *links)
     tail = _joined(f'"{STORED}":{{', *columns, "},", *links)
@@ -186,7 +188,7 @@ def _cells(cells: Sequence[ColumnElement[str]]) -> ColumnElement[str]:
 
 
 def _csv_pieces(
-    c: _Columns, chain: AuditChain
+    c: _Columns,
 ) -> tuple[ColumnElement[str], ColumnElement[str], ColumnElement[str]]:
     """As `_json_pieces`, the cells of an event's CSV row, in
     models/payloads/audit_export's CSV_COLUMNS order: the clear columns, the readable ones,
@@ -195,7 +197,7 @@ def _csv_pieces(
     # The stored columns: the readable cells of an event with no sealed text (its stored
     # cells empty), the stored cells of one with.
     stored = [_quoted(c[name]) for name in ("reason", "data", "view_changes")]
-    links = [_quoted(c["prev_hash"]), _quoted(c["hash"]), _quoted(literal(chain.value))]
+    links = [_quoted(c["prev_hash"]), _quoted(c["hash"]), _quoted(c[CHAIN])]
     empty = [literal("")] * len(stored)
     kind = literal(EVENT)
     return (
@@ -233,15 +235,20 @@ async def rendered_runs(
     *,
     scope: ExportScope,
     case_ids: Sequence[UUID],
+    contract_ids: Sequence[UUID] = (),
     csv: bool,
-    chain: AuditChain = AuditChain.CASE,
 ) -> list[RenderedRun]:
-    """The events of the chains `case_ids` (cases', or with `chain` social contracts') in the
-    scope's period, by chain and seq, rendered in runs and labelled with `chain`."""
-    if not case_ids:
+    """The events of the chains `case_ids` and `contract_ids` (social contracts') in the
+    scope's period, by chain and seq, rendered in runs, each labelled with its `chain`: in one
+    statement, one round trip a batch fewer than a statement for each kind."""
+    if not case_ids and not contract_ids:
         return []
-    sql, constants = _runs_sql(csv, scope.since is not None, scope.until is not None, chain)
-    parameters: dict[str, Any] = {**constants, "case_ids": list(case_ids)}
+    sql, constants = _runs_sql(csv, scope.since is not None, scope.until is not None)
+    parameters: dict[str, Any] = {
+        **constants,
+        "chain_ids": [*case_ids, *contract_ids],
+        "contract_ids": list(contract_ids),
+    }
     if scope.since is not None:
         parameters["since"] = scope.since
     if scope.until is not None:
@@ -280,26 +287,32 @@ _BATCH_SETTINGS = text(
 )
 
 
-@lru_cache(maxsize=8)
-def _runs_sql(csv: bool, since: bool, until: bool, chain: AuditChain) -> tuple[str, dict[str, Any]]:
+@lru_cache(maxsize=4)
+def _runs_sql(csv: bool, since: bool, until: bool) -> tuple[str, dict[str, Any]]:
     """`_runs_statement` as the driver's SQL and the values of its constant parameters."""
     dialect = psycopg_dialect()  # type: ignore[no-untyped-call]
-    compiled = _runs_statement(csv, since, until, chain).compile(dialect=dialect)
+    compiled = _runs_statement(csv, since, until).compile(dialect=dialect)
     constants = {
         name: value
         for name, value in compiled.params.items()
-        if name not in ("case_ids", "since", "until")
+        if name not in ("chain_ids", "contract_ids", "since", "until")
     }
     return str(compiled), constants
 
 
-@lru_cache(maxsize=8)
-def _runs_statement(csv: bool, since: bool, until: bool, chain: AuditChain) -> Select[Any]:
+@lru_cache(maxsize=4)
+def _runs_statement(csv: bool, since: bool, until: bool) -> Select[Any]:
     """The statement of `rendered_runs`, built once: its construction and cache key cost a
-    few milliseconds a batch. Parameters: `case_ids`, and `since`/`until` when asked for."""
+    few milliseconds a batch. Parameters: `chain_ids` (all), `contract_ids` (those of
+    social contracts), and `since`/`until` when asked for."""
     conditions: list[ColumnElement[bool]] = [
-        _EVENTS.c.case_id == any_(bindparam("case_ids", type_=ARRAY(Uuid())))
+        _EVENTS.c.case_id == any_(bindparam("chain_ids", type_=ARRAY(Uuid())))
     ]
+    of_contract = _EVENTS.c.case_id == any_(bindparam("contract_ids", type_=ARRAY(Uuid())))
+    chain = case(
+        (of_contract, literal(AuditChain.SOCIAL_CONTRACT.value)),
+        else_=literal(AuditChain.CASE.value),
+    )
     if since:
         conditions.append(_EVENTS.c.occurred_at >= bindparam("since"))
     if until:
@@ -312,6 +325,7 @@ def _runs_statement(csv: bool, since: bool, until: bool, chain: AuditChain) -> S
         *(_EVENTS.c[name] for name in (*CLEAR_COLUMNS, "reason", "prev_hash", "hash")),
         cast(_EVENTS.c.data, Text).label("data"),
         cast(_EVENTS.c.view_changes, Text).label("view_changes"),
+        chain.label(CHAIN),
     ]
     sorted_events = (
         select(*stored)
@@ -333,7 +347,7 @@ def _runs_statement(csv: bool, since: bool, until: bool, chain: AuditChain) -> S
     run = 2 * sealed_so_far + case((events.c.sealed, 0), else_=1)
     numbered = select(events, run.label("run")).subquery()
     c: _Columns = {column.key: column for column in numbered.c}
-    whole, head, tail = _csv_pieces(c, chain) if csv else _json_pieces(c, chain)
+    whole, head, tail = _csv_pieces(c) if csv else _json_pieces(c)
     sealed, seq = c["sealed"], c["seq"]
 
     def if_sealed(value: ColumnElement[Any]) -> ColumnElement[Any]:
