@@ -20,11 +20,11 @@ writes them (spaces after `:` and `,`), CSV with every cell quoted; a JSON or CS
 no difference, and `kurator audit verify-export` hashes the parsed values
 (infra/audit/export_check.py).
 
-Batches are whole cases (the municipality's next cases by id, then all their events in the
-scope, then those of their social contracts: chains of their own, keyed by ids derived from
-the cases'), so a case's events and its contract's never span two batches, and each batch is
-three short index scans whatever the size of the municipality or the oblast. Every event
-record names its chain (`chain`: `case` or `social_contract`).
+Batches are whole cases (the municipality's next cases by id, then, in one statement, all
+their events in the scope and those of their social contracts: chains of their own, keyed by
+ids derived from the cases'), so a case's events and its contract's never span two batches,
+and each batch is two short index scans whatever the size of the municipality or the oblast.
+Every event record names its chain (`chain`: `case` or `social_contract`).
 """
 
 from collections.abc import Sequence
