@@ -132,6 +132,9 @@ async def _logged(sessions: SessionFactory, case_id: str) -> list[tuple[str, str
             )
         ).all()
     assert all(row.family_id is not None for row in rows)
+    # The same family whichever read logged it: an export's batch rows pair each case with
+    # its own family.
+    assert len({row.family_id for row in rows}) == 1, rows
     return [(row.what, row.role, row.purpose) for row in rows]
 
 
