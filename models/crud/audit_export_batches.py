@@ -145,9 +145,9 @@ def _json_pieces(
     c: _Columns,
 ) -> tuple[ColumnElement[str], ColumnElement[str], ColumnElement[str]]:
     """An event's whole JSON line when it holds no sealed text, and, when it does, the line
-    before its readable columns (without the comma) and after them (from `stored`),
-    labelled with its `chain`. Compact, as `record_line` writes JSON; only the JSON columns
-    keep jsonb's spelling.
+    up to its readable columns (the comma before them is the writer's) and after them (from
+    `stored`), labelled with its `chain`. Compact, as `record_line` writes JSON; only the
+    JSON columns keep jsonb's spelling.
     The JSON columns come as text already (the test for sealed text needed it): spliced in,
     not rendered a second time."""
     head: list[ColumnElement[str] | str] = [f'{{"record":"{EVENT}"']
