@@ -54,9 +54,24 @@ STICKY_QUEUE_SCHEDULE_TO_START_TIMEOUT = timedelta(seconds=3)
 
 # The sandbox re-imports each workflow's modules for every workflow it creates (a new case,
 # or one replayed after leaving the cache). Kurator's models (the lifecycle rules, payloads
-# and policy) are deterministic and keep no state, so they are shared instead of re-imported;
-# the workflow modules themselves stay sandboxed, where a non-deterministic call is caught.
-PASSED_THROUGH_MODULES = ("models", "pydantic", "pydantic_core", "annotated_types")
+# and policy) are deterministic and keep no state, so they are shared instead of re-imported.
+SHARED_MODULES = ("models", "pydantic", "pydantic_core", "annotated_types")
+# The workflow modules that define no workflow: the case runtime and its updates, the search
+# attributes, the ids. Shared as well: re-importing them was a fifth of a new case's cost in
+# the worker. The price is that the sandbox no longer catches a non-deterministic call in them
+# at run time, so tests/workflows/test_replay.py replays every committed history also with
+# them sandboxed (SHARED_MODULES alone), and tests/workflows/test_workflow_modules.py checks
+# that no workflow definition hides among them. The workflow definitions stay sandboxed.
+WORKFLOW_HELPER_MODULES = (
+    "workflows.calendar_refresh",
+    "workflows.case_runtime",
+    "workflows.ids",
+    "workflows.search_attributes",
+    "workflows.social_contract_start",
+    "workflows.staff_updates",
+    "workflows.workflow_types",
+)
+PASSED_THROUGH_MODULES = SHARED_MODULES + WORKFLOW_HELPER_MODULES
 
 
 # Every workflow a Kurator worker runs; a replay of a recorded history needs the same.

@@ -30,10 +30,10 @@ from workflows.case_runtime import (
     DATABASE_TIMEOUT,
     CaseRuntime,
 )
-from workflows.follow_up import CaseFollowUpWorkflow
 from workflows.ids import follow_up_workflow_id
 from workflows.social_contract_start import start_social_contract
 from workflows.staff_updates import staff_update, staff_update_answering
+from workflows.workflow_types import FOLLOW_UP_WORKFLOW
 
 POLICY_TIMEOUT = timedelta(seconds=30)
 
@@ -120,7 +120,7 @@ class CaseWorkflow(CaseRuntime):
         state = await self._ready()
         follow_up_id = follow_up_workflow_id(state.case_id)
         await workflow.start_child_workflow(
-            CaseFollowUpWorkflow.run,
+            FOLLOW_UP_WORKFLOW,
             FollowUpInput(state=state),
             id=follow_up_id,
             parent_close_policy=ParentClosePolicy.ABANDON,

@@ -16,6 +16,7 @@ with workflow.unsafe.imports_passed_through():
 
 from workflows.case_runtime import CaseRuntime
 from workflows.staff_updates import staff_update
+from workflows.workflow_types import FOLLOW_UP_WORKFLOW
 
 
 def _all_settled(state: CaseState) -> bool:
@@ -23,7 +24,7 @@ def _all_settled(state: CaseState) -> bool:
     return all(deadline.next_alarm() is None for deadline in state.deadlines.values())
 
 
-@workflow.defn
+@workflow.defn(name=FOLLOW_UP_WORKFLOW)
 class CaseFollowUpWorkflow(CaseRuntime):
     record_follow_up = staff_update(Action.RECORD_FOLLOW_UP)
 

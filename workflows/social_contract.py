@@ -13,7 +13,6 @@ import contextlib
 from collections.abc import Callable
 from typing import Any
 
-from pydantic import BaseModel
 from temporalio import workflow
 from temporalio.common import SearchAttributeUpdate
 
@@ -22,6 +21,7 @@ with workflow.unsafe.imports_passed_through():
     from models.lifecycle import contract_monitoring as monitoring
     from models.lifecycle.contract_monitoring import ContractLog, SocialContractState
     from models.payloads.actions import StaffAction
+    from models.payloads.contract_start import SocialContractInput
     from models.payloads.events import EventOrigin
     from models.payloads.social_contract import (
         ContractContactIn,
@@ -38,16 +38,12 @@ from workflows.search_attributes import (
     NEXT_DEADLINE,
     OVERDUE,
 )
+from workflows.workflow_types import SOCIAL_CONTRACT_WORKFLOW
 
 _STAFF = {StaffRole.SPECIALIST, StaffRole.SUPERVISOR, StaffRole.HEAD}
 
 
-class SocialContractInput(BaseModel):
-    state: SocialContractState
-    started: bool = False  # True once its start was recorded (after continue-as-new)
-
-
-@workflow.defn
+@workflow.defn(name=SOCIAL_CONTRACT_WORKFLOW)
 class SocialContractWorkflow:
     @workflow.init
     def __init__(self, contract: SocialContractInput) -> None:

@@ -6,8 +6,9 @@ from temporalio.workflow import ParentClosePolicy
 with workflow.unsafe.imports_passed_through():
     from models.lifecycle.contract_monitoring import SocialContractState
     from models.lifecycle.state import CaseState
+    from models.payloads.contract_start import SocialContractInput
 
-from workflows.social_contract import SocialContractInput, SocialContractWorkflow
+from workflows.workflow_types import SOCIAL_CONTRACT_WORKFLOW
 
 # A new command in the case's history (a child workflow's start). Only the new
 # `conclude_social_contract` update reaches it, which no earlier history holds; the patch
@@ -37,7 +38,7 @@ async def start_social_contract(state: CaseState) -> None:
         curator=state.curator,
     )
     await workflow.start_child_workflow(
-        SocialContractWorkflow.run,
+        SOCIAL_CONTRACT_WORKFLOW,
         SocialContractInput(state=contract),
         id=link.workflow_id,
         parent_close_policy=ParentClosePolicy.ABANDON,

@@ -27,6 +27,7 @@ from pathlib import Path
 import pytest
 from temporalio.client import WorkflowHistory
 from temporalio.worker import Replayer
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from infra.sealing.codec import (
     SEALED_ENCODING,
@@ -38,7 +39,7 @@ from infra.sealing.converter import sealing_data_converter
 from infra.sealing.payloads import payloads_of
 from infra.sealing.static_keys import StaticKeySource
 from tests.support.sdk_markers import sdk_marker_record
-from workers.worker import workflow_runner
+from workers.worker import SHARED_MODULES, workflow_runner
 from workflows.case import CaseWorkflow
 from workflows.follow_up import CaseFollowUpWorkflow
 from workflows.social_contract import SocialContractWorkflow
@@ -197,17 +198,29 @@ def test_a_legacy_history_is_in_clear(path: Path) -> None:
     assert not any(sealed for _, sealed, _ in _payloads(path))
 
 
+def _helpers_sandboxed() -> SandboxedWorkflowRunner:
+    """A sandbox that re-imports the workflow helper modules the worker passes through, so
+    that a non-deterministic call in them (the clock, randomness, I/O) is caught."""
+    restrictions = SandboxRestrictions.default.with_passthrough_modules(*SHARED_MODULES)
+    return SandboxedWorkflowRunner(restrictions=restrictions)
+
+
+RUNNERS = {"worker sandbox": workflow_runner, "helpers sandboxed": _helpers_sandboxed}
+
+
+@pytest.mark.parametrize("runner", RUNNERS)
 @pytest.mark.parametrize("path", ALL, ids=_ids(ALL))
-async def test_history_replays_deterministically(path: Path) -> None:
+async def test_history_replays_deterministically(path: Path, runner: str) -> None:
     keys = _keys_of(path)
     # The sealing converter over the set's keys alone: no database is involved (a legacy
     # history's plain payloads pass through it).
     converter = sealing_data_converter(keys or StaticKeySource([], {}))
-    # In the worker's own sandbox: a module passed through there must replay as well.
+    # In the worker's own sandbox (what is passed through there must replay as well), and in
+    # one that re-imports the workflow helpers, where the sandbox checks every call they make.
     replayer = Replayer(
         workflows=[CaseWorkflow, CaseFollowUpWorkflow, SocialContractWorkflow],
         data_converter=converter,
-        workflow_runner=workflow_runner(),
+        workflow_runner=RUNNERS[runner](),
     )
     # Raises (temporalio.workflow.NondeterminismError among others) when the code would take
     # another path than the history did, or when a payload does not open.
