@@ -213,6 +213,14 @@ def bench(
         ),
     ] = DEFAULT_MAX_CACHED_WORKFLOWS,
     rounds: Annotated[int, typer.Option(min=1, help="Alternating rounds of the two sides.")] = 4,
+    intake_cases: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            help="Cases opened alone per side, for the intake's figures: more than --cases, so "
+            "that its p99 is not simply the slowest case.",
+        ),
+    ] = 160,
     seal: Annotated[
         bool,
         typer.Option(
@@ -259,6 +267,7 @@ def bench(
             cached_workflows,
             memory_cases,
             replays,
+            intake_cases,
         )
     )
 

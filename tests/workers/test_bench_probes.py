@@ -18,6 +18,7 @@ from tests.support.api import api_settings
 from workers.bench.api_process import api_server, child_environment
 from workers.bench.http import lean_http
 from workers.bench.measure import CpuMeter, Load, Side, drive
+from workers.bench.options import BenchOptions
 from workers.bench.replay_time import (
     HISTORIES,
     KEYS_FILE,
@@ -154,6 +155,8 @@ def test_the_cpu_meter_finds_postgresql_where_its_cluster_lives(tmp_path: Path) 
 def _side(name: str, opens: int, seconds: float, p99: float) -> Side:
     side = Side(name, starts=[p99 / 2] * (opens - 1) + [p99], elapsed=seconds)
     side.cpu.update({"Temporal server": 0.5, "bench process": 0.25})
+    # Two rounds of one second: the first took 40% of the opens, the second the rest.
+    side.round_throughput = [opens * 0.4, opens * 0.6]
     return side
 
 
@@ -170,9 +173,13 @@ def test_the_intake_is_reported_against_the_targets(
     console = Console(record=True, width=120)
     bare = _side("bare Temporal", 20, 2.0, 0.100)
     kurator = _side("Kurator (HTTP)", kurator_opens, 2.0, kurator_p99)
-    report_intake(bare, kurator, console)
+    options = BenchOptions(20, 1, 8, 60, 0, True, 2, intake_cases=20)
+    report_intake(bare, kurator, options, console)
     shown = console.export_text()
     assert verdict in shown
+    assert "20 cases a side, 8 in flight, 2 alternating rounds" in shown
+    ratio = f"{kurator_opens / 20:.2f}"  # the same in both rounds
+    assert f"Intake throughput ratio round by round: {ratio}, {ratio} (spread" in shown
     assert "10.0" in shown  # bare's cases a second
     assert f"{kurator_opens / 2:.1f}" in shown
     # CPU per open, by process: 0.75 s over 20 opens is 37.5 ms.

@@ -38,7 +38,8 @@ class Side:
     stopped_early: bool = False
     cpu: dict[str, float] = field(default_factory=lambda: defaultdict(float))
     activity: list[float] = field(default_factory=list)
-    round_throughput: list[float] = field(default_factory=list)  # steps/s of each round
+    # Steps/s of each round; cases opened/s where the side ran opens alone.
+    round_throughput: list[float] = field(default_factory=list)
 
     @property
     def throughput(self) -> float:

@@ -22,6 +22,7 @@ class BenchOptions:
     cached_workflows: int = DEFAULT_MAX_CACHED_WORKFLOWS  # each worker's max_cached_workflows
     memory_cases: int = 500  # cases cached by the worker whose memory is read; 0: not measured
     replays: int = 5  # timed replays of the longest committed history; 0: not measured
+    intake_cases: int = 160  # cases opened alone per side, for the intake's figures
 
 
 @dataclass

@@ -32,7 +32,7 @@ def _ratio(kurator: float, bare: float) -> str:
 def report(result: BenchResult, options: BenchOptions, console: Console) -> None:
     """Everything `kurator bench` measured, in the order it ran."""
     _steps(result.bare, result.kurator, result.codec, options, console)
-    report_intake(result.bare_intake, result.kurator_intake, console)
+    report_intake(result.bare_intake, result.kurator_intake, options, console)
     if result.memory is not None:
         _memory(result.memory, console)
     if result.replay is not None:
@@ -132,20 +132,7 @@ def _steps(
         + ("" if options.seal else " Kurator ran unsealed (--no-seal) above."),
         highlight=False,
     )
-    spread = [
-        kurator_round / bare_round
-        for bare_round, kurator_round in zip(
-            bare.round_throughput, kurator.round_throughput, strict=False
-        )
-        if bare_round
-    ]
-    if spread:
-        console.print(
-            "Throughput ratio round by round: "
-            + ", ".join(f"{ratio:.2f}" for ratio in spread)
-            + f" (spread {min(spread):.2f}–{max(spread):.2f})",
-            highlight=False,
-        )
+    _round_by_round("Throughput", bare, kurator, console)
     throughput = kurator.throughput / bare.throughput if bare.throughput else math.nan
     p99 = percentile(kurator.steps, 0.99) / percentile(bare.steps, 0.99)
     console.print(_against_targets("Throughput", throughput, p99), highlight=False)
@@ -160,10 +147,33 @@ def _against_targets(what: str, throughput: float, p99: float) -> str:
     )
 
 
-def report_intake(bare: Side, kurator: Side, console: Console) -> None:
+def _round_by_round(what: str, bare: Side, kurator: Side, console: Console) -> None:
+    """The throughput ratio of each pair of rounds, and their spread: how far one round's
+    figure can be trusted on this machine."""
+    spread = [
+        kurator_round / bare_round
+        for bare_round, kurator_round in zip(
+            bare.round_throughput, kurator.round_throughput, strict=False
+        )
+        if bare_round
+    ]
+    if spread:
+        console.print(
+            f"{what} ratio round by round: "
+            + ", ".join(f"{ratio:.2f}" for ratio in spread)
+            + f" (spread {min(spread):.2f}–{max(spread):.2f})",
+            highlight=False,
+        )
+
+
+def report_intake(bare: Side, kurator: Side, options: BenchOptions, console: Console) -> None:
     """Opens alone: bare update-with-start against Kurator's POST /cases, same concurrency."""
     compared = _Comparison(
-        bare, kurator, title="Intake alone: cases opened, no steps, same concurrency"
+        bare,
+        kurator,
+        title="Intake alone: cases opened, no steps, same concurrency",
+        caption=f"{options.intake_cases} cases a side, {options.concurrency} in flight, "
+        f"{options.rounds} alternating rounds",
     )
     compared.counts("cases opened", len(bare.starts), len(kurator.starts))
     compared.row("wall time, s", bare.elapsed, kurator.elapsed, ms=False)
@@ -173,6 +183,14 @@ def report_intake(bare: Side, kurator: Side, console: Console) -> None:
     compared.cpu("open", len(bare.starts), len(kurator.starts))
     table = compared.table
     console.print(table)
+    for side in (bare, kurator):
+        if side.stopped_early:
+            console.print(
+                f"[yellow]{side.name} stopped early: its time budget "
+                f"({options.max_seconds / 4:.0f} s a side) ran out after {len(side.starts)} of "
+                f"{options.intake_cases} cases[/]"
+            )
+    _round_by_round("Intake throughput", bare, kurator, console)
     ratio = kurator.open_throughput / bare.open_throughput if bare.open_throughput else math.nan
     p99 = percentile(kurator.starts, 0.99) / percentile(bare.starts, 0.99)
     console.print(_against_targets("Intake throughput", ratio, p99), highlight=False)

@@ -275,16 +275,19 @@ async def _measure(
             sides = (result.bare, result.kurator)
             await _alternating_rounds(
                 *(sides, workloads, f"{run}r", options, meter, console),
+                cases=options.cases,
                 steps=options.steps,
                 budget=options.max_seconds / 2,
                 timer=timer,
             )
-            # Opens alone: as many cases again, in a quarter of the steps' time budget.
+            # Opens alone, in half the steps' time budget: more cases than the steps' rounds
+            # open, so that the intake's p99 is not simply its slowest case.
             intake = (result.bare_intake, result.kurator_intake)
             await _alternating_rounds(
                 *(intake, workloads, f"{run}i", options, meter, console),
+                cases=options.intake_cases,
                 steps=0,
-                budget=options.max_seconds / 8,
+                budget=options.max_seconds / 4,
                 timer=timer,
             )
         console.print("Measuring the codec alone: a contact step's payloads, sealed and plain…")
@@ -314,15 +317,16 @@ async def _alternating_rounds(
     meter: CpuMeter,
     console: Console,
     *,
+    cases: int,
     steps: int,
     budget: float,
     timer: ActivityTimer,
 ) -> None:
-    """Each round opens its cases and takes `steps` steps of each (0: opens alone, as when a
-    registry is taken in), the sides alternating so that the machine's changing load falls on
-    both alike; `budget` is the seconds of all rounds of a side."""
+    """`cases` a side, in rounds: each opens its share and takes `steps` steps of each (0:
+    opens alone, as when a registry is taken in), the sides alternating so that the machine's
+    changing load falls on both alike; `budget` is the seconds of all rounds of a side."""
     bare = sides[0]
-    rounds = _rounds(options)
+    rounds = _rounds(options.rounds, cases)
     for number, cases in enumerate(rounds, start=1):
         for side in sides if number % 2 else sides[::-1]:
             what = f"{cases} cases × {steps} steps" if steps else f"{cases} cases opened"
@@ -332,10 +336,11 @@ async def _alternating_rounds(
             )
             load = Load(cases, steps, options.concurrency, budget / len(rounds))
             opener, stepper = workloads[side.name](f"{tag}{number}")
-            taken, elapsed = len(side.steps), side.elapsed
+            counted = side.steps if steps else side.starts
+            taken, elapsed = len(counted), side.elapsed
             await measured(side, meter, drive(side, opener, stepper, load))
             took = side.elapsed - elapsed
-            side.round_throughput.append((len(side.steps) - taken) / took if took else 0)
+            side.round_throughput.append((len(counted) - taken) / took if took else 0)
             side.activity.extend(timer.take("bare_noop" if side is bare else "persist_step"))
             timer.take("load_case_policy")
 
@@ -367,11 +372,11 @@ async def _replay(options: BenchOptions) -> tuple[ReplayTime | None, str | None]
     return await replay_time(longest(histories), options.replays), None
 
 
-def _rounds(options: BenchOptions) -> list[int]:
+def _rounds(rounds: int, cases: int) -> list[int]:
     """Cases per round: the runs alternate sides, so a change in the machine's load (other
     processes, a warming cache) falls on both sides alike."""
-    count = max(1, min(options.rounds, options.cases))
-    share, extra = divmod(options.cases, count)
+    count = max(1, min(rounds, cases))
+    share, extra = divmod(cases, count)
     return [share + (1 if number < extra else 0) for number in range(count)]
 
 
