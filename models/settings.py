@@ -17,7 +17,7 @@ ENV_PREFIX = "KURATOR_"
 _ORIGIN = re.compile(r"^https?://[^/\s?#*]+$")
 
 
-# A worker's workflow cache: about 420 MiB per 1,000 cached cases (`make bench`), so the
+# A worker's workflow cache: about 300 MiB per 1,000 cached cases (`make bench`), so the
 # default fits a worker in 1 GiB; the open cases need not fit (see the README's sizing).
 DEFAULT_MAX_CACHED_WORKFLOWS = 1000
 # The connections the API and a worker keep: enough for the requests and activities a process
