@@ -278,23 +278,58 @@ def bench_generate(
     events_per_case: Annotated[int, typer.Option(min=4, max=500, help="Mean events a case.")] = 30,
     seed: Annotated[int, typer.Option(help="Same seed, same cases.")] = 0,
     jobs: Annotated[int, typer.Option(min=1, max=32, help="Writer processes.")] = 2,
+    dev: Annotated[
+        bool,
+        typer.Option(
+            "--dev",
+            help="Fill `kurator dev`'s own database (in KURATOR_DATA_DIR, default .kurator/), "
+            "sealed with its master key, whether the stack runs or not: `make run` then "
+            "serves the oblast.",
+        ),
+    ] = False,
 ) -> None:
     """Fill KURATOR_DATABASE_OWNER_URL (else KURATOR_DATABASE_URL), migrated and with no case
-    history yet, with a synthetic oblast: N cases over the 35 municipalities, ~30 events each,
-    sealed, hash-chained and projected as the worker stores them."""
+    history yet, or with --dev the dev stack's, with a synthetic oblast: N cases over the 35
+    municipalities, ~30 events each, sealed, hash-chained and projected as the worker stores
+    them. The cases are for reads: no workflow runs them."""
     import asyncio as aio
     from datetime import UTC, datetime
 
-    from workers.bench.oblast_data import GenerationRefused, OblastSpec, generate_oblast
+    from workers.bench.oblast_data import (
+        Generated,
+        GenerationRefused,
+        OblastSpec,
+        generate_oblast,
+    )
+    from workers.devstack.dev_database import dev_database
+    from workers.devstack.embedded_postgres import EmbeddedPostgresError
 
     settings = process_settings()
-    url = settings.database_owner_url or settings.require_database_url()
+    if dev and settings.database_url is not None:
+        typer.echo(
+            "refused: --dev fills kurator dev's embedded PostgreSQL, but KURATOR_DATABASE_URL is "
+            "set (kurator dev then uses that server): leave out --dev to fill it",
+            err=True,
+        )
+        raise typer.Exit(2)
     now = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
     spec = OblastSpec(cases=cases, now=now, events_per_case=events_per_case, seed=seed, jobs=jobs)
+
+    def generate(url: str, master_key_file: Path) -> Generated:
+        return aio.run(generate_oblast(url, master_key_file, spec, typer.echo))
+
     try:
-        made = aio.run(generate_oblast(url, settings.require_master_key_file(), spec, typer.echo))
+        if dev:
+            with dev_database(settings.data_dir) as database:
+                made = generate(database.owner_url, database.master_key_file)
+        else:
+            url = settings.database_owner_url or settings.require_database_url()
+            made = generate(url, settings.require_master_key_file())
     except GenerationRefused as error:
         typer.echo(f"refused: {error}", err=True)
+        raise typer.Exit(1) from None
+    except EmbeddedPostgresError as error:
+        typer.echo(f"PostgreSQL: {error}", err=True)
         raise typer.Exit(1) from None
     typer.echo(
         f"{made.cases:,} cases, {made.events:,} events in {made.seconds:.0f} s "

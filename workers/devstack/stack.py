@@ -26,6 +26,7 @@ from infra.metrics import bind_address
 from infra.migrate import upgrade_to_head
 from infra.temporal_client import connect_temporal
 from models.settings import Settings
+from workers.devstack.dev_database import DATABASE_NAME
 from workers.devstack.dev_staff import seed_dev_staff
 from workers.devstack.embedded_postgres import (
     EmbeddedPostgres,
@@ -40,7 +41,6 @@ from workers.devstack.temporal_dev import dev_server_command, register_missing_s
 log = get_logger(__name__)
 
 STARTUP_TIMEOUT_SECONDS = 60
-DATABASE_NAME = "kurator"
 # The API and the worker log in as this member of `kurator_app` (trust auth on the local socket).
 DEV_APP_LOGIN = "kurator_service"
 # `kurator dev` serves metrics unless told other ports: 9464 is the port OpenTelemetry's
