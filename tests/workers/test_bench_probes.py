@@ -173,6 +173,7 @@ def test_the_intake_is_reported_against_the_targets(
     console = Console(record=True, width=120)
     bare = _side("bare Temporal", 20, 2.0, 0.100)
     kurator = _side("Kurator (HTTP)", kurator_opens, 2.0, kurator_p99)
+    kurator.stopped_early = kurator_opens < 20  # its budget ran out before its 20 cases
     options = BenchOptions(20, 1, 8, 60, 0, True, 2, intake_cases=20)
     report_intake(bare, kurator, options, console)
     shown = console.export_text()
@@ -180,6 +181,8 @@ def test_the_intake_is_reported_against_the_targets(
     assert "20 cases a side, 8 in flight, 2 alternating rounds" in shown
     ratio = f"{kurator_opens / 20:.2f}"  # the same in both rounds
     assert f"Intake throughput ratio round by round: {ratio}, {ratio} (spread" in shown
+    stopped = "Kurator (HTTP) stopped early: its time budget (15 s a side) ran out after 16 of 20"
+    assert (stopped in shown) is kurator.stopped_early
     assert "10.0" in shown  # bare's cases a second
     assert f"{kurator_opens / 2:.1f}" in shown
     # CPU per open, by process: 0.75 s over 20 opens is 37.5 ms.

@@ -117,13 +117,7 @@ def _steps(
         "CPU/call: per open or step, by process.",
         highlight=False,
     )
-    for side in (bare, kurator):
-        if side.stopped_early:
-            console.print(
-                f"[yellow]{side.name} stopped early: its time budget "
-                f"({options.max_seconds / 2:.0f} s a side) ran out after {side.cases_done} of "
-                f"{options.cases} cases[/]"
-            )
+    _stopped_early(bare, kurator, options.max_seconds / 2, options.cases, console)
     console.print(
         f"Codec alone, one contact step's 4 payloads encoded and decoded: sealed "
         f"{codec.sealed_us:.0f} µs, plain {codec.plain_us:.0f} µs ({codec.ratio:.2f}×, "
@@ -145,6 +139,16 @@ def _against_targets(what: str, throughput: float, p99: float) -> str:
         f"p99 ratio {p99:.2f} (target ≤ {TARGET_P99_RATIO}): "
         f"{'met' if p99 <= TARGET_P99_RATIO else 'NOT met'}"
     )
+
+
+def _stopped_early(bare: Side, kurator: Side, budget: float, cases: int, console: Console) -> None:
+    """Say which side ran out of its time budget (seconds) before its `cases` were opened."""
+    for side in (bare, kurator):
+        if side.stopped_early:
+            console.print(
+                f"[yellow]{side.name} stopped early: its time budget ({budget:.0f} s a side) "
+                f"ran out after {len(side.starts)} of {cases} cases opened[/]"
+            )
 
 
 def _round_by_round(what: str, bare: Side, kurator: Side, console: Console) -> None:
@@ -183,13 +187,7 @@ def report_intake(bare: Side, kurator: Side, options: BenchOptions, console: Con
     compared.cpu("open", len(bare.starts), len(kurator.starts))
     table = compared.table
     console.print(table)
-    for side in (bare, kurator):
-        if side.stopped_early:
-            console.print(
-                f"[yellow]{side.name} stopped early: its time budget "
-                f"({options.max_seconds / 4:.0f} s a side) ran out after {len(side.starts)} of "
-                f"{options.intake_cases} cases[/]"
-            )
+    _stopped_early(bare, kurator, options.max_seconds / 4, options.intake_cases, console)
     _round_by_round("Intake throughput", bare, kurator, console)
     ratio = kurator.open_throughput / bare.open_throughput if bare.open_throughput else math.nan
     p99 = percentile(kurator.starts, 0.99) / percentile(bare.starts, 0.99)
