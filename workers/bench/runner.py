@@ -327,14 +327,14 @@ async def _alternating_rounds(
     changing load falls on both alike; `budget` is the seconds of all rounds of a side."""
     bare = sides[0]
     rounds = _rounds(options.rounds, cases)
-    for number, cases in enumerate(rounds, start=1):
+    for number, share in enumerate(rounds, start=1):
         for side in sides if number % 2 else sides[::-1]:
-            what = f"{cases} cases × {steps} steps" if steps else f"{cases} cases opened"
+            what = f"{share} cases × {steps} steps" if steps else f"{share} cases opened"
             console.print(
                 f"{'Round' if steps else 'Intake'} {number}/{len(rounds)}: {side.name}, "
                 f"{what}, {options.concurrency} in flight…"
             )
-            load = Load(cases, steps, options.concurrency, budget / len(rounds))
+            load = Load(share, steps, options.concurrency, budget / len(rounds))
             opener, stepper = workloads[side.name](f"{tag}{number}")
             counted = side.steps if steps else side.starts
             taken, elapsed = len(counted), side.elapsed
