@@ -10,6 +10,7 @@ monitoring over.
 
 import asyncio
 import json
+import re
 from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
@@ -281,6 +282,9 @@ async def test_closing_the_case_leaves_the_contracts_monitoring_running(
             await contract_workflow.terminate(reason="test over")
 
 
+_MOMENT = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
+
+
 def _values_but_moments(value: Any) -> set[str]:
     """Every scalar in a JSON value as text, but ISO timestamps (keys left out)."""
     if isinstance(value, dict):
@@ -288,9 +292,17 @@ def _values_but_moments(value: Any) -> set[str]:
     if isinstance(value, list):
         return set().union(*(_values_but_moments(item) for item in value))
     if isinstance(value, str):
-        try:
-            datetime.fromisoformat(value)
-        except ValueError:
-            return {value}
-        return set()
+        return set() if _is_moment(value) else {value}
     return {str(value)}
+
+
+def _is_moment(text: str) -> bool:
+    """An ISO date and time, such as 2026-12-04T19:05:22.945000+00:00: a date alone, or
+    digits that merely parse as one (45000123 as 4500-01-23), are values and stay checked."""
+    if not _MOMENT.match(text):
+        return False
+    try:
+        datetime.fromisoformat(text)
+    except ValueError:
+        return False
+    return True
